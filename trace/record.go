@@ -1,0 +1,191 @@
+package trace
+
+import (
+	"strconv"
+	"time"
+)
+
+// FormatVersion is the trace format written by this package. Readers accept
+// files of this version only; the header says which version a file has.
+const FormatVersion = 1
+
+// Kind tells which record a Record holds.
+type Kind uint8
+
+// Record kinds. The numbers are part of the file format.
+const (
+	KindHeader  Kind = 1
+	KindSent    Kind = 2
+	KindAttempt Kind = 3
+	KindMark    Kind = 4
+	// kindString defines an interned string; it never reaches callers.
+	kindString Kind = 5
+)
+
+// String returns the name used in `hookbench trace dump` ("header", "sent", ...).
+func (k Kind) String() string {
+	switch k {
+	case KindHeader:
+		return "header"
+	case KindSent:
+		return "sent"
+	case KindAttempt:
+		return "attempt"
+	case KindMark:
+		return "mark"
+	case kindString:
+		return "string"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Header opens every trace file.
+type Header struct {
+	Version int    // FormatVersion of the file
+	RunID   string // unique per run
+	// StartWall is the wall-clock time of the run's monotonic base: every
+	// *Ns field in other records is nanoseconds since this instant.
+	StartWall time.Time
+	Args      []string // command line, secrets redacted by the writer's caller
+	Hookbench string   // hookbench version that wrote the file
+}
+
+// ErrKind classifies a failed trigger or delivery request.
+type ErrKind uint8
+
+// Error kinds of a Sent record (and of provider-reported attempts).
+const (
+	ErrNone       ErrKind = 0
+	ErrTimeout    ErrKind = 1
+	ErrConnection ErrKind = 2 // refused, reset, closed
+	ErrOther      ErrKind = 3
+)
+
+// String returns "", "timeout", "connection" or "other".
+func (e ErrKind) String() string {
+	switch e {
+	case ErrNone:
+		return ""
+	case ErrTimeout:
+		return "timeout"
+	case ErrConnection:
+		return "connection"
+	}
+	return "other"
+}
+
+// Sent is one trigger request the generator made at the provider's API.
+type Sent struct {
+	EventID     string // harness event id, unique per run ("" never)
+	Type        string // event type, "" when not known
+	IntendedNs  int64  // when the schedule wanted it sent
+	SentNs      int64  // when it actually left
+	LatencyNs   int64  // response time of the trigger API, from SentNs
+	Status      int    // HTTP status of the trigger API, 0 on error
+	Err         ErrKind
+	IdemKey     string // Idempotency-Key sent, "" when none
+	ProviderID  string // the provider's event id, when its API returned one
+	DuplicateOf string // harness id of the original when sent as a duplicate
+}
+
+// SigResult is what the sink concluded about a request's signature.
+type SigResult uint8
+
+// Signature results. SigNone means the endpoint verifies no signature.
+const (
+	SigNone          SigResult = 0
+	SigValid         SigResult = 1
+	SigMissing       SigResult = 2 // a required header is absent
+	SigMalformed     SigResult = 3 // header present but unparseable
+	SigNoKnownVer    SigResult = 4 // only unknown versions (e.g. "v2,...")
+	SigMismatch      SigResult = 5 // well-formed, wrong MAC
+	SigStale         SigResult = 6 // timestamp older than the tolerance
+	SigFuture        SigResult = 7 // timestamp further ahead than the tolerance
+	SigValidWeak     SigResult = 8 // valid, but with a weak algorithm (HMAC-SHA1)
+	sigResultCount             = 9
+)
+
+var sigNames = [sigResultCount]string{"none", "valid", "missing", "malformed", "no-known-version", "mismatch", "stale", "future", "valid-weak"}
+
+// String returns the verdict as written in dumps and stats.
+func (s SigResult) String() string {
+	if int(s) < len(sigNames) {
+		return sigNames[s]
+	}
+	return "sig(" + strconv.Itoa(int(s)) + ")"
+}
+
+// OK reports whether the signature was accepted.
+func (s SigResult) OK() bool { return s == SigValid || s == SigValidWeak }
+
+// ParseSigResult is the inverse of SigResult.String.
+func ParseSigResult(name string) (SigResult, bool) {
+	for i, n := range sigNames {
+		if n == name {
+			return SigResult(i), true
+		}
+	}
+	return 0, false
+}
+
+// Attempt flags.
+const (
+	// FlagAuthFailed: the endpoint's auth check (bearer/header) failed.
+	FlagAuthFailed uint8 = 1 << iota
+	// FlagAborted: the sink gave no complete response (reset, ack-lost,
+	// hang cut by the provider closing the connection).
+	FlagAborted
+	// FlagProviderGaveUp: the provider closed the connection before the
+	// sink answered (it timed out).
+	FlagProviderGaveUp
+	// FlagTooLarge: the body was over the endpoint's limit (Size is what
+	// was announced or seen).
+	FlagTooLarge
+	// FlagNoEndpoint: no endpoint has this path (answered 404).
+	FlagNoEndpoint
+	// FlagTimestamp: the scheme carried a timestamp; SkewMs is meaningful.
+	FlagTimestamp
+)
+
+// Attempt is one delivery attempt as the sink saw it.
+type Attempt struct {
+	Endpoint   string // endpoint path, e.g. "/orders"
+	MsgID      string // provider's message id (webhook-id, X-GitHub-Delivery...), "" when none
+	EventID    string // harness event id found in the body or a header, "" when none
+	EventType  string // event type header or body field, "" when none
+	Nth        uint32 // n-th arrival of MsgID (or EventID when no MsgID) at this endpoint, from 1
+	ProviderN  uint32 // attempt number the provider reported in a header, 0 when none
+	ArrivalNs  int64  // when the request was read, since the header's base
+	HandleNs   int64  // how long the sink took to answer (delays included)
+	Status     int    // what the sink answered; 0 when it sent nothing (reset, ack-lost)
+	Sig        SigResult
+	SkewMs     int64  // provider timestamp - arrival, ms (valid with FlagTimestamp)
+	Size       int    // body size in bytes
+	BodyHash   uint64 // 64-bit hash of the raw body (xxhash64)
+	Behavior   string // behaviour applied, e.g. "status=503", "delay=2s", "" for the default
+	Flags      uint8
+	RetryAfter int64 // Retry-After the sink sent, in ms; 0 when none
+	Body       []byte
+}
+
+// Has reports whether every bit of f is set.
+func (a *Attempt) Has(f uint8) bool { return a.Flags&f == f }
+
+// Mark notes something that happened during a run: a phase starting, a sink
+// behaviour changing, a provider restart.
+type Mark struct {
+	AtNs   int64
+	Type   string // "phase", "behavior", "provider", "note", ...
+	Name   string
+	Detail string
+}
+
+// Record holds one decoded record; Kind says which field is meaningful.
+// A Decoder reuses the Record it is given, so copy what you keep.
+type Record struct {
+	Kind    Kind
+	Header  Header
+	Sent    Sent
+	Attempt Attempt
+	Mark    Mark
+}
