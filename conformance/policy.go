@@ -1,0 +1,177 @@
+package conformance
+
+import (
+	"fmt"
+	"time"
+)
+
+// Backoff describes how long a provider waits before each retry.
+type Backoff struct {
+	// Kind is "schedule" (explicit list) or "exponential".
+	Kind string `json:"kind" yaml:"kind"`
+	// Schedule[n-1] is the delay before retry n (the first attempt is not
+	// in the list: it goes out at once). Kind "schedule" only.
+	Schedule []time.Duration `json:"schedule,omitempty" yaml:"schedule,omitempty"`
+	// Base, Factor, Cap: delay before retry n is min(Cap, Base*Factor^(n-1)),
+	// then jittered. Kind "exponential" only.
+	Base   time.Duration `json:"base,omitempty" yaml:"base,omitempty"`
+	Factor float64       `json:"factor,omitempty" yaml:"factor,omitempty"`
+	Cap    time.Duration `json:"cap,omitempty" yaml:"cap,omitempty"`
+	// Jitter is "none", "full" (uniform in [0, d]), "equal" (uniform in
+	// [d/2, d]) or "proportional" (uniform in [d(1-f), d(1+f)] with
+	// f = JitterFrac, e.g. Svix's ±20 %).
+	Jitter     string  `json:"jitter" yaml:"jitter"`
+	JitterFrac float64 `json:"jitter_frac,omitempty" yaml:"jitter_frac,omitempty"`
+}
+
+// Nominal returns the un-jittered delay before retry n (n >= 1), and false
+// when the policy makes no retry n.
+func (b *Backoff) Nominal(n int) (time.Duration, bool) {
+	if n < 1 {
+		return 0, false
+	}
+	switch b.Kind {
+	case "schedule":
+		if n > len(b.Schedule) {
+			return 0, false
+		}
+		return b.Schedule[n-1], true
+	case "exponential":
+		d := float64(b.Base)
+		for i := 1; i < n; i++ {
+			d *= b.Factor
+			if b.Cap > 0 && d >= float64(b.Cap) {
+				return b.Cap, true
+			}
+		}
+		if b.Cap > 0 && d > float64(b.Cap) {
+			return b.Cap, true
+		}
+		return time.Duration(d), true
+	}
+	return 0, false
+}
+
+// Band returns the range of delays the jitter allows around a nominal delay.
+func (b *Backoff) Band(nominal time.Duration) (lo, hi time.Duration) {
+	switch b.Jitter {
+	case "full":
+		return 0, nominal
+	case "equal":
+		return nominal / 2, nominal
+	case "proportional":
+		f := b.JitterFrac
+		return time.Duration(float64(nominal) * (1 - f)), time.Duration(float64(nominal) * (1 + f))
+	}
+	return nominal, nominal
+}
+
+// Policy is what a provider promises about delivery: the contract the
+// conformance checks hold it to. Durations are as the provider runs them
+// (already multiplied by any time scale).
+type Policy struct {
+	// Profile names a built-in policy this one started from, if any.
+	Profile string `json:"profile,omitempty" yaml:"profile,omitempty"`
+
+	// MaxAttempts counts every attempt of one event at one endpoint,
+	// the first included. 1 means the provider never retries.
+	MaxAttempts int     `json:"max_attempts" yaml:"max_attempts"`
+	Backoff     Backoff `json:"backoff" yaml:"backoff"`
+	// Success lists the statuses that count as delivered; empty = 2xx.
+	Success []int `json:"success,omitempty" yaml:"success,omitempty"`
+	// NoRetry lists statuses that must not be retried; empty = every 4xx
+	// except 408 and 429 (and 410, see Gone).
+	NoRetry []int `json:"no_retry,omitempty" yaml:"no_retry,omitempty"`
+	// Timeout is how long the provider waits for an answer before it
+	// counts the attempt as failed.
+	Timeout time.Duration `json:"timeout" yaml:"timeout"`
+
+	// Scheme is the signature scheme (sink/signature names), "" = unsigned.
+	Scheme  string   `json:"scheme,omitempty" yaml:"scheme,omitempty"`
+	Secrets []string `json:"-" yaml:"secrets,omitempty"` // never serialised
+	// Tolerance is the timestamp tolerance the consumer applies.
+	Tolerance time.Duration `json:"tolerance,omitempty" yaml:"tolerance,omitempty"`
+
+	// Gone is what 410 does: "disable" (spec), "retry", or "" (unknown).
+	Gone string `json:"gone,omitempty" yaml:"gone,omitempty"`
+	// Redirects: "fail" (a 3xx is a failure, not followed) or "follow".
+	Redirects string `json:"redirects,omitempty" yaml:"redirects,omitempty"`
+	// RetryAfter: "honor" (next attempt no earlier than Retry-After,
+	// capped at RetryAfterMax) or "ignore".
+	RetryAfter    string        `json:"retry_after,omitempty" yaml:"retry_after,omitempty"`
+	RetryAfterMax time.Duration `json:"retry_after_max,omitempty" yaml:"retry_after_max,omitempty"`
+
+	// IdempotencyHeader is the trigger API's idempotency header, "" = none.
+	IdempotencyHeader string `json:"idempotency_header,omitempty" yaml:"idempotency_header,omitempty"`
+	// Persistent: the provider claims pending deliveries survive a restart.
+	Persistent bool `json:"persistent,omitempty" yaml:"persistent,omitempty"`
+
+	// Latency thresholds for the load checks; zero = not declared.
+	LatencyP50 time.Duration `json:"latency_p50,omitempty" yaml:"latency_p50,omitempty"`
+	LatencyP99 time.Duration `json:"latency_p99,omitempty" yaml:"latency_p99,omitempty"`
+}
+
+// Validate reports the first field that makes no sense.
+func (p *Policy) Validate() error {
+	if p.MaxAttempts < 1 {
+		return fmt.Errorf("policy: max_attempts must be at least 1, got %d", p.MaxAttempts)
+	}
+	switch p.Backoff.Kind {
+	case "schedule":
+		for i, d := range p.Backoff.Schedule {
+			if d < 0 {
+				return fmt.Errorf("policy: backoff.schedule[%d] is negative (%v)", i, d)
+			}
+		}
+	case "exponential":
+		if p.Backoff.Base <= 0 || p.Backoff.Factor < 1 {
+			return fmt.Errorf("policy: exponential backoff needs base > 0 and factor >= 1, got base %v factor %v", p.Backoff.Base, p.Backoff.Factor)
+		}
+	default:
+		if p.MaxAttempts > 1 {
+			return fmt.Errorf("policy: backoff.kind must be schedule or exponential, got %q", p.Backoff.Kind)
+		}
+	}
+	switch p.Backoff.Jitter {
+	case "", "none", "full", "equal":
+	case "proportional":
+		if p.Backoff.JitterFrac <= 0 || p.Backoff.JitterFrac >= 1 {
+			return fmt.Errorf("policy: backoff.jitter_frac must be in (0,1), got %v", p.Backoff.JitterFrac)
+		}
+	default:
+		return fmt.Errorf("policy: backoff.jitter must be none, full, equal or proportional, got %q", p.Backoff.Jitter)
+	}
+	if p.Timeout < 0 {
+		return fmt.Errorf("policy: timeout is negative (%v)", p.Timeout)
+	}
+	switch p.Gone {
+	case "", "disable", "retry":
+	default:
+		return fmt.Errorf("policy: gone must be disable or retry, got %q", p.Gone)
+	}
+	switch p.Redirects {
+	case "", "fail", "follow":
+	default:
+		return fmt.Errorf("policy: redirects must be fail or follow, got %q", p.Redirects)
+	}
+	switch p.RetryAfter {
+	case "", "honor", "ignore":
+	default:
+		return fmt.Errorf("policy: retry_after must be honor or ignore, got %q", p.RetryAfter)
+	}
+	return nil
+}
+
+// Scaled returns a copy with every policy duration multiplied by f, as a
+// provider run with a time scale (0.001 turns 5 min into 300 ms) does.
+func (p Policy) Scaled(f float64) Policy {
+	s := func(d time.Duration) time.Duration { return time.Duration(float64(d) * f) }
+	q := p
+	q.Backoff.Schedule = make([]time.Duration, len(p.Backoff.Schedule))
+	for i, d := range p.Backoff.Schedule {
+		q.Backoff.Schedule[i] = s(d)
+	}
+	q.Backoff.Base, q.Backoff.Cap = s(p.Backoff.Base), s(p.Backoff.Cap)
+	q.Timeout, q.RetryAfterMax = s(p.Timeout), s(p.RetryAfterMax)
+	return q
+}
