@@ -93,16 +93,16 @@ type SigResult uint8
 
 // Signature results. SigNone means the endpoint verifies no signature.
 const (
-	SigNone          SigResult = 0
-	SigValid         SigResult = 1
-	SigMissing       SigResult = 2 // a required header is absent
-	SigMalformed     SigResult = 3 // header present but unparseable
-	SigNoKnownVer    SigResult = 4 // only unknown versions (e.g. "v2,...")
-	SigMismatch      SigResult = 5 // well-formed, wrong MAC
-	SigStale         SigResult = 6 // timestamp older than the tolerance
-	SigFuture        SigResult = 7 // timestamp further ahead than the tolerance
-	SigValidWeak     SigResult = 8 // valid, but with a weak algorithm (HMAC-SHA1)
-	sigResultCount             = 9
+	SigNone        SigResult = 0
+	SigValid       SigResult = 1
+	SigMissing     SigResult = 2 // a required header is absent
+	SigMalformed   SigResult = 3 // header present but unparseable
+	SigNoKnownVer  SigResult = 4 // only unknown versions (e.g. "v2,...")
+	SigMismatch    SigResult = 5 // well-formed, wrong MAC
+	SigStale       SigResult = 6 // timestamp older than the tolerance
+	SigFuture      SigResult = 7 // timestamp further ahead than the tolerance
+	SigValidWeak   SigResult = 8 // valid, but with a weak algorithm (HMAC-SHA1)
+	sigResultCount           = 9
 )
 
 var sigNames = [sigResultCount]string{"none", "valid", "missing", "malformed", "no-known-version", "mismatch", "stale", "future", "valid-weak"}
