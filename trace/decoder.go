@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -53,10 +52,13 @@ var ErrNotTrace = errors.New("not a hookbench trace (no header record)")
 // Decoder reads records from a trace stream. It is not safe for concurrent
 // use.
 type Decoder struct {
-	r      *bufio.Reader
-	off    int64 // bytes consumed
+	r      io.Reader
+	buf    []byte // buf[pos:] is read but not yet decoded
+	pos    int
+	eof    bool  // r returned io.EOF
+	rerr   error // r's error other than EOF
+	base   int64 // stream offset of buf[0]
 	index  int   // records returned (string records excluded)
-	start  int64 // offset of the record being read
 	strs   []string
 	prevAt int64
 	header bool
@@ -64,15 +66,40 @@ type Decoder struct {
 
 // NewDecoder returns a Decoder reading from r.
 func NewDecoder(r io.Reader) *Decoder {
-	return &Decoder{r: bufio.NewReaderSize(r, 64<<10), strs: []string{""}}
+	return &Decoder{r: r, buf: make([]byte, 0, 64<<10), strs: []string{""}}
 }
 
-// Offset returns the number of bytes consumed so far.
-func (d *Decoder) Offset() int64 { return d.off }
+// Offset returns the number of bytes decoded so far.
+func (d *Decoder) Offset() int64 { return d.base + int64(d.pos) }
 
-// errEOFInRecord is raised inside a record; Decode turns it into a
-// TruncatedError.
-var errEOFInRecord = errors.New("eof inside record")
+// errShort means the buffer ends inside the value being read.
+var errShort = errors.New("short buffer")
+
+// fill reads more input, keeping buf[pos:]. It reports false when nothing
+// more can come.
+func (d *Decoder) fill() bool {
+	if d.eof || d.rerr != nil {
+		return false
+	}
+	if d.pos > 0 {
+		n := copy(d.buf, d.buf[d.pos:])
+		d.base += int64(d.pos)
+		d.buf, d.pos = d.buf[:n], 0
+	}
+	if len(d.buf) == cap(d.buf) {
+		nb := make([]byte, len(d.buf), 2*cap(d.buf))
+		copy(nb, d.buf)
+		d.buf = nb
+	}
+	n, err := d.r.Read(d.buf[len(d.buf):cap(d.buf)])
+	d.buf = d.buf[:len(d.buf)+n]
+	if err == io.EOF {
+		d.eof = true
+	} else if err != nil {
+		d.rerr = err
+	}
+	return n > 0 || (!d.eof && d.rerr == nil)
+}
 
 // Decode reads the next record into rec, reusing rec's storage where it
 // can. It returns io.EOF after the last record, a *TruncatedError when the
@@ -81,29 +108,29 @@ var errEOFInRecord = errors.New("eof inside record")
 // Attempt.Body is reused by the next call.
 func (d *Decoder) Decode(rec *Record) error {
 	for {
-		d.start = d.off
-		if _, err := d.r.Peek(1); err != nil {
-			if err == io.EOF {
-				if !d.header {
-					return &CorruptError{Index: 0, Offset: 0, Err: ErrNotTrace}
-				}
-				return io.EOF
+		if d.pos >= len(d.buf) && !d.fill() {
+			if d.rerr != nil {
+				return fmt.Errorf("read trace: %w", d.rerr)
 			}
-			return fmt.Errorf("read trace: %w", err)
+			if !d.header {
+				return &CorruptError{Index: 0, Offset: 0, Err: ErrNotTrace}
+			}
+			return io.EOF
 		}
+		start := d.pos
 		kind, err := d.record(rec)
+		if err == errShort {
+			d.pos = start
+			if d.fill() {
+				continue
+			}
+			if d.rerr != nil {
+				return fmt.Errorf("read trace: %w", d.rerr)
+			}
+			return &TruncatedError{Index: d.index, Offset: d.base + int64(start), Dropped: int64(len(d.buf) - start)}
+		}
 		if err != nil {
-			if errors.Is(err, errEOFInRecord) {
-				return &TruncatedError{Index: d.index, Offset: d.start, Dropped: d.off - d.start}
-			}
-			var ce *CorruptError
-			if errors.As(err, &ce) {
-				return err
-			}
-			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				return &TruncatedError{Index: d.index, Offset: d.start, Dropped: d.off - d.start}
-			}
-			return &CorruptError{Index: d.index, Offset: d.start, Err: err}
+			return &CorruptError{Index: d.index, Offset: d.base + int64(start), Err: err}
 		}
 		if kind == kindString || kind == kindReset {
 			continue
@@ -136,6 +163,10 @@ func (d *Decoder) record(rec *Record) (Kind, error) {
 	if n < want {
 		return 0, fmt.Errorf("%s record has %d fields, want at least %d", kind, n, want)
 	}
+	// A string definition must not be applied twice when a short buffer
+	// makes the record be read again, so it is parsed before it changes
+	// any state; so are the other kinds (prevAt is restored on errShort).
+	prevAt := d.prevAt
 	rec.Kind = kind
 	switch kind {
 	case KindHeader:
@@ -147,20 +178,27 @@ func (d *Decoder) record(rec *Record) (Kind, error) {
 	case KindMark:
 		err = d.readMark(&rec.Mark)
 	case kindString:
-		err = d.readString()
-	case kindReset:
-		d.strs = d.strs[:1]
-	}
-	if err != nil {
+		err = d.readString(n - want)
 		return kind, err
+	case kindReset:
 	}
-	// Fields a newer writer added are skipped.
-	for i := want; i < n; i++ {
-		if err := d.skip(0); err != nil {
-			return kind, err
+	if err == nil {
+		// Fields a newer writer added are skipped.
+		for i := want; i < n && err == nil; i++ {
+			err = d.skip(0)
 		}
 	}
-	return kind, nil
+	if err == errShort {
+		d.prevAt = prevAt
+		if kind == KindHeader {
+			d.header = false
+		}
+		return kind, err
+	}
+	if err == nil && kind == kindReset {
+		d.strs = d.strs[:1]
+	}
+	return kind, err
 }
 
 func (d *Decoder) readHeader(h *Header) error {
@@ -200,70 +238,67 @@ func (d *Decoder) readHeader(h *Header) error {
 	return nil
 }
 
-func (d *Decoder) readSent(s *Sent) error {
-	var err error
-	get := func(dst *string) {
-		if err == nil {
-			*dst, err = d.ref()
+func (d *Decoder) readSent(s *Sent) (err error) {
+	if s.EventID, err = d.ref(); err != nil {
+		return err
+	}
+	if s.Type, err = d.ref(); err != nil {
+		return err
+	}
+	var v [5]int64
+	for i := range v {
+		if v[i], err = d.int(); err != nil {
+			return err
 		}
 	}
-	geti := func(dst *int64) {
-		if err == nil {
-			*dst, err = d.int()
-		}
+	s.IntendedNs, s.SentNs, s.LatencyNs, s.Status, s.Err = v[0], v[1], v[2], int(v[3]), ErrKind(v[4])
+	if s.IdemKey, err = d.ref(); err != nil {
+		return err
 	}
-	get(&s.EventID)
-	get(&s.Type)
-	geti(&s.IntendedNs)
-	geti(&s.SentNs)
-	geti(&s.LatencyNs)
-	var st, ek int64
-	geti(&st)
-	geti(&ek)
-	s.Status, s.Err = int(st), ErrKind(ek)
-	get(&s.IdemKey)
-	get(&s.ProviderID)
-	get(&s.DuplicateOf)
+	if s.ProviderID, err = d.ref(); err != nil {
+		return err
+	}
+	s.DuplicateOf, err = d.ref()
 	return err
 }
 
-func (d *Decoder) readAttempt(a *Attempt) error {
-	var err error
-	get := func(dst *string) {
-		if err == nil {
-			*dst, err = d.ref()
+func (d *Decoder) readAttempt(a *Attempt) (err error) {
+	if a.Endpoint, err = d.ref(); err != nil {
+		return err
+	}
+	if a.MsgID, err = d.ref(); err != nil {
+		return err
+	}
+	if a.EventID, err = d.ref(); err != nil {
+		return err
+	}
+	if a.EventType, err = d.ref(); err != nil {
+		return err
+	}
+	var v [8]int64
+	for i := range v {
+		if v[i], err = d.int(); err != nil {
+			return err
 		}
 	}
-	geti := func() int64 {
-		if err != nil {
-			return 0
-		}
-		var v int64
-		v, err = d.int()
-		return v
+	d.prevAt += v[2]
+	a.Nth, a.ProviderN, a.ArrivalNs, a.HandleNs = uint32(v[0]), uint32(v[1]), d.prevAt, v[3]
+	a.Status, a.Sig, a.SkewMs, a.Size = int(v[4]), SigResult(v[5]), v[6], int(v[7])
+	if a.BodyHash, err = d.uint(); err != nil {
+		return err
 	}
-	get(&a.Endpoint)
-	get(&a.MsgID)
-	get(&a.EventID)
-	get(&a.EventType)
-	a.Nth = uint32(geti())
-	a.ProviderN = uint32(geti())
-	d.prevAt += geti()
-	a.ArrivalNs = d.prevAt
-	a.HandleNs = geti()
-	a.Status = int(geti())
-	a.Sig = SigResult(geti())
-	a.SkewMs = geti()
-	a.Size = int(geti())
-	if err == nil {
-		a.BodyHash, err = d.uint()
+	if a.Behavior, err = d.ref(); err != nil {
+		return err
 	}
-	get(&a.Behavior)
-	a.Flags = uint8(geti())
-	a.RetryAfter = geti()
-	if err == nil {
-		a.Body, err = d.bin(a.Body[:0])
+	var f, ra int64
+	if f, err = d.int(); err != nil {
+		return err
 	}
+	if ra, err = d.int(); err != nil {
+		return err
+	}
+	a.Flags, a.RetryAfter = uint8(f), ra
+	a.Body, err = d.bin(a.Body[:0])
 	return err
 }
 
@@ -282,19 +317,26 @@ func (d *Decoder) readMark(m *Mark) error {
 	return err
 }
 
-func (d *Decoder) readString() error {
+// readString parses a string definition, skips extra fields, and only then
+// adds it to the table, so a re-read after a short buffer adds it once.
+func (d *Decoder) readString(extra int) error {
 	i, err := d.uint()
 	if err != nil {
 		return err
 	}
-	s, err := d.str()
+	s, err := d.strBytes()
 	if err != nil {
 		return err
+	}
+	for j := 0; j < extra; j++ {
+		if err := d.skip(0); err != nil {
+			return err
+		}
 	}
 	if i != uint64(len(d.strs)) || i > maxInterned {
 		return fmt.Errorf("string definition %d out of sequence (table has %d)", i, len(d.strs)-1)
 	}
-	d.strs = append(d.strs, s)
+	d.strs = append(d.strs, string(s))
 	return nil
 }
 
@@ -309,33 +351,25 @@ func (d *Decoder) ref() (string, error) {
 	return d.strs[i], nil
 }
 
-// Low-level readers. EOF inside a record becomes errEOFInRecord.
+// Low-level readers over buf[pos:]. They return errShort when the value
+// runs past the buffer.
 
-func (d *Decoder) byte() (byte, error) {
-	c, err := d.r.ReadByte()
-	if err != nil {
-		if err == io.EOF {
-			return 0, errEOFInRecord
-		}
-		return 0, err
+func (d *Decoder) take(k int) ([]byte, error) {
+	if len(d.buf)-d.pos < k {
+		return nil, errShort
 	}
-	d.off++
-	return c, nil
+	p := d.buf[d.pos : d.pos+k]
+	d.pos += k
+	return p, nil
 }
 
-func (d *Decoder) n(k int) ([]byte, error) {
-	p, err := d.r.Peek(k)
-	if len(p) < k {
-		d.off += int64(len(p))
-		_, _ = d.r.Discard(len(p))
-		if err == nil || err == io.EOF || errors.Is(err, bufio.ErrBufferFull) {
-			return nil, errEOFInRecord
-		}
-		return nil, err
+func (d *Decoder) byte() (byte, error) {
+	if d.pos >= len(d.buf) {
+		return 0, errShort
 	}
-	_, _ = d.r.Discard(k)
-	d.off += int64(k)
-	return p, nil
+	c := d.buf[d.pos]
+	d.pos++
+	return c, nil
 }
 
 func (d *Decoder) arrayLen() (int, error) {
@@ -347,13 +381,13 @@ func (d *Decoder) arrayLen() (int, error) {
 	case c&0xf0 == 0x90:
 		return int(c & 0x0f), nil
 	case c == 0xdc:
-		p, err := d.n(2)
+		p, err := d.take(2)
 		if err != nil {
 			return 0, err
 		}
 		return int(binary.BigEndian.Uint16(p)), nil
 	case c == 0xdd:
-		p, err := d.n(4)
+		p, err := d.take(4)
 		if err != nil {
 			return 0, err
 		}
@@ -367,24 +401,27 @@ func (d *Decoder) arrayLen() (int, error) {
 }
 
 func (d *Decoder) int() (int64, error) {
-	c, err := d.byte()
-	if err != nil {
-		return 0, err
+	if d.pos >= len(d.buf) {
+		return 0, errShort
 	}
-	switch {
-	case c < 0x80:
+	c := d.buf[d.pos]
+	if c < 0x80 {
+		d.pos++
 		return int64(c), nil
-	case c >= 0xe0:
+	}
+	if c >= 0xe0 {
+		d.pos++
 		return int64(int8(c)), nil
 	}
-	size := intSize(c)
 	if c < 0xcc || c > 0xd3 {
 		return 0, fmt.Errorf("expected an integer, found byte 0x%02x", c)
 	}
-	p, err := d.n(size)
+	size := intSize(c)
+	p, err := d.take(1 + size)
 	if err != nil {
 		return 0, err
 	}
+	p = p[1:]
 	switch c {
 	case 0xcc:
 		return int64(p[0]), nil
@@ -409,21 +446,23 @@ func (d *Decoder) int() (int64, error) {
 }
 
 func (d *Decoder) uint() (uint64, error) {
-	c, err := d.byte()
-	if err != nil {
-		return 0, err
+	if d.pos >= len(d.buf) {
+		return 0, errShort
 	}
+	c := d.buf[d.pos]
 	if c < 0x80 {
+		d.pos++
 		return uint64(c), nil
 	}
-	size := intSize(c)
 	if c < 0xcc || c > 0xcf {
 		return 0, fmt.Errorf("expected an unsigned integer, found byte 0x%02x", c)
 	}
-	p, err := d.n(size)
+	size := intSize(c)
+	p, err := d.take(1 + size)
 	if err != nil {
 		return 0, err
 	}
+	p = p[1:]
 	switch size {
 	case 1:
 		return uint64(p[0]), nil
@@ -435,25 +474,26 @@ func (d *Decoder) uint() (uint64, error) {
 	return binary.BigEndian.Uint64(p), nil
 }
 
+// strLen reads the length of a str or bin value whose type byte is c.
 func (d *Decoder) strLen(c byte) (int, bool, error) {
 	var n int
 	switch {
 	case c&0xe0 == 0xa0:
 		return int(c & 0x1f), true, nil
 	case c == 0xd9 || c == 0xc4:
-		p, err := d.n(1)
+		p, err := d.take(1)
 		if err != nil {
 			return 0, true, err
 		}
 		n = int(p[0])
 	case c == 0xda || c == 0xc5:
-		p, err := d.n(2)
+		p, err := d.take(2)
 		if err != nil {
 			return 0, true, err
 		}
 		n = int(binary.BigEndian.Uint16(p))
 	case c == 0xdb || c == 0xc6:
-		p, err := d.n(4)
+		p, err := d.take(4)
 		if err != nil {
 			return 0, true, err
 		}
@@ -467,39 +507,25 @@ func (d *Decoder) strLen(c byte) (int, bool, error) {
 	return n, true, nil
 }
 
-func (d *Decoder) str() (string, error) {
+// strBytes returns a str value's bytes, valid until the next fill.
+func (d *Decoder) strBytes() ([]byte, error) {
 	c, err := d.byte()
 	if err != nil {
-		return "", err
-	}
-	if c >= 0xc4 && c <= 0xc6 {
-		return "", fmt.Errorf("expected a string, found byte 0x%02x", c)
+		return nil, err
 	}
 	n, ok, err := d.strLen(c)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if !ok {
-		return "", fmt.Errorf("expected a string, found byte 0x%02x", c)
+	if !ok || (c >= 0xc4 && c <= 0xc6) {
+		return nil, fmt.Errorf("expected a string, found byte 0x%02x", c)
 	}
-	return d.readN(n)
+	return d.take(n)
 }
 
-func (d *Decoder) readN(n int) (string, error) {
-	if n <= d.r.Size() {
-		p, err := d.n(n)
-		if err != nil {
-			return "", err
-		}
-		return string(p), nil
-	}
-	buf := make([]byte, n)
-	k, err := io.ReadFull(d.r, buf)
-	d.off += int64(k)
-	if err != nil {
-		return "", errEOFInRecord
-	}
-	return string(buf), nil
+func (d *Decoder) str() (string, error) {
+	p, err := d.strBytes()
+	return string(p), err
 }
 
 func (d *Decoder) bin(dst []byte) ([]byte, error) {
@@ -517,16 +543,11 @@ func (d *Decoder) bin(dst []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cap(dst) < n {
-		dst = make([]byte, n)
-	}
-	dst = dst[:n]
-	k, err := io.ReadFull(d.r, dst)
-	d.off += int64(k)
+	p, err := d.take(n)
 	if err != nil {
-		return nil, errEOFInRecord
+		return nil, err
 	}
-	return dst, nil
+	return append(dst, p...), nil
 }
 
 // skip reads past one value of any msgpack type.
@@ -538,7 +559,6 @@ func (d *Decoder) skip(depth int) error {
 	if err != nil {
 		return err
 	}
-	discard := func(k int) error { _, err := d.n(k); return err }
 	switch {
 	case c < 0x80 || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
 		return nil
@@ -549,7 +569,7 @@ func (d *Decoder) skip(depth int) error {
 			if c == 0xdf {
 				k = 4
 			}
-			p, err := d.n(k)
+			p, err := d.take(k)
 			if err != nil {
 				return err
 			}
@@ -569,8 +589,7 @@ func (d *Decoder) skip(depth int) error {
 		}
 		return nil
 	case c&0xf0 == 0x90 || c == 0xdc || c == 0xdd:
-		d.off--
-		_ = d.r.UnreadByte()
+		d.pos--
 		n, err := d.arrayLen()
 		if err != nil {
 			return err
@@ -586,15 +605,16 @@ func (d *Decoder) skip(depth int) error {
 		if err != nil {
 			return err
 		}
-		_, err = d.readN(n)
+		_, err = d.take(n)
 		return err
 	}
 	if k := intSize(c); k > 0 {
-		return discard(k)
+		_, err := d.take(k)
+		return err
 	}
 	if c >= 0xc7 && c <= 0xc9 { // ext 8/16/32
 		k := 1 << (c - 0xc7)
-		p, err := d.n(k)
+		p, err := d.take(k)
 		if err != nil {
 			return err
 		}
@@ -610,7 +630,7 @@ func (d *Decoder) skip(depth int) error {
 		if n > maxStrLen {
 			return fmt.Errorf("ext of %d bytes is too long", n)
 		}
-		_, err = d.readN(n + 1)
+		_, err = d.take(n + 1)
 		return err
 	}
 	return fmt.Errorf("invalid msgpack byte 0x%02x", c)
