@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -312,6 +313,9 @@ func ParseRate(s string) (float64, error) {
 		}
 		v /= d.Seconds()
 	}
+	if math.IsInf(v, 0) || math.IsNaN(v) || v > 1e9 {
+		return 0, fmt.Errorf("rate %q: too large (at most 1e9 per second)", s)
+	}
 	return v, nil
 }
 
@@ -369,4 +373,83 @@ func ParseSpike(base float64, s string) (Spike, error) {
 		return Spike{}, fmt.Errorf("spike %q: baseline and peak are both 0", s)
 	}
 	return Spike{Base: base, Peak: p, At: a, For: f}, nil
+}
+
+// Arrival processes for PacerSpec.Arrivals.
+const (
+	ArrivalsUniform = "uniform" // evenly spaced
+	ArrivalsPoisson = "poisson" // exponential gaps (constant mean rate only)
+)
+
+// PacerSpec is the command-line description of a schedule. Exactly one
+// shape applies: Steps, Spike (baseline Rate), a ramp ("FROM:TO" Rate with
+// Ramp), or a constant Rate.
+type PacerSpec struct {
+	Rate     string        // "2000", "0" (capacity), or "FROM:TO" with Ramp
+	Ramp     time.Duration // ramp length for "FROM:TO"
+	Steps    string        // "1000:10s,2000:10s"
+	Spike    string        // "PEAK@AT+FOR" over a baseline of Rate
+	Arrivals string        // ArrivalsUniform (default) or ArrivalsPoisson
+}
+
+// NewPacer builds the Pacer a spec describes; seed drives Poisson arrivals.
+func NewPacer(spec PacerSpec, seed int64) (Pacer, error) {
+	poisson := false
+	switch spec.Arrivals {
+	case "", ArrivalsUniform:
+	case ArrivalsPoisson:
+		poisson = true
+	default:
+		return nil, fmt.Errorf("arrivals %q: want uniform or poisson", spec.Arrivals)
+	}
+	from, to, isRamp := strings.Cut(spec.Rate, ":")
+	shapes := 0
+	for _, set := range []bool{spec.Steps != "", spec.Spike != "", isRamp} {
+		if set {
+			shapes++
+		}
+	}
+	if shapes > 1 {
+		return nil, errors.New("choose one of steps, spike and a FROM:TO ramp")
+	}
+	if poisson && shapes > 0 {
+		return nil, errors.New("poisson arrivals need a constant rate")
+	}
+	if spec.Ramp != 0 && !isRamp {
+		return nil, fmt.Errorf("--ramp needs a FROM:TO rate such as 100:5000, found %q", spec.Rate)
+	}
+	switch {
+	case spec.Steps != "":
+		return ParseSteps(spec.Steps)
+	case isRamp:
+		f, err := ParseRate(from)
+		if err != nil {
+			return nil, err
+		}
+		t, err := ParseRate(to)
+		if err != nil {
+			return nil, err
+		}
+		if spec.Ramp <= 0 {
+			return nil, fmt.Errorf("ramp %q needs a positive ramp length (--ramp 60s)", spec.Rate)
+		}
+		if f == 0 && t == 0 {
+			return nil, fmt.Errorf("ramp %q: both ends are 0", spec.Rate)
+		}
+		return Linear{From: f, To: t, Over: spec.Ramp}, nil
+	}
+	r, err := ParseRate(spec.Rate)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case spec.Spike != "":
+		return ParseSpike(r, spec.Spike)
+	case poisson:
+		if r == 0 {
+			return nil, errors.New("poisson arrivals need a rate above 0")
+		}
+		return NewPoisson(r, seed), nil
+	}
+	return Constant{Rate: r}, nil
 }

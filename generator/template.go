@@ -250,9 +250,23 @@ func (t *Template) String() string { return t.src }
 // Uses reports whether the template has a placeholder of the given name
 // ("id", "seq", "now", "uuid", "rand_int", "pick", "type").
 func (t *Template) Uses(name string) bool {
-	op := map[string]opKind{"id": opID, "seq": opSeq, "now": opNow, "uuid": opUUID,
-		"rand_int": opRandInt, "pick": opPick, "type": opType}[name]
-	if op == opLit {
+	var op opKind
+	switch name {
+	case "id":
+		op = opID
+	case "seq":
+		op = opSeq
+	case "now":
+		op = opNow
+	case "uuid":
+		op = opUUID
+	case "rand_int":
+		op = opRandInt
+	case "pick":
+		op = opPick
+	case "type":
+		op = opType
+	default:
 		return false
 	}
 	for i := range t.nodes {
