@@ -17,12 +17,12 @@ func TestPacers(t *testing.T) {
 	t.Parallel()
 	ms := time.Millisecond
 	tests := []struct {
-		name  string
-		p     Pacer
-		hit   uint64
-		el    time.Duration
-		wait  time.Duration
-		stop  bool
+		name string
+		p    Pacer
+		hit  uint64
+		el   time.Duration
+		wait time.Duration
+		stop bool
 	}{
 		{"constant first hit", Constant{Rate: 1000}, 0, 0, 0, false},
 		{"constant hit 10 at 0", Constant{Rate: 1000}, 10, 0, 10 * ms, false},

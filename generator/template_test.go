@@ -97,9 +97,9 @@ func TestTemplateRandomIsPerEvent(t *testing.T) {
 func TestTemplateErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		src        string
-		line, col  int
-		msg        string
+		src       string
+		line, col int
+		msg       string
 	}{
 		{`{"a":"{{nope}}"}`, 1, 9, `unknown placeholder "nope"`},
 		{`{"a":{{seq}`, 1, 6, "unclosed {{"},
