@@ -270,8 +270,8 @@ func (g *Generator) Progress() Progress {
 	}
 	p.Elapsed = time.Since(g.start)
 	for _, w := range g.ws {
+		d := w.live.done.Load() // before sent, so that d <= s
 		s := w.live.sent.Load()
-		d := w.live.done.Load()
 		p.Sent += s
 		p.Done += d
 		p.InFlight += int64(s - d)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -44,6 +45,7 @@ type genFlags struct {
 	trace    string
 	insecure bool
 	progress string
+	output   string
 }
 
 func runGen(ctx context.Context, e *env, args []string) error {
@@ -78,6 +80,7 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	fs.Int64Var(&opt.Seed, "seed", 1, "seed for body randomness, types, duplicates and Poisson arrivals")
 	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
 	fs.StringVar(&f.progress, "progress", "auto", "live progress line on stderr: auto (when a terminal), always, never")
+	fs.StringVarP(&f.output, "output", "o", "text", "summary format: text, or json (durations in nanoseconds)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -131,6 +134,9 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	default:
 		return usageError{fmt.Errorf("--progress %q: want auto, always or never", f.progress)}
 	}
+	if f.output != "text" && f.output != "json" {
+		return usageError{fmt.Errorf("--output %q: want text or json", f.output)}
+	}
 
 	var tw *trace.Writer
 	if f.trace != "" {
@@ -166,6 +172,11 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	}
 	if runErr != nil {
 		return runErr
+	}
+	if f.output == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(&sum)
 	}
 	return sum.WriteText(e.stdout)
 }
