@@ -49,9 +49,9 @@ type worker struct {
 	// precise sleeps the last stretch of waits on slow schedules; nil
 	// when unavailable (then the Go timer does all the waiting).
 	precise *preciseTimer
-	pcg   rand.PCG
-	rnd   *rand.Rand
-	ev    Event
+	pcg     rand.PCG
+	rnd     *rand.Rand
+	ev      Event
 
 	body, prevBody []byte // current body; last original body (for a duplicate)
 	idBuf, prevID  []byte
