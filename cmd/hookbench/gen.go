@@ -17,7 +17,7 @@ import (
 
 const genExamples = `  # 2000 events/s for 30 s at a provider's trigger API, Sent records into a trace
   hookbench gen --url http://127.0.0.1:8080/events --rate 2000 --duration 30s \
-    -H 'Authorization: Bearer KEY' --trace gen.trace
+    -H 'Authorization: Bearer KEY' --trace gen.hbt
 
   # ramp from 100/s to 5000/s over a minute, with a templated body
   hookbench gen --url http://127.0.0.1:8080/events --rate 100:5000 --ramp 60s --duration 70s \
@@ -194,12 +194,13 @@ func showProgress(w io.Writer, g *generator.Generator, stop <-chan struct{}) {
 		case <-t.C:
 		}
 		p := g.Progress()
-		rate := 0.0
+		rate, due := 0.0, 0.0
 		if dt := (p.Elapsed - prev.Elapsed).Seconds(); dt > 0 {
 			rate = float64(p.Sent-prev.Sent) / dt
+			due = float64(p.Due-prev.Due) / dt
 		}
-		fmt.Fprintf(w, "\r\033[K%6.1fs  sent %d (%.0f/s)  in flight %d  late %d  failed %d",
-			p.Elapsed.Seconds(), p.Sent, rate, p.InFlight, p.Late, p.Failed)
+		fmt.Fprintf(w, "\r\033[K%6.1fs  sent %d of %d due  %.0f/s of %.0f/s  in flight %d  late %d  failed %d",
+			p.Elapsed.Seconds(), p.Sent, p.Due, rate, due, p.InFlight, p.Late, p.Failed)
 		prev = p
 	}
 }
