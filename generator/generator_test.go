@@ -447,3 +447,27 @@ func TestDueCount(t *testing.T) {
 		}
 	}
 }
+
+func TestProgress(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, nil)
+	o := ts.options()
+	o.Rate = Constant{Rate: 4000}
+	o.Count = 40
+	o.Connections = 2
+	g, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := g.Progress(); p != (Progress{}) {
+		t.Fatalf("progress before Run: %+v", p)
+	}
+	s, err := g.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := g.Progress()
+	if p.Sent != 40 || p.Done != 40 || p.Due != 40 || p.InFlight != 0 || p.Failed != 0 || p.Late != s.Late {
+		t.Fatalf("progress after Run: %+v (summary %+v)", p, s)
+	}
+}
