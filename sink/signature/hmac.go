@@ -64,7 +64,7 @@ func (p *macPool) sum(st *macState, parts ...[]byte) {
 			m.Write(b)
 		}
 		off := i * p.size
-		m.Sum(st.sums[off:off:off+p.size])
+		m.Sum(st.sums[off : off : off+p.size])
 	}
 }
 
