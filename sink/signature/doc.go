@@ -41,13 +41,17 @@
 // Verifiers and signers are immutable after construction and safe for
 // concurrent use. Each keeps a sync.Pool of per-call scratch: one keyed
 // HMAC per secret (reset between uses), the digest and decode buffers,
-// and, for signers, the buffer header values are built in. Verify for every
-// HMAC scheme performs no allocation once the pool is warm (proved by
-// AllocsPerRun tests and benchmarks); HMAC signers likewise, because
-// HeaderSetter implementations copy the value (fasthttp does). The
-// standard-v1a scheme assembles the signed content in a pooled buffer but
-// crypto/ed25519 allocates internally: Sign allocates the 64-byte signature
-// per key, and Verify may allocate as well (measured in the benchmarks).
+// and, for signers, the buffer header values are built in (standard-v1a
+// keeps the contiguous signed content there, since ed25519 needs it in one
+// piece). Once the pool is warm, Verify and Sign perform no allocation for
+// any scheme (proved by AllocsPerRun tests, built without -race because the
+// race detector makes sync.Pool drop items, and by the benchmarks), with
+// one exception: for standard-v1a, crypto/ed25519.Verify allocates an error
+// for a signature that does not verify, so a v1a mismatch costs one
+// allocation per signature checked. Signers rely on
+// HeaderSetter copying the value (fasthttp does); fasthttp itself may
+// allocate the first time a header grows. A pooled buffer that grew beyond
+// 64 KiB (HMAC signers) or 4 MiB (v1a) is dropped instead of being kept.
 //
 // Headers.Peek results and the body are only read during the call and
 // never retained.

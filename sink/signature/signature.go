@@ -172,8 +172,8 @@ type Verification struct {
 // concurrent use and must not be copied after first use.
 type Verifier interface {
 	// Verify checks the raw body against the headers at time now. It does
-	// not allocate (hot path; standard-v1a is the exception, see doc.go)
-	// and is safe for concurrent use. The MAC is checked before the
+	// not allocate (hot path; the one exception is a standard-v1a signature
+	// that fails, see doc.go) and is safe for concurrent use. The MAC is checked before the
 	// timestamp: SigStale/SigFuture mean "correctly signed, but outside the
 	// tolerance"; a wrong MAC is SigMismatch whatever the timestamp.
 	Verify(h Headers, body []byte, now time.Time) Verification
