@@ -171,7 +171,11 @@ func TestFailureReasons(t *testing.T) {
 				sig := signed.get(f.sigHdr)
 				key := sig[:strings.IndexByte(sig, '=')]
 				cases = append(cases,
-					tc{"malformed-timestamp", func() *testHeaders { h := signed.clone(); h.SetBytesV(f.sigHdr, []byte(strings.Replace(sig, key+"=", key+"=x", 1))); return h }(), body, fixtureNow, trace.SigMalformed},
+					tc{"malformed-timestamp", func() *testHeaders {
+						h := signed.clone()
+						h.SetBytesV(f.sigHdr, []byte(strings.Replace(sig, key+"=", key+"=x", 1)))
+						return h
+					}(), body, fixtureNow, trace.SigMalformed},
 					tc{"no-timestamp", func() *testHeaders {
 						h := signed.clone()
 						h.SetBytesV(f.sigHdr, []byte(sig[strings.IndexAny(sig, ",;")+1:]))
