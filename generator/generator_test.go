@@ -3,9 +3,14 @@ package generator
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"io"
+	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -470,5 +475,29 @@ func TestProgress(t *testing.T) {
 	p := g.Progress()
 	if p.Sent != 40 || p.Done != 40 || p.Due != 40 || p.InFlight != 0 || p.Failed != 0 || p.Late != s.Late {
 		t.Fatalf("progress after Run: %+v (summary %+v)", p, s)
+	}
+}
+
+func TestRunTLS(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted handshakes below
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	o := NewOptions()
+	o.URL = srv.URL + "/events"
+	o.TLSConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // test server's self-signed certificate
+	o.Rate = Constant{Rate: 1000}
+	o.Count = 10
+	o.Connections = 2
+	if s := run(t, o); s.Statuses[202] != 10 {
+		t.Fatalf("summary %+v", s)
+	}
+	// Without trusting the certificate every request fails, and is counted.
+	o.TLSConfig = nil
+	if s := run(t, o); s.Sent != 10 || s.Failed != 10 {
+		t.Fatalf("summary %+v", s)
 	}
 }
