@@ -157,7 +157,7 @@ func New(opts Options) (*Generator, error) {
 	}
 	g.ws = make([]*worker, g.workers)
 	for i := range g.ws {
-		g.ws[i] = g.newWorker(i, g.shards[i%nShards])
+		g.ws[i] = g.newWorker(g.shards[i%nShards])
 	}
 	return g, nil
 }

@@ -27,6 +27,9 @@ import (
 const (
 	fineTail     = 1500 * time.Microsecond
 	fineInterval = 100 * time.Microsecond
+	// maxPreciseWorkers: beyond this many workers none gets a preciseTimer
+	// (each holds a file descriptor, next to the connections').
+	maxPreciseWorkers = 512
 )
 
 // liveCounters are one worker's counters, read by Progress.
@@ -39,7 +42,6 @@ type liveCounters struct {
 // its own: the request/response objects, buffers, randomness, counters.
 type worker struct {
 	g     *Generator
-	id    int
 	shard *histShard
 	live  liveCounters
 
@@ -75,8 +77,8 @@ type workerStats struct {
 	firstDue, lastDue               time.Duration
 }
 
-func (g *Generator) newWorker(id int, shard *histShard) *worker {
-	w := &worker{g: g, id: id, shard: shard}
+func (g *Generator) newWorker(shard *histShard) *worker {
+	w := &worker{g: g, shard: shard}
 	w.rnd = rand.New(&w.pcg)
 	w.ev.Rand = w.rnd
 	w.timer = time.NewTimer(time.Hour)
@@ -110,7 +112,7 @@ func (w *worker) release() {
 // run claims hits and sends them until the schedule ends.
 func (w *worker) run() {
 	g := w.g
-	if !g.capacity {
+	if !g.capacity && g.workers <= maxPreciseWorkers {
 		if pt, err := newPreciseTimer(); err == nil {
 			w.precise = pt
 			defer pt.close()
