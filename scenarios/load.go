@@ -514,8 +514,11 @@ func (sc *Scenario) applyDefaults() {
 		if ep.Name == "" {
 			ep.Name = ep.Path
 		}
-		if ep.Scheme == "" {
+		switch ep.Scheme {
+		case "":
 			ep.Scheme = sc.Policy.Scheme
+		case SchemeNone:
+			ep.Scheme = ""
 		}
 		if ep.Secret == "" && len(sc.Policy.Secrets) > 0 {
 			ep.Secret = sc.Policy.Secrets[0]

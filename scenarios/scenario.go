@@ -175,7 +175,8 @@ type EndpointSpec struct {
 	// Secret signs deliveries; empty: taken from the policy, else generated
 	// at run time (or extracted from the provider by the adapter).
 	Secret string `yaml:"secret"`
-	// Scheme is the signature scheme; empty: the policy's scheme.
+	// Scheme is the signature scheme; empty: the policy's scheme; "none"
+	// (SchemeNone) in a file: unsigned (Scheme "" after loading).
 	Scheme     string   `yaml:"scheme"`
 	EventTypes []string `yaml:"event_types"`
 	// Options are extra sink endpoint settings in the sink's --endpoint
@@ -222,6 +223,9 @@ type RuleChange struct {
 	Rules    []string      `yaml:"rules"`
 	For      time.Duration `yaml:"for"`
 }
+
+// SchemeNone in a file says an endpoint's deliveries are not signed.
+const SchemeNone = "none"
 
 // Chaos actions.
 const (

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -159,7 +160,7 @@ func (v *stepVars) randInt(args string) (string, bool) {
 	}
 	lo, err1 := strconv.ParseInt(f[0], 10, 64)
 	hi, err2 := strconv.ParseInt(f[1], 10, 64)
-	if err1 != nil || err2 != nil || hi < lo || hi-lo < 0 {
+	if err1 != nil || err2 != nil || hi < lo || hi-lo < 0 || hi-lo == math.MaxInt64 {
 		return "", false
 	}
 	v.rndMu.Lock()
