@@ -194,7 +194,7 @@ func (a *HTTPAdapter) Teardown(ctx context.Context) error {
 // {{idempotency_key}} becomes the generator's idempotency header, and other
 // uses of the key become {{id}} (a duplicate resends the same id).
 func (a *HTTPAdapter) GeneratorTarget(payload string) (Target, bool) {
-	generatorNames := map[string]bool{"id": true, "type": true, "seq": true, "now": true, "now_ms": true, "now_rfc3339": true, "uuid": true}
+	generatorNames := map[string]bool{"id": true, "type": true, "seq": true, "now": true, "now_ms": true, "now_us": true, "now_ns": true, "now_unix": true, "now_rfc3339": true, "uuid": true}
 	lookup := func(name string) (string, bool) {
 		switch name {
 		case "payload":

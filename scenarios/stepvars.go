@@ -131,11 +131,17 @@ func (v *stepVars) triggerLookup(ev Event, now time.Time) func(string) (string, 
 				seq = strconv.FormatUint(v.seq.Add(1), 10)
 			}
 			return seq, true
-		case "now":
+		case "now", "now s", "now unix", "now_unix":
 			return strconv.FormatInt(now.Unix(), 10), true
-		case "now_ms":
+		case "now_ms", "now ms":
 			return strconv.FormatInt(now.UnixMilli(), 10), true
-		case "now_rfc3339":
+		case "now_us", "now us":
+			return strconv.FormatInt(now.UnixMicro(), 10), true
+		case "now_ns", "now ns":
+			return strconv.FormatInt(now.UnixNano(), 10), true
+		case "now_rfc3339", "now rfc3339":
+			return now.UTC().Format(time.RFC3339), true
+		case "now rfc3339nano":
 			return now.UTC().Format(time.RFC3339Nano), true
 		case "uuid":
 			return v.uuid(), true
