@@ -21,12 +21,12 @@ func LoadRules(path string) ([]Rule, error) {
 // ParseRules parses YAML rules: a list of mappings (optionally under a
 // top-level "rules:" key) whose keys and values are those of ParseRule:
 //
-//	- endpoint: /orders
-//	  attempt: 1-2
-//	  status: 503
-//	  retry-after: 30
-//	- p: 0.05
-//	  reset: true
+//   - endpoint: /orders
+//     attempt: 1-2
+//     status: 503
+//     retry-after: 30
+//   - p: 0.05
+//     reset: true
 //
 // Decoding is strict: unknown keys, duplicate keys, anchors and non-scalar
 // values are errors. Errors read "NAME:LINE: key: what was wrong".

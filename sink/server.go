@@ -489,4 +489,6 @@ func (s *Server) logf(format string, args ...any) {
 // fasthttpLogger routes fasthttp's messages to Options.Logf.
 type fasthttpLogger struct{ logf func(string, ...any) }
 
-func (l fasthttpLogger) Printf(format string, args ...any) { l.logf("sink: fasthttp: "+format, args...) }
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	l.logf("sink: fasthttp: "+format, args...)
+}
