@@ -339,3 +339,31 @@ func TestProfiles(t *testing.T) {
 		t.Errorf("svix first retry %v", n)
 	}
 }
+
+func TestParseSinkErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, src, field, msg string
+		line                  int
+	}{
+		{"bad rule", "sink:\n  endpoints:\n    - path: /a\n  rules:\n    - endpoint=/a,status=abc\nphases:\n  - duration: 1s\n", "sink.rules[0]", "status", 5},
+		{"rule for unknown endpoint", "sink:\n  endpoints:\n    - path: /a\n  rules:\n    - endpoint=/zz,status=500\nphases:\n  - duration: 1s\n", "sink.rules[0]", "not a sink endpoint", 5},
+		{"bad endpoint option", "sink:\n  endpoints:\n    - path: /a\n      options: colour=red\nphases:\n  - duration: 1s\n", "sink.endpoints[0]", "unknown key", 3},
+		{"unknown scheme", "sink:\n  endpoints:\n    - path: /a\n      scheme: rot13\nphases:\n  - duration: 1s\n", "sink.endpoints[0]", "rot13", 3},
+		{"bad phase rule", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    sink:\n      - endpoint: /a\n        rules: [flap=x]\n", "phases[0].sink[0].rules[0]", "flap", 8},
+		{"bad payload template", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    rate: 1\n    payload: '{\"a\":{{nope}}}'\n", "phases[0].payload", "nope", 7},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse("s.yaml", []byte(tc.src), nil)
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("error %v", err)
+			}
+			if le.Line != tc.line || le.Field != tc.field || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("got %v (line %d field %q), want line %d field %q containing %q", err, le.Line, le.Field, tc.line, tc.field, tc.msg)
+			}
+		})
+	}
+}

@@ -8,7 +8,23 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/generator"
+	"github.com/hookbench/hookbench/sink"
 )
+
+// sinkMessage drops the sink's echo of the whole spec from its errors: the
+// loader already names the field and line.
+func sinkMessage(err error) string {
+	msg := err.Error()
+	for _, prefix := range []string{"endpoint ", "rule "} {
+		if strings.HasPrefix(msg, prefix+"\"") {
+			if i := strings.Index(msg, "\": "); i > 0 {
+				return msg[i+3:]
+			}
+		}
+	}
+	return msg
+}
 
 // Defaults and limits of scenario files.
 const (
@@ -591,12 +607,30 @@ func (s *SinkSpec) validate(v *validator) {
 			}
 		}
 	}
+	for i := range s.Endpoints {
+		if err := s.Endpoints[i].checkSinkConfig(); err != nil {
+			v.errf(fmt.Sprintf("sink.endpoints[%d]", i), "%s", sinkMessage(err))
+		}
+	}
 	for i, r := range s.Rules {
-		if strings.TrimSpace(r) == "" {
-			v.errf(fmt.Sprintf("sink.rules[%d]", i), "empty rule")
+		rule, err := sink.ParseRule(r)
+		switch {
+		case err != nil:
+			v.errf(fmt.Sprintf("sink.rules[%d]", i), "%s", sinkMessage(err))
+		case rule.Endpoint != "" && !hasPath(s.Endpoints, rule.Endpoint):
+			v.errf(fmt.Sprintf("sink.rules[%d]", i), "rule names endpoint %q, which is not a sink endpoint", rule.Endpoint)
 		}
 	}
 	v.duration("sink.max_hang", s.MaxHang)
+}
+
+func hasPath(eps []EndpointSpec, path string) bool {
+	for i := range eps {
+		if eps[i].Path == path {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Phase) validate(v *validator, path string, endpoints map[string]bool, adapter string) {
@@ -627,8 +661,8 @@ func (p *Phase) validate(v *validator, path string, endpoints map[string]bool, a
 	default:
 		v.errf(path+".arrival", "must be uniform or poisson, got %q", p.Arrival)
 	}
-	if p.Duplicates < 0 || p.Duplicates > 1 {
-		v.errf(path+".duplicates", "must be a fraction in [0, 1], got %g", p.Duplicates)
+	if p.Duplicates < 0 || p.Duplicates >= 1 {
+		v.errf(path+".duplicates", "must be a fraction in [0, 1), got %g", p.Duplicates)
 	}
 	if p.Connections < 0 || p.Connections > 10000 {
 		v.errf(path+".connections", "must be in [0, 10000], got %d", p.Connections)
@@ -642,7 +676,7 @@ func (p *Phase) validate(v *validator, path string, endpoints map[string]bool, a
 		}
 	}
 	if p.Payload != "" {
-		if err := newScope(builtinsPayload, nil).check(p.Payload); err != nil {
+		if _, err := generator.ParseTemplate(p.Payload); err != nil {
 			v.errf(path+".payload", "%v", err)
 		}
 	}
@@ -658,8 +692,12 @@ func (p *Phase) validate(v *validator, path string, endpoints map[string]bool, a
 			v.errf(rp+".endpoint", "no sink endpoint has path %q", rc.Endpoint)
 		}
 		for k, r := range rc.Rules {
-			if strings.TrimSpace(r) == "" {
-				v.errf(fmt.Sprintf("%s.rules[%d]", rp, k), "empty rule")
+			rule, err := sink.ParseRule(r)
+			switch {
+			case err != nil:
+				v.errf(fmt.Sprintf("%s.rules[%d]", rp, k), "%s", sinkMessage(err))
+			case rule.Endpoint != "" && rule.Endpoint != rc.Endpoint:
+				v.errf(fmt.Sprintf("%s.rules[%d]", rp, k), "rule names endpoint %q but the change is for %q", rule.Endpoint, rc.Endpoint)
 			}
 		}
 	}
