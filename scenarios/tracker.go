@@ -155,6 +155,18 @@ func (t *tracker) consume(r io.Reader) error {
 	}
 }
 
+func (t *tracker) setByCount(v bool) {
+	t.mu.Lock()
+	t.byCount = v
+	t.mu.Unlock()
+}
+
+func (t *tracker) setPolicy(p conformance.Policy) {
+	t.mu.Lock()
+	t.policy = p
+	t.mu.Unlock()
+}
+
 func (t *tracker) setPhase(name string) {
 	t.mu.Lock()
 	t.phase = name
