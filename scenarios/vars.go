@@ -110,7 +110,13 @@ type Redactor struct {
 	secrets []string
 }
 
-// Add registers secrets to redact. Empty strings are ignored.
+// MinSecretLen is the shortest value a Redactor redacts: replacing every
+// "x" in a text would garble it and hide nothing (such a value is no
+// secret).
+const MinSecretLen = 4
+
+// Add registers secrets to redact. Values shorter than MinSecretLen are
+// ignored.
 func (r *Redactor) Add(secrets ...string) {
 	if r == nil {
 		return
@@ -119,7 +125,7 @@ func (r *Redactor) Add(secrets ...string) {
 	defer r.mu.Unlock()
 outer:
 	for _, s := range secrets {
-		if s == "" {
+		if len(s) < MinSecretLen {
 			continue
 		}
 		for _, have := range r.secrets {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -118,4 +119,146 @@ func describe(sc *scenarios.Scenario) string {
 	}
 	return fmt.Sprintf("%s: %s adapter, %d endpoint(s), %d phase(s) over %v, policy %s, drain %v",
 		name, sc.Provider.Adapter, len(sc.Sink.Endpoints), len(sc.Phases), total, policy, sc.Drain)
+}
+
+// runOne runs one scenario file.
+func runOne(ctx context.Context, e *env, path string, vars map[string]string, f *runFlags) error {
+	sc, err := scenarios.Load(path, vars)
+	if err != nil {
+		return usageError{err}
+	}
+	if f.seedSet {
+		sc.Seed = f.seed
+	}
+	if f.drain != 0 {
+		if f.drain < 0 || f.drain > scenarios.MaxDuration {
+			return usageError{fmt.Errorf("--drain %v: want (0, %v]", f.drain, scenarios.MaxDuration)}
+		}
+		sc.Drain = f.drain
+	}
+	opts := scenarios.NewRunOptions()
+	opts.TracePath = f.trace
+	if opts.TracePath == "" {
+		opts.TracePath = traceName(sc.Name, path)
+	}
+	opts.Args = e.args0
+	opts.Version = versionString()
+	var prog *progressLine
+	if !f.quiet && runIsTerminal(e.stderr) {
+		prog = &progressLine{w: e.stderr, start: time.Now()}
+		opts.OnProgress = prog.update
+	}
+	fmt.Fprintf(e.stdout, "hookbench run: %s\n", describe(sc))
+	res, err := scenarios.Run(ctx, sc, opts)
+	if prog != nil {
+		prog.clear()
+	}
+	if err != nil {
+		return usageError{err}
+	}
+	printRunResult(e, res)
+	switch {
+	case res.Interrupted:
+		return failError{fmt.Sprintf("interrupted; the trace so far is in %s", res.TracePath)}
+	case !res.Drained:
+		return failError{fmt.Sprintf("%d deliveries still outstanding when the %v drain ended (trace: %s)", res.Progress.Outstanding, sc.Drain, res.TracePath)}
+	}
+	return nil
+}
+
+// traceName derives a trace file name from the scenario's name or file.
+func traceName(name, path string) string {
+	if name == "" {
+		name = strings.TrimSuffix(filepathBase(path), ".yaml")
+	}
+	b := []byte(name)
+	for i, c := range b {
+		ok := c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 {
+		return "run.trace"
+	}
+	return string(b) + ".trace"
+}
+
+func filepathBase(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func runIsTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progressLine redraws one status line on a terminal.
+type progressLine struct {
+	w        interface{ Write([]byte) (int, error) }
+	start    time.Time
+	last     scenarios.Progress
+	lastTime time.Time
+}
+
+func (p *progressLine) update(pr scenarios.Progress) {
+	now := time.Now()
+	rate := 0.0
+	if !p.lastTime.IsZero() {
+		if dt := now.Sub(p.lastTime).Seconds(); dt > 0 && pr.Sent >= p.last.Sent {
+			rate = float64(pr.Sent-p.last.Sent) / dt
+		}
+	}
+	p.last, p.lastTime = pr, now
+	outstanding := strconv.FormatUint(pr.Outstanding, 10)
+	if pr.ByCount {
+		outstanding += " (by count)"
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s %5.1fs  sent %d (%.0f/s)  delivered %d  outstanding %s  failures %d  bad-sig %d",
+		pr.Phase, now.Sub(p.start).Seconds(), pr.Sent, rate, pr.Delivered, outstanding, pr.Failures, pr.BadSigs)
+}
+
+func (p *progressLine) clear() { fmt.Fprint(p.w, "\r\033[K") }
+
+// printRunResult prints a run's summary.
+func printRunResult(e *env, res *scenarios.RunResult) {
+	w := e.stdout
+	fmt.Fprintf(w, "run %s: %v, trace %s\n", res.RunID, res.Elapsed.Round(time.Millisecond), res.TracePath)
+	for _, ph := range res.Phases {
+		line := fmt.Sprintf("  phase %-12s %8v  sent %d", ph.Name, ph.Elapsed.Round(time.Millisecond), ph.Sent)
+		if ph.Pacer != "" {
+			line += " at " + ph.Pacer
+		}
+		if s := ph.Summary; s != nil && s.Sent > 0 {
+			line += fmt.Sprintf(" (achieved %.1f/s, trigger p99 %v, late %d, missed %d)", s.AchievedRate, s.Latency.P99, s.Late, s.Missed)
+		}
+		if ph.Failed > 0 {
+			line += fmt.Sprintf("  trigger failures %d", ph.Failed)
+		}
+		fmt.Fprintln(w, line)
+	}
+	p := res.Progress
+	fmt.Fprintf(w, "  triggers: %d sent, %d accepted, %d rejected\n", p.Sent, p.Accepted, p.Rejected)
+	fmt.Fprintf(w, "  deliveries: %d attempts, %d delivered, %d failed attempts, %d bad signatures\n", p.Deliveries, p.Delivered, p.Failures, p.BadSigs)
+	switch {
+	case res.Interrupted:
+		fmt.Fprintf(w, "  drain: interrupted with %d outstanding\n", p.Outstanding)
+	case res.Drained:
+		fmt.Fprintln(w, "  drain: every accepted event reached a terminal outcome")
+	default:
+		fmt.Fprintf(w, "  drain: ended with %d outstanding\n", p.Outstanding)
+	}
+	for _, n := range res.Capabilities.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	for _, warn := range res.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", warn)
+	}
 }
