@@ -176,7 +176,7 @@ func ParseRetryAfter(v []byte, now time.Time) (time.Duration, bool) {
 	}
 	s := string(v)
 	for _, layout := range [...]string{
-		"Mon, 02 Jan 2006 15:04:05 GMT", // IMF-fixdate (RFC 9110)
+		"Mon, 02 Jan 2006 15:04:05 GMT",  // IMF-fixdate (RFC 9110)
 		"Monday, 02-Jan-06 15:04:05 GMT", // obsolete RFC 850
 		"Mon Jan _2 15:04:05 2006",       // asctime
 	} {

@@ -107,7 +107,7 @@ type endpoint struct {
 	eventTypes      []string
 	created         time.Time
 
-	state atomic.Int32             // epActive, epDisabled, epDeleted
+	state atomic.Int32            // epActive, epDisabled, epDeleted
 	sig   atomic.Pointer[signing] // replaced on rotation
 
 	// guarded by Provider.mu

@@ -291,7 +291,9 @@ func TestConnectionErrorsAndTimeoutsAreRetried(t *testing.T) {
 
 func TestRetryAfterIsHonoured(t *testing.T) {
 	t.Parallel()
-	date := func(now time.Time) string { return now.Add(90 * time.Second).UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT") }
+	date := func(now time.Time) string {
+		return now.Add(90 * time.Second).UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")
+	}
 	for _, tc := range []struct {
 		name   string
 		status int

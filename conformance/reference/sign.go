@@ -19,7 +19,9 @@ import (
 // replaced by sink/signature once that package lands.
 
 // headerSetter is sink/signature.HeaderSetter.
-type headerSetter interface{ SetBytesV(key string, value []byte) }
+type headerSetter interface {
+	SetBytesV(key string, value []byte)
+}
 
 // signer is sink/signature.Signer.
 type signer interface {
