@@ -75,18 +75,6 @@ type node struct {
 	off   int      // byte offset of the node in the source
 }
 
-// isString reports whether the placeholder renders as a string (as opposed
-// to a number) when it stands alone as a JSON value.
-func (n *node) isString() bool {
-	switch n.op {
-	case opSeq, opRandInt:
-		return false
-	case opNow:
-		return n.unit == nowRFC3339 || n.unit == nowRFC3339Nano
-	}
-	return true
-}
-
 // TemplateError is a template that does not compile: where, and what is wrong.
 type TemplateError struct {
 	Line, Column int // 1-based; the column counts characters

@@ -21,9 +21,9 @@ import (
 // millisecond resolution, so a timer may fire up to about a millisecond
 // late. On slow schedules (hits at least fineInterval apart, where the
 // process idles) a worker therefore sleeps on a timer until fineTail before
-// the hit is due and the rest with a thread-blocking nanosleep, which is
-// accurate to tens of microseconds. Fast schedules keep the process busy and
-// use the timer alone, saving a syscall per hit.
+// the hit is due and the rest on a preciseTimer (a timerfd read through the
+// netpoller), accurate to tens of microseconds. Fast schedules keep the
+// process busy and use the Go timer alone, saving syscalls per hit.
 const (
 	fineTail     = 1500 * time.Microsecond
 	fineInterval = 100 * time.Microsecond
@@ -46,6 +46,9 @@ type worker struct {
 	req   *fasthttp.Request
 	resp  *fasthttp.Response
 	timer *time.Timer
+	// precise sleeps the last stretch of waits on slow schedules; nil
+	// when unavailable (then the Go timer does all the waiting).
+	precise *preciseTimer
 	pcg   rand.PCG
 	rnd   *rand.Rand
 	ev    Event
@@ -78,6 +81,9 @@ func (g *Generator) newWorker(id int, shard *histShard) *worker {
 	w.ev.Rand = w.rnd
 	w.timer = time.NewTimer(time.Hour)
 	w.timer.Stop()
+	if pt, err := newPreciseTimer(); err == nil {
+		w.precise = pt
+	}
 	w.req = fasthttp.AcquireRequest()
 	w.resp = fasthttp.AcquireResponse()
 	w.req.SetRequestURI(g.opts.URL)
@@ -99,6 +105,9 @@ func (g *Generator) newWorker(id int, shard *histShard) *worker {
 }
 
 func (w *worker) release() {
+	if w.precise != nil {
+		w.precise.close()
+	}
 	fasthttp.ReleaseRequest(w.req)
 	fasthttp.ReleaseResponse(w.resp)
 	w.req, w.resp = nil, nil
@@ -149,8 +158,10 @@ func (w *worker) sleep(due time.Duration, fine bool) bool {
 		if left <= 0 {
 			return true
 		}
-		if fine && left <= fineTail {
-			preciseSleep(left)
+		if fine && left <= fineTail && w.precise != nil {
+			if !w.precise.sleep(left) {
+				return false
+			}
 			return !g.stopped.Load()
 		}
 		if fine {
