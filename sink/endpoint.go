@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +26,8 @@ type EndpointConfig struct {
 	// Path is matched exactly against the request path, e.g. "/orders".
 	Path string
 	// Signature selects the verification scheme; Scheme "" (or "none")
-	// verifies nothing. Tolerance 0 means DefaultTolerance.
+	// verifies nothing. Tolerance 0 means the scheme's default
+	// (DefaultTolerance, 300 s; Paddle 5 s).
 	Signature signature.Config
 	// BadSigStatus, when not 0, is answered to requests whose signature is
 	// not valid (e.g. 401); 0 records the verdict and answers per rules.
@@ -121,7 +123,7 @@ func ParseEndpoint(s string) (EndpointConfig, error) {
 	seen := map[string]bool{}
 	for _, kv := range splitFields(s) {
 		k, v, ok := strings.Cut(kv, "=")
-		k = strings.TrimSpace(k)
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if !ok {
 			return ep, fmt.Errorf("endpoint %q: expected key=value, found %q", Redact(s), Redact(kv))
 		}
@@ -257,12 +259,10 @@ func (ep *EndpointConfig) verifies() bool {
 	return ep.Signature.Scheme != "" && ep.Signature.Scheme != "none"
 }
 
-// sigConfig is the signature config with defaults applied.
+// sigConfig is the signature config given to the signature package
+// (Tolerance 0 there means the scheme's default).
 func (ep *EndpointConfig) sigConfig() signature.Config {
 	c := ep.Signature
-	if c.Tolerance == 0 {
-		c.Tolerance = DefaultTolerance
-	}
 	if c.Scheme == "generic" && c.IDHeader == "" {
 		c.IDHeader = ep.IDHeader
 	}
@@ -314,11 +314,11 @@ func (ep *EndpointConfig) RedactedJSON() string {
 	j := endpointJSON{
 		Path: ep.Path, Scheme: ep.Signature.Scheme, Secrets: len(ep.Signature.Secrets),
 		BadSigStatus: ep.BadSigStatus, Auth: ep.Auth.String(), TypeHeader: ep.TypeHeader, TypePath: ep.TypePath,
-		Types: ep.Types, MaxBody: ep.MaxBody, IDHeader: ep.IDHeader, EventIDHeader: ep.EventIDHeader,
+		Types: ep.Types, MaxBody: cmp.Or(ep.MaxBody, DefaultMaxBody), IDHeader: ep.IDHeader, EventIDHeader: ep.EventIDHeader,
 		EventIDPath: ep.EventIDPath, AttemptHeader: ep.AttemptHeader,
 	}
 	if ep.verifies() {
-		j.ToleranceMs = ep.sigConfig().Tolerance.Milliseconds()
+		j.ToleranceMs = ep.Signature.Tolerance.Milliseconds() // 0: the scheme's default
 	}
 	b, _ := json.Marshal(j) // cannot fail: strings, ints and slices only
 	return string(b)

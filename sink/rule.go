@@ -62,7 +62,8 @@ type Rate struct {
 var ruleKeys = []string{"endpoint", "type", "attempt", "after", "before", "every", "p", "flap", "rate", "burst",
 	"status", "body", "delay", "retry-after", "gone", "redirect", "reset", "hang", "trickle", "ack-lost"}
 
-// ParseRule parses the --rule form: comma-separated key=value pairs, e.g.
+// ParseRule parses the --rule form: comma-separated key=value pairs (a
+// distribution's own comma is kept: delay=normal:2s,500ms), e.g.
 // "endpoint=/orders,attempt=1-2,status=503,retry-after=30". Match keys:
 // endpoint, type (a|b), attempt (N, A-B or A-), after, before, every, p,
 // flap (UP/DOWN), rate (N/s, N/m or N/h) with burst. Action keys: status,
@@ -71,7 +72,7 @@ var ruleKeys = []string{"endpoint", "type", "attempt", "after", "before", "every
 // reset, hang[=CAP], trickle=BYTES/s, ack-lost. Errors name the key.
 func ParseRule(s string) (Rule, error) {
 	var b ruleBuilder
-	for _, kv := range splitFields(s) {
+	for _, kv := range splitRuleFields(s) {
 		k, v, _ := strings.Cut(kv, "=")
 		if err := b.set(strings.TrimSpace(k), strings.TrimSpace(v)); err != nil {
 			return Rule{}, fmt.Errorf("rule %q: %w", s, err)
@@ -82,6 +83,31 @@ func ParseRule(s string) (Rule, error) {
 		return Rule{}, fmt.Errorf("rule %q: %w", s, err)
 	}
 	return r, nil
+}
+
+// splitRuleFields splits on commas, except that a part which is neither
+// key=value nor a known flag key continues the previous value: that keeps
+// "delay=normal:2s,500ms" whole.
+func splitRuleFields(s string) []string {
+	var out []string
+	for _, p := range splitFields(s) {
+		t := strings.TrimSpace(p)
+		if len(out) > 0 && !strings.Contains(t, "=") && !isRuleKey(t) {
+			out[len(out)-1] += "," + p
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func isRuleKey(k string) bool {
+	for _, x := range ruleKeys {
+		if x == k {
+			return true
+		}
+	}
+	return false
 }
 
 // ruleBuilder collects key=value pairs from ParseRule or a YAML mapping.

@@ -97,10 +97,12 @@ func (m *epMetrics) statusCounter(code int) *metrics.Counter {
 // Stats is a snapshot of what the sink has seen, as served by
 // GET /_hookbench/stats.
 type Stats struct {
-	URL       string          `json:"url"`
-	UptimeMs  int64           `json:"uptime_ms"`
-	Down      bool            `json:"down"`
-	InFlight  int64           `json:"in_flight"`
+	URL      string `json:"url"`
+	UptimeMs int64  `json:"uptime_ms"`
+	Down     bool   `json:"down"`
+	InFlight int64  `json:"in_flight"`
+	// Rules are the global rules, tried after each endpoint's own.
+	Rules     string          `json:"rules,omitempty"`
 	Endpoints []EndpointStats `json:"endpoints"`
 	// Unknown counts requests to paths that are not endpoints (404).
 	Unknown EndpointStats `json:"unknown"`
@@ -157,6 +159,9 @@ func (s *Server) Stats() Stats {
 		InFlight:    s.inflight.Load(),
 		BadRequests: map[string]uint64{},
 		TraceErrors: s.traceErrs.Load(),
+	}
+	if rs := s.global.Load(); rs != nil {
+		st.Rules = rs.text
 	}
 	if !s.startReal.IsZero() {
 		st.UptimeMs = time.Since(s.startReal).Milliseconds()
