@@ -14,6 +14,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/hookbench/hookbench/conformance/reference"
 )
 
 // LoadError is a problem with a scenario file: which file, which line
@@ -240,8 +242,7 @@ func Parse(name string, data []byte, vars map[string]string) (sc *Scenario, err 
 func (l *loader) policy(sc *Scenario, node ast.Node) error {
 	if node == nil || node.Type() == ast.NullType {
 		if sc.Provider.Adapter == "reference" {
-			p, _ := Profile(ProfileStandardWebhooks)
-			sc.Policy = p
+			sc.Policy = reference.DefaultPolicy()
 		}
 		return nil
 	}
