@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hookbench/hookbench/conformance/reference"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -207,6 +209,7 @@ provider:
 policy:
   profile: standard-webhooks
   max_attempts: 10
+  timeout: 5m
   backoff: {kind: schedule, schedule: [5s, 30s, 1m, 2m, 2m, 2m, 2m, 2m, 2m], jitter: proportional, jitter_frac: 0.2}
 sink:
   endpoints:
@@ -296,5 +299,78 @@ drain: 20s
 	}
 	if !retried {
 		t.Error("no event at /a was delivered on its third attempt")
+	}
+}
+
+// startReference starts a reference provider for the http and command
+// adapters to drive through its public API.
+func startReference(t *testing.T) *reference.Provider {
+	t.Helper()
+	o := reference.NewOptions()
+	o.TimeScale = 0.001
+	o.Policy.Timeout = 5 * time.Minute // 300 ms scaled: no spurious timeouts under -race
+	p, err := reference.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func checkAllDelivered(t *testing.T, res *RunResult, tr *trace.Trace) {
+	t.Helper()
+	if !res.Drained || res.Progress.Accepted == 0 || res.Progress.Delivered != res.Progress.Accepted {
+		t.Errorf("progress %+v, warnings %v", res.Progress, res.Warnings)
+	}
+	for _, a := range tr.Attempts {
+		if a.Sig != trace.SigValid || a.EventID == "" {
+			t.Errorf("attempt %+v", a)
+		}
+	}
+	for _, s := range tr.Sent {
+		if s.ProviderID == "" {
+			t.Errorf("no provider id in %+v", s)
+		}
+	}
+}
+
+// TestRunReferenceHTTP drives the reference provider's own API with the
+// generic http adapter (examples/reference-http.yaml).
+func TestRunReferenceHTTP(t *testing.T) {
+	t.Parallel()
+	p := startReference(t)
+	sc, err := Load("../examples/reference-http.yaml", map[string]string{"PROVIDER_URL": p.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, tr := runTrace(t, t.Context(), sc)
+	checkAllDelivered(t, res, tr)
+	if !res.Capabilities.SetSecret || !res.Capabilities.IdempotencyKey || !res.Capabilities.DeleteEndpoint {
+		t.Errorf("capabilities %+v", res.Capabilities)
+	}
+	if n := len(p.Endpoints()); n != 0 {
+		t.Errorf("teardown left %d endpoints", n)
+	}
+}
+
+// TestRunCommand drives the reference provider through curl with the
+// command adapter (examples/command.yaml).
+func TestRunCommand(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not installed")
+	}
+	p := startReference(t)
+	sc, err := Load("../examples/command.yaml", map[string]string{"PROVIDER_URL": p.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, tr := runTrace(t, t.Context(), sc)
+	checkAllDelivered(t, res, tr)
+	if len(tr.Sent) < 5 {
+		t.Errorf("only %d triggers", len(tr.Sent))
 	}
 }

@@ -211,10 +211,12 @@ type runProgress struct {
 func (p *runProgress) update(pr scenarios.Progress) {
 	now := time.Now()
 	rate := 0.0
-	if !p.lastTime.IsZero() {
-		if dt := now.Sub(p.lastTime).Seconds(); dt > 0 && pr.Sent >= p.last.Sent {
-			rate = float64(pr.Sent-p.last.Sent) / dt
-		}
+	since := p.lastTime
+	if since.IsZero() {
+		since = p.start
+	}
+	if dt := now.Sub(since).Seconds(); dt > 0 && pr.Sent >= p.last.Sent {
+		rate = float64(pr.Sent-p.last.Sent) / dt
 	}
 	p.last, p.lastTime = pr, now
 	outstanding := strconv.FormatUint(pr.Outstanding, 10)
