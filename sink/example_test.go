@@ -56,4 +56,3 @@ func Example() {
 type headerSetter http.Header
 
 func (h headerSetter) SetBytesV(k string, v []byte) { http.Header(h).Set(k, string(v)) }
-
