@@ -246,6 +246,9 @@ func (g *Generator) Run(ctx context.Context) (Summary, error) {
 		drain.Stop()
 	}
 	watch.Wait()
+	if deadline != nil {
+		deadline.Stop()
+	}
 	finished := time.Since(g.start)
 	g.conns.closeAll()
 	g.client.CloseIdleConnections()
@@ -255,6 +258,7 @@ func (g *Generator) Run(ctx context.Context) (Summary, error) {
 // Progress is a snapshot of a running generator, for a live display.
 type Progress struct {
 	Elapsed  time.Duration
+	Due      uint64 // hits the schedule called for so far (capacity mode: Sent)
 	Sent     uint64 // requests that left
 	Done     uint64 // requests that finished (response or error)
 	InFlight int64
@@ -270,13 +274,21 @@ func (g *Generator) Progress() Progress {
 	}
 	p.Elapsed = time.Since(g.start)
 	for _, w := range g.ws {
+		d := w.live.done.Load() // before sent, so that d <= s
 		s := w.live.sent.Load()
-		d := w.live.done.Load()
 		p.Sent += s
 		p.Done += d
 		p.InFlight += int64(s - d)
 		p.Late += w.live.late.Load()
 		p.Failed += w.live.failed.Load()
+	}
+	p.Due = p.Sent
+	if !g.capacity {
+		at := p.Elapsed
+		if g.opts.Duration > 0 {
+			at = min(at, g.opts.Duration)
+		}
+		p.Due = g.dueCount(0, at)
 	}
 	return p
 }

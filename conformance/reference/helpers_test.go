@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/hookbench/hookbench/sink/signature"
+	"github.com/hookbench/hookbench/trace"
 )
 
 // fakeClock is a Clock that moves only when told to.
@@ -112,6 +115,18 @@ type hit struct {
 	EventType   string
 	Attempt     string
 	Body        []byte
+	Header      hdrs // every header, lower-case names
+}
+
+// hdrs is a request's headers; it satisfies signature.Headers.
+type hdrs map[string]string
+
+func (h hdrs) Peek(name string) []byte {
+	v, ok := h[strings.ToLower(name)]
+	if !ok {
+		return nil
+	}
+	return []byte(v)
 }
 
 // reply is what the receiver answers.
@@ -168,6 +183,10 @@ func (r *receiver) handle(ctx *fasthttp.RequestCtx) {
 		EventType:   string(ctx.Request.Header.Peek(EventTypeHeader)),
 		Attempt:     string(ctx.Request.Header.Peek(AttemptHeader)),
 		Body:        append([]byte(nil), ctx.PostBody()...),
+		Header:      hdrs{},
+	}
+	for k, v := range ctx.Request.Header.All() {
+		h.Header[strings.ToLower(string(k))] = string(v)
 	}
 	r.mu.Lock()
 	r.counts[h.Path]++
@@ -223,8 +242,8 @@ func (r *receiver) snapshot() []hit {
 	return slices.Clone(r.all)
 }
 
-// verifyStandard checks a Standard Webhooks v1 signature header against
-// secret (independent of the provider's signer).
+// verifyStandard checks a Standard Webhooks v1 signature with an
+// independent HMAC computation (not the signer under test).
 func verifyStandard(secret string, h hit, body []byte) bool {
 	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
 	if err != nil {
@@ -240,6 +259,17 @@ func verifyStandard(secret string, h hit, body []byte) bool {
 		}
 	}
 	return false
+}
+
+// verify checks a request with sink/signature, as the sink does, at the
+// given time.
+func verify(tb testing.TB, scheme string, secrets []string, h hit, now time.Time) trace.SigResult {
+	tb.Helper()
+	v, err := signature.NewVerifier(signature.Config{Scheme: scheme, Secrets: secrets})
+	if err != nil {
+		tb.Fatalf("NewVerifier: %v", err)
+	}
+	return v.Verify(h.Header, h.Body, now).Result
 }
 
 // rec is one attempt seen through the provider's hook.

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hookbench/hookbench/sink/signature"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -123,9 +124,9 @@ type endpoint struct {
 
 // signing is an endpoint's signers, swapped as a whole.
 type signing struct {
-	s     signer    // with every current secret
-	wrong signer    // with a secret the endpoint never had (wrong-secret)
-	until time.Time // non-zero: rebuild without rotated-out secrets then
+	s     signature.Signer // with every current secret
+	wrong signature.Signer // with a secret the endpoint never had (wrong-secret)
+	until time.Time        // non-zero: rebuild without rotated-out secrets then
 }
 
 func (e *endpoint) subscribed(typ string) bool {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/hookbench/hookbench/sink/signature"
 )
 
 // Limits of API input.
@@ -150,7 +152,7 @@ func (p *Provider) buildSigning(ep *endpoint) error {
 	if err != nil {
 		return err
 	}
-	var wrong signer = nopSigner{}
+	var wrong signature.Signer = nopSigner{}
 	if ep.scheme != schemeNone && ep.scheme != "" {
 		ws, err := generateSecret(ep.scheme, cryptorand.Reader)
 		if err != nil {
@@ -420,17 +422,21 @@ func (p *Provider) Publish(req EventRequest, idemKey string) (PublishResult, err
 		return PublishResult{}, ErrQueueFull
 	}
 	p.seq = seq
+	due := now
+	if p.faults.has(fSlow) {
+		due = now.Add(p.opts.SlowDelay)
+	}
 	ev := &event{id: p.newID("msg_"), typ: req.Type, body: req.Payload, created: now, idemKey: idemKey}
 	if n > 0 {
 		ev.deliveries = make([]*delivery, 0, n)
 		ds := make([]delivery, n)
 		for i, ep := range targets {
 			d := &ds[i]
-			*d = delivery{ev: ev, ep: ep, msgID: ev.id, hidx: -1}
+			*d = delivery{ev: ev, ep: ep, msgID: ev.id, due: due, hidx: -1}
 			ev.deliveries = append(ev.deliveries, d)
 			if dup {
 				c := &ds[len(targets)+i]
-				*c = delivery{ev: ev, ep: ep, msgID: p.newID("msg_"), dup: true, hidx: -1}
+				*c = delivery{ev: ev, ep: ep, msgID: p.newID("msg_"), dup: true, due: due, hidx: -1}
 				ev.deliveries = append(ev.deliveries, c)
 			}
 		}
@@ -456,10 +462,6 @@ func (p *Provider) Publish(req EventRequest, idemKey string) (PublishResult, err
 		p.mu.Unlock()
 		p.pending.Add(-int64(n))
 		return PublishResult{}, err
-	}
-	due := now
-	if p.faults.has(fSlow) {
-		due = now.Add(p.opts.SlowDelay)
 	}
 	for _, d := range ev.deliveries {
 		p.schedule(d, due)
@@ -544,7 +546,7 @@ func (p *Provider) persistEvent(ev *event, idem bool, expired []string) error {
 	if !p.faults.has(fLoseOnRestart) {
 		for _, d := range ev.deliveries {
 			b, err := json.Marshal(&deliveryRecord{Event: ev.id, Endpoint: d.ep.id, MsgID: d.msgID, Dup: d.dup,
-				State: dPending.String(), Due: ev.created.UnixNano()})
+				State: dPending.String(), Due: d.due.UnixNano()})
 			if err != nil {
 				return fmt.Errorf("encode delivery: %w", err)
 			}

@@ -36,6 +36,7 @@ type Provider struct {
 	ids   *rand.ChaCha8
 
 	closing atomic.Bool
+	running atomic.Bool // Start has run
 	pending atomic.Int64 // deliveries not finished
 	lanes   sync.WaitGroup
 	serveWG sync.WaitGroup
@@ -58,7 +59,7 @@ type Provider struct {
 	sched     schedHeap
 	timer     Timer
 	timerAt   time.Time
-	restored  []*delivery // pending deliveries loaded from the store, started by Start
+	restored  []*delivery // pending deliveries from the store or from before Start
 
 	// attemptHook, when set (tests only, before Start), is called after
 	// every attempt is logged.
@@ -143,6 +144,7 @@ func New(opts Options) (*Provider, error) {
 		NoDefaultContentType:          true,
 		DisableHeaderNamesNormalizing: false,
 		ErrorHandler:                  p.handleServeError,
+		Logger:                        logger{p},
 	}
 	return p, nil
 }
@@ -172,6 +174,7 @@ func (p *Provider) Start() error {
 			p.logf("reference: serve: %v", err)
 		}
 	}()
+	p.running.Store(true)
 	restored := p.restored
 	p.restored = nil
 	for _, d := range restored {
@@ -202,7 +205,11 @@ func (p *Provider) Policy() conformance.Policy {
 func (p *Provider) TimeScale() float64 { return p.opts.TimeScale }
 
 // ActiveFaults returns the names of the faults switched on.
-func (p *Provider) ActiveFaults() []string { return append([]string(nil), p.opts.Faults...) }
+func (p *Provider) ActiveFaults() []string {
+	out := make([]string, len(p.opts.Faults))
+	copy(out, p.opts.Faults)
+	return out
+}
 
 // Pending returns how many deliveries are not finished.
 func (p *Provider) Pending() int { return int(p.pending.Load()) }
@@ -277,6 +284,11 @@ func (p *Provider) uniform() float64 {
 	p.rndMu.Unlock()
 	return u
 }
+
+// logger routes fasthttp's log lines to Options.Logf (or nowhere).
+type logger struct{ p *Provider }
+
+func (l logger) Printf(format string, args ...any) { l.p.log("reference: api: "+format, args...) }
 
 func (p *Provider) log(format string, args ...any) {
 	if p.logf != nil {
@@ -412,6 +424,16 @@ func (h *schedHeap) Pop() any {
 // schedule makes d's next attempt happen at due (at once when due has
 // passed).
 func (p *Provider) schedule(d *delivery, due time.Time) {
+	if !p.running.Load() {
+		p.mu.Lock()
+		if !p.started {
+			// Before Start nothing is sent: Start schedules these.
+			p.restored = append(p.restored, d)
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+	}
 	if !due.After(p.clock.Now()) {
 		p.dispatch(d)
 		return

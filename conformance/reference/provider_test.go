@@ -83,6 +83,9 @@ func TestDeliversEveryEventToSubscribedEndpoints(t *testing.T) {
 		if !verifyStandard(secret, h, h.Body) {
 			t.Errorf("%s: signature %q does not verify", key, h.Signature)
 		}
+		if res := verify(t, "standard", []string{secret}, h, time.Now()); res != trace.SigValid {
+			t.Errorf("%s: sink/signature says %v", key, res)
+		}
 	}
 	if got["/all"] != want["/all"] || got["/orders"] != want["/orders"] {
 		t.Errorf("deliveries %v, want %v", got, want)
@@ -186,6 +189,9 @@ func TestRetriesFollowThePolicy(t *testing.T) {
 				lastTS, lastAt = ts, r.log.At
 				if !verifyStandard(h.secret, hit, hit.Body) {
 					t.Errorf("attempt %d: signature does not verify", n)
+				}
+				if res := verify(t, "standard", []string{h.secret}, hit, time.Unix(0, r.log.At)); res != trace.SigValid {
+					t.Errorf("attempt %d: sink/signature says %v", n, res)
 				}
 				if n == tc.attempts {
 					if r.log.Out != lExhausted || r.log.Next != 0 {
