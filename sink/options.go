@@ -30,9 +30,11 @@ const (
 	DefaultMaxHang = 60 * time.Second
 	// DefaultReadTimeout bounds reading one request (header and body), so
 	// slow clients (slowloris) cannot hold connections forever.
-	DefaultReadTimeout = 30 * time.Second
-	// DefaultIdleTimeout closes keep-alive connections idle this long.
-	DefaultIdleTimeout = 120 * time.Second
+	DefaultReadTimeout = 60 * time.Second
+	// DefaultIdleTimeout closes keep-alive connections idle this long. It
+	// equals DefaultReadTimeout so that read deadlines rarely need moving
+	// (see the connection's deadline coarsening).
+	DefaultIdleTimeout = 60 * time.Second
 	// DefaultShutdownGrace is how long Close lets in-flight requests finish
 	// before it interrupts their sleeps.
 	DefaultShutdownGrace = 2 * time.Second
