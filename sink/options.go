@@ -67,8 +67,8 @@ type Options struct {
 	// are tried before global ones (Endpoint ""), each list in order.
 	Rules []Rule
 	// Seed makes probabilistic rules and delay distributions repeatable:
-	// each request's random numbers derive from the seed, the endpoint, the
-	// message id and its arrival number.
+	// each request's random numbers derive from the seed, its message id
+	// (else event id, else body hash) and its arrival number.
 	Seed int64
 	// Trace receives an Attempt per request and Marks for endpoints and
 	// rule changes; nil records nothing. The caller owns it (Close only
