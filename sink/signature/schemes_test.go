@@ -45,3 +45,14 @@ func (f fixture) name() string {
 	}
 	return f.cfg.Scheme
 }
+
+// signsID reports whether the fixture's signed content includes the id.
+func (f fixture) signsID() bool {
+	switch f.cfg.Scheme {
+	case SchemeStandard, SchemeSvix, SchemeStandardV1a, SchemeTwitch:
+		return true
+	case SchemeGeneric:
+		return containsID(f.cfg.Template)
+	}
+	return false
+}

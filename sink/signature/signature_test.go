@@ -22,14 +22,6 @@ func seeded(seed uint64) *rand.ChaCha8 {
 	return rand.NewChaCha8(s)
 }
 
-func needsID(s string) bool {
-	switch s {
-	case SchemeStandard, SchemeSvix, SchemeStandardV1a, SchemeTwitch:
-		return true
-	}
-	return false
-}
-
 func TestSchemesAllConstructible(t *testing.T) {
 	t.Parallel()
 	got := map[string]bool{}
@@ -182,7 +174,7 @@ func TestFailureReasons(t *testing.T) {
 						return h
 					}(), body, fixtureNow, trace.SigMalformed})
 			}
-			if needsID(f.cfg.Scheme) || (f.cfg.Scheme == SchemeGeneric && f.idHdr != "") {
+			if f.signsID() {
 				cases = append(cases, tc{"missing-id", signed.clone().del(f.idHdr), body, fixtureNow, trace.SigMissing})
 			} else if f.idHdr != "" {
 				want := cases[0].want // the id is not signed: absent id is fine
