@@ -32,7 +32,8 @@ func Example() {
 	defer consumer.Close()
 
 	opts := reference.NewOptions()
-	opts.TimeScale = 0.001 // the 5 s first retry comes after 5 ms
+	opts.TimeScale = 0.001          // every policy duration x0.001: the 5 s first retry comes after 5 ms
+	opts.Policy.Timeout = time.Hour // 3.6 s once scaled
 	p, err := reference.New(opts)
 	if err != nil {
 		fmt.Println(err)
