@@ -22,7 +22,7 @@ func bareReceiver(b *testing.B) (url string, count *atomic.Int64) {
 		b.Fatal(err)
 	}
 	count = new(atomic.Int64)
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { count.Add(1) }}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { count.Add(1) }, Logger: quiet{}}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
