@@ -22,9 +22,9 @@
 // next hit number from a shared counter, wait for its intended time, send it
 // over a fasthttp HostClient limited to Options.Connections connections and
 // record the outcome. The pool never grows. Latency histograms
-// (HdrHistogram, microseconds) belong to a worker, or to a small group of
-// workers beyond max(8, 4×GOMAXPROCS) workers so memory stays bounded, and
-// are merged into the Summary at the end.
+// (HdrHistogram, microseconds, 3 significant digits) belong to one worker
+// (to a small group of workers beyond 64 workers, so memory stays bounded)
+// and are merged into the Summary at the end.
 //
 // # Bodies
 //

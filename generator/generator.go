@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,7 +146,7 @@ func New(opts Options) (*Generator, error) {
 		DisablePathNormalizing:        true,
 	}
 	g.endAt.Store(-1)
-	nShards := min(g.workers, max(8, 4*runtime.GOMAXPROCS(0)))
+	nShards := min(g.workers, maxHistShards)
 	highest := int64(time.Hour / time.Microsecond)
 	if g.opts.Duration > 0 {
 		highest = min(highest, int64((g.opts.Duration+g.opts.Timeout+g.opts.Drain+time.Minute)/time.Microsecond))
@@ -333,9 +332,14 @@ func (g *Generator) dueCount(from uint64, at time.Duration) uint64 {
 	return lo + 1
 }
 
-// histShard holds latency histograms for a group of workers. With up to
-// max(8, 4×GOMAXPROCS) workers each has its own shard; beyond that workers
-// share shards, so memory stays bounded with thousands of in-flight requests.
+// maxHistShards bounds the number of histogram sets: up to this many workers
+// (the default is one per connection, 64) each has its own; beyond it
+// workers share sets round-robin, so memory stays bounded (a set is a few
+// hundred KiB) with thousands of in-flight requests.
+const maxHistShards = 64
+
+// histShard holds the latency histograms of one worker, or of a group of
+// workers beyond maxHistShards. The mutex is uncontended in the first case.
 type histShard struct {
 	mu          sync.Mutex // guards the histograms and outOfRange
 	corrected   *hdrhistogram.Histogram

@@ -160,7 +160,8 @@ func (w *worker) sleep(due time.Duration, fine bool) bool {
 		}
 		if fine && left <= fineTail && w.precise != nil {
 			if !w.precise.sleep(left) {
-				return false
+				w.precise = nil // broken: the Go timer does the rest
+				continue
 			}
 			return !g.stopped.Load()
 		}

@@ -127,7 +127,10 @@ func TestAPIRejectsBadInputAndCreatesNothing(t *testing.T) {
 
 func TestAPIEventsAndEndpoints(t *testing.T) {
 	t.Parallel()
-	p, rcv := startAPI(t, func(o *Options) { o.TimeScale = 0.001 })
+	p, rcv := startAPI(t, func(o *Options) {
+		o.TimeScale = 0.001
+		o.Policy.Timeout = 5000 * time.Second // 5 s once scaled: no spurious timeouts on a busy machine
+	})
 	u := p.URL()
 	var ep Endpoint
 	call(t, "POST", u+"/endpoints", "", `{"url":"`+rcv.url+`/a"}`, nil, &ep)
@@ -160,7 +163,7 @@ func TestAPIEventsAndEndpoints(t *testing.T) {
 	}
 	var pol PolicyDoc
 	if st, _, b := call(t, "GET", u+"/policy", "", "", nil, &pol); st != 200 || pol.TimeScale != 0.001 ||
-		pol.Policy.Timeout != 15*time.Millisecond || pol.Policy.MaxAttempts != 10 || pol.Faults == nil {
+		pol.Policy.Timeout != 5*time.Second || pol.Policy.Backoff.Schedule[0] != 5*time.Millisecond || pol.Policy.MaxAttempts != 10 || pol.Faults == nil {
 		t.Errorf("GET /policy: %d %s", st, b)
 	}
 	var rot Endpoint

@@ -32,18 +32,25 @@ func fixedSchedule(attempts int, delays ...time.Duration) func(o *Options) {
 }
 
 // delays runs one event against an always-failing endpoint and returns
-// the delays it scheduled, until it gives up or max delays are seen.
+// the delays it scheduled, in attempt order, until it gives up (at most
+// max). Zero-delay retries may be logged out of order: they are sorted.
 func (h *harness) delays(max int) []time.Duration {
 	h.tb.Helper()
 	h.publish("t", `{}`, "")
-	var out []time.Duration
-	for len(out) < max {
+	got := map[uint16]rec{}
+	last := uint16(0)
+	for len(got) <= max && (last == 0 || len(got) < int(last)) {
 		r := h.attempt()
+		got[r.log.N] = r
 		if r.log.Next == 0 {
-			break
+			last = r.log.N
+			continue
 		}
-		out = append(out, r.delay())
 		h.retryNow(r)
+	}
+	var out []time.Duration
+	for n := uint16(1); n < last; n++ {
+		out = append(out, got[n].delay())
 	}
 	return out
 }

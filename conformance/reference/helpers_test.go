@@ -129,6 +129,11 @@ func (h hdrs) Peek(name string) []byte {
 	return []byte(v)
 }
 
+// quiet discards fasthttp's log lines (cut-off connections are expected).
+type quiet struct{}
+
+func (quiet) Printf(string, ...any) {}
+
 // reply is what the receiver answers.
 type reply struct {
 	Status  int
@@ -163,7 +168,7 @@ func newReceiver(tb testing.TB, behave func(h *hit) reply) *receiver {
 	}
 	r := &receiver{tb: tb, ln: ln, url: "http://" + ln.Addr().String(), behave: behave,
 		hits: make(chan hit, 10000), release: make(chan struct{}), counts: map[string]int{}}
-	r.srv = &fasthttp.Server{Handler: r.handle, CloseOnShutdown: true}
+	r.srv = &fasthttp.Server{Handler: r.handle, CloseOnShutdown: true, Logger: quiet{}}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

@@ -52,6 +52,12 @@ func DefaultSchedule() []time.Duration {
 	}
 }
 
+// ExponentialBackoff returns the exponential alternative to the default
+// schedule: 5 s doubling up to 24 h, with full jitter (uniform in [0, d]).
+func ExponentialBackoff() conformance.Backoff {
+	return conformance.Backoff{Kind: "exponential", Base: 5 * time.Second, Factor: 2, Cap: 24 * time.Hour, Jitter: "full"}
+}
+
 // DefaultPolicy returns the policy the reference provider keeps with no
 // flags: Standard Webhooks schedule with ±20 % jitter, 15 s timeout, 410
 // disables, redirects are failures, Retry-After honoured up to an hour.

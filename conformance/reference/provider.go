@@ -36,7 +36,7 @@ type Provider struct {
 	ids   *rand.ChaCha8
 
 	closing atomic.Bool
-	running atomic.Bool // Start has run
+	running atomic.Bool  // Start has run
 	pending atomic.Int64 // deliveries not finished
 	lanes   sync.WaitGroup
 	serveWG sync.WaitGroup

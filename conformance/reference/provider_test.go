@@ -142,6 +142,7 @@ func TestRetriesFollowThePolicy(t *testing.T) {
 	scaled := func(o *Options) {
 		sched(o)
 		o.TimeScale = 0.001
+		o.Policy.Timeout = time.Hour // 3.6 s once scaled
 	}
 	capped := func(o *Options) {
 		sched(o)
