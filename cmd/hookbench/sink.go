@@ -174,15 +174,6 @@ wait:
 	return nil
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 func progressLine(st sink.Stats) string {
 	var recv, ok, bad uint64
 	for _, ep := range st.Endpoints {
