@@ -204,4 +204,3 @@ func showProgress(w io.Writer, g *generator.Generator, stop <-chan struct{}) {
 		prev = p
 	}
 }
-
