@@ -41,6 +41,7 @@ func runProvider(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "most attempts in flight per endpoint")
 	fs.IntVar(&o.QueueSize, "queue-size", o.QueueSize, "most unfinished deliveries; POST /events answers 503 beyond")
 	fs.IntVar(&o.MaxBody, "max-body", o.MaxBody, "API request body limit in bytes (413 beyond)")
+	fs.StringVar(&o.CAFile, "ca-file", o.CAFile, "trust the PEM certificates in `FILE` for https endpoints (e.g. hookbench sink --tls --cert FILE)")
 	fs.DurationVar(&o.SlowDelay, "slow-delay", o.SlowDelay, "delay the 'slow' fault adds before first attempts")
 
 	fs.IntVar(&pol.MaxAttempts, "max-attempts", pol.MaxAttempts, "attempts per event and endpoint, the first included")

@@ -121,6 +121,10 @@ type Options struct {
 	MaxConns int
 	// UserAgent is sent on every delivery.
 	UserAgent string
+	// CAFile, when set, is a PEM file of certificates trusted for https
+	// endpoints in addition to the system roots (e.g. the certificate
+	// `hookbench sink --tls --cert FILE` writes).
+	CAFile string
 	// Seed seeds Rand when Rand is nil (jitter and fault choices).
 	Seed uint64
 	// Clock is the time source for scheduling; nil = the real clock.

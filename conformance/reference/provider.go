@@ -3,11 +3,14 @@ package reference
 import (
 	"container/heap"
 	cryptorand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,7 +123,17 @@ func New(opts Options) (*Provider, error) {
 		st.close()
 		return nil, fmt.Errorf("reference: load %s: %w", opts.DataDir, err)
 	}
+	var tlsConf *tls.Config
+	if opts.CAFile != "" {
+		pool, err := loadCAs(opts.CAFile)
+		if err != nil {
+			st.close()
+			return nil, &OptionError{Field: "ca_file", Err: err}
+		}
+		tlsConf = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
 	p.client = &fasthttp.Client{
+		TLSConfig:                tlsConf,
 		Name:                     opts.UserAgent,
 		NoDefaultUserAgentHeader: true,
 		Dial:                     p.conns.dialer(p.policy.Timeout),
@@ -255,6 +268,50 @@ func (p *Provider) Close() error {
 		errs = append(errs, fmt.Errorf("reference: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// Restart closes p and starts a new provider with the same options on
+// the same address, as a crash and restart would: with a DataDir it
+// resumes what was pending; without one it starts empty. p must have been
+// started.
+func (p *Provider) Restart() (*Provider, error) {
+	p.mu.Lock()
+	if p.ln == nil {
+		p.mu.Unlock()
+		return nil, errors.New("reference: restart: not started")
+	}
+	addr := p.ln.Addr().String()
+	p.mu.Unlock()
+	if err := p.Close(); err != nil {
+		return nil, fmt.Errorf("reference: restart: %w", err)
+	}
+	o := p.opts
+	o.Listen = addr
+	q, err := New(o)
+	if err != nil {
+		return nil, fmt.Errorf("reference: restart: %w", err)
+	}
+	q.attemptHook = p.attemptHook
+	if err := q.Start(); err != nil {
+		q.Close()
+		return nil, fmt.Errorf("reference: restart: %w", err)
+	}
+	return q, nil
+}
+
+func loadCAs(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read CA file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificate found", path)
+	}
+	return pool, nil
 }
 
 // newID returns prefix + 22 base62 characters from a strong random source.
