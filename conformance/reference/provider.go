@@ -30,7 +30,7 @@ type Provider struct {
 	logf   func(string, ...any)
 	st     *store
 	client *fasthttp.Client
-	conns  connTracker
+	conns  *connTracker // its own object: the client's goroutines must not keep p alive
 	server *fasthttp.Server
 
 	rndMu sync.Mutex // guards rnd
@@ -90,6 +90,7 @@ func New(opts Options) (*Provider, error) {
 		endpoints: map[string]*endpoint{},
 		events:    map[string]*event{},
 		idem:      map[string]idemRecord{},
+		conns:     &connTracker{},
 	}
 	p.opts.Faults = fs.names()
 	p.scratch.New = func() any { return &laneScratch{} }
