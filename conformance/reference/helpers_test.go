@@ -1,14 +1,12 @@
 package reference
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -378,6 +376,3 @@ func statusSeq(statuses ...int) func(h *hit) reply {
 	}
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
-var _ = bytes.Equal

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // StoreFile is the bbolt file the provider keeps under Options.DataDir.
@@ -78,7 +79,7 @@ func openStore(dir string, logf func(string, ...any)) (*store, error) {
 	path := filepath.Join(dir, StoreFile)
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {
-		if errors.Is(err, bbolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open store %q: locked by another process", path)
 		}
 		return nil, fmt.Errorf("open store %q: %w", path, err)
