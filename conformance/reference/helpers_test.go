@@ -375,4 +375,3 @@ func statusSeq(statuses ...int) func(h *hit) reply {
 		return reply{Status: statuses[len(statuses)-1]}
 	}
 }
-
