@@ -115,6 +115,7 @@ type endpoint struct {
 	secrets  []string  // secrets[0] is current; the rest were rotated out
 	oldUntil time.Time // when secrets[1:] stop signing; zero = never
 	reason   string    // why disabled
+	faultSeq uint64    // events fanned out here (drop-events, duplicate-deliveries)
 
 	lmu      sync.Mutex // guards ready, head, inflight
 	ready    []*delivery

@@ -58,7 +58,6 @@ type Provider struct {
 	idemHead  int
 	doneQ     []string // finished events, oldest first
 	doneHead  int
-	seq       uint64 // events accepted, for drop/duplicate faults
 	sched     schedHeap
 	timer     Timer
 	timerAt   time.Time
