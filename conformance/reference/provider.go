@@ -44,6 +44,7 @@ type Provider struct {
 	lanes   sync.WaitGroup
 	serveWG sync.WaitGroup
 	scratch sync.Pool // of *laneScratch
+	apiRef  *apiRef
 
 	mu        sync.Mutex // guards the fields below
 	started   bool
@@ -146,8 +147,14 @@ func New(opts Options) (*Provider, error) {
 		// Exactly one HTTP request per attempt: never a hidden retry.
 		RetryIfErr: func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
 	}
+	// The server's idle workers outlive Close by seconds: they reach the
+	// provider through ref, which Close clears, so a closed provider is
+	// freed at once.
+	ref := &apiRef{}
+	ref.p.Store(p)
+	p.apiRef = ref
 	p.server = &fasthttp.Server{
-		Handler:                       p.handle,
+		Handler:                       ref.handle,
 		Name:                          "hookbench-reference",
 		MaxRequestBodySize:            opts.MaxBody,
 		ReadTimeout:                   30 * time.Second,
@@ -156,8 +163,8 @@ func New(opts Options) (*Provider, error) {
 		CloseOnShutdown:               true,
 		NoDefaultContentType:          true,
 		DisableHeaderNamesNormalizing: false,
-		ErrorHandler:                  p.handleServeError,
-		Logger:                        logger{p},
+		ErrorHandler:                  ref.handleServeError,
+		Logger:                        ref,
 	}
 	return p, nil
 }
@@ -264,6 +271,7 @@ func (p *Provider) Close() error {
 	p.conns.closeAll()
 	p.lanes.Wait()
 	p.client.CloseIdleConnections()
+	p.apiRef.p.Store(nil)
 	if err := p.st.close(); err != nil {
 		errs = append(errs, fmt.Errorf("reference: %w", err))
 	}
@@ -342,10 +350,29 @@ func (p *Provider) uniform() float64 {
 	return u
 }
 
-// logger routes fasthttp's log lines to Options.Logf (or nowhere).
-type logger struct{ p *Provider }
+// apiRef is how the API server reaches the provider.
+type apiRef struct{ p atomic.Pointer[Provider] }
 
-func (l logger) Printf(format string, args ...any) { l.p.log("reference: api: "+format, args...) }
+func (r *apiRef) handle(ctx *fasthttp.RequestCtx) {
+	if p := r.p.Load(); p != nil {
+		p.handle(ctx)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+}
+
+func (r *apiRef) handleServeError(ctx *fasthttp.RequestCtx, err error) {
+	if p := r.p.Load(); p != nil {
+		p.handleServeError(ctx, err)
+	}
+}
+
+// Printf routes fasthttp's log lines to Options.Logf (or nowhere).
+func (r *apiRef) Printf(format string, args ...any) {
+	if p := r.p.Load(); p != nil {
+		p.log("reference: api: "+format, args...)
+	}
+}
 
 func (p *Provider) log(format string, args ...any) {
 	if p.logf != nil {
