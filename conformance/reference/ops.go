@@ -541,28 +541,29 @@ func (p *Provider) expireIdemLocked(now time.Time) []string {
 	return gone
 }
 
-// persistEvent writes a new event, its deliveries and its idempotency key
-// in one transaction and waits for it.
+// persistEvent writes a new event with its targets and its idempotency
+// key in one transaction and waits for it.
 func (p *Provider) persistEvent(ev *event, idem bool, expired []string) error {
 	if !p.st.persistent() {
 		return nil
 	}
-	kvs := make([]kv, 0, 2+len(ev.deliveries)+len(expired))
-	b, err := json.Marshal(&eventRecord{ID: ev.id, Type: ev.typ, Body: ev.body, Created: ev.created, IdemKey: ev.idemKey})
+	kvs := make([]kv, 0, 2+len(expired))
+	r := eventRecord{ID: ev.id, Type: ev.typ, Body: ev.body, Created: ev.created, IdemKey: ev.idemKey}
+	if !p.faults.has(fLoseOnRestart) {
+		for _, d := range ev.deliveries {
+			t := targetRecord{Endpoint: d.ep.id, Dup: d.dup}
+			if d.msgID != ev.id {
+				t.MsgID = d.msgID
+			}
+			r.Targets = append(r.Targets, t)
+			r.Due = d.due.UnixNano()
+		}
+	}
+	b, err := json.Marshal(&r)
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
 	kvs = append(kvs, kv{bEvents, ev.id, b})
-	if !p.faults.has(fLoseOnRestart) {
-		for _, d := range ev.deliveries {
-			b, err := json.Marshal(&deliveryRecord{Event: ev.id, Endpoint: d.ep.id, MsgID: d.msgID, Dup: d.dup,
-				State: dPending.String(), Due: d.due.UnixNano()})
-			if err != nil {
-				return fmt.Errorf("encode delivery: %w", err)
-			}
-			kvs = append(kvs, kv{bDeliveries, d.key(), b})
-		}
-	}
 	if idem {
 		b, _ := json.Marshal(&idemRecord{ID: ev.id, At: ev.created.UnixNano()})
 		kvs = append(kvs, kv{bIdempotency, ev.idemKey, b})

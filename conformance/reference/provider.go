@@ -1,6 +1,7 @@
 package reference
 
 import (
+	"cmp"
 	"container/heap"
 	cryptorand "crypto/rand"
 	"crypto/tls"
@@ -11,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,7 +117,7 @@ func New(opts Options) (*Provider, error) {
 		p.policy.Tolerance = DefaultTolerance
 	}
 
-	st, err := openStore(opts.DataDir, p.logf)
+	st, err := openStore(opts.DataDir, opts.Fsync, p.logf)
 	if err != nil {
 		return nil, fmt.Errorf("reference: %w", err)
 	}
@@ -322,23 +324,28 @@ func loadCAs(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// newID returns prefix + 22 base62 characters from a strong random source.
+// newID returns prefix + 22 base62 characters: 8 of the clock's unix
+// milliseconds (ids sort by creation, which keeps store inserts at the end
+// of the B-tree) and 14 from a strong random source (83 bits).
 func (p *Provider) newID(prefix string) string {
 	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	var b [32]byte
+	var b [40]byte
 	n := copy(b[:], prefix)
+	ms := uint64(max(p.clock.Now().UnixMilli(), 0))
+	for i := 7; i >= 0; i-- {
+		b[n+i] = alphabet[ms%62]
+		ms /= 62
+	}
+	n += 8
 	p.idMu.Lock()
 	a, c := p.ids.Uint64(), p.ids.Uint64()
 	p.idMu.Unlock()
-	for i := 0; i < 11; i++ {
+	for i := 0; i < 7; i++ {
 		b[n] = alphabet[a%62]
 		a /= 62
-		n++
-	}
-	for i := 0; i < 11; i++ {
-		b[n] = alphabet[c%62]
+		b[n+1] = alphabet[c%62]
 		c /= 62
-		n++
+		n += 2
 	}
 	return string(b[:n])
 }
@@ -407,7 +414,11 @@ func (p *Provider) load() error {
 	if err != nil {
 		return err
 	}
-	var evs []*event
+	type loaded struct {
+		ev  *event
+		rec eventRecord
+	}
+	var evs []loaded
 	err = p.st.forEach(bEvents, func(k, v []byte) error {
 		var r eventRecord
 		if err := json.Unmarshal(v, &r); err != nil {
@@ -415,45 +426,55 @@ func (p *Provider) load() error {
 		}
 		ev := &event{id: r.ID, typ: r.Type, body: r.Body, created: r.Created, idemKey: r.IdemKey}
 		p.events[ev.id] = ev
-		evs = append(evs, ev)
+		evs = append(evs, loaded{ev, r})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	recs := map[string]deliveryRecord{}
 	err = p.st.forEach(bDeliveries, func(k, v []byte) error {
 		var r deliveryRecord
 		if err := json.Unmarshal(v, &r); err != nil {
 			return fmt.Errorf("delivery %q: %w", k, err)
 		}
-		ev, ep := p.events[r.Event], p.endpoints[r.Endpoint]
-		if ev == nil || ep == nil {
-			return nil // its event was evicted or the record is stray
-		}
-		d := &delivery{ev: ev, ep: ep, msgID: r.MsgID, dup: r.Dup, state: parseDState(r.State),
-			attempts: r.Attempts, log: r.Log, hidx: -1}
-		if r.Due != 0 {
-			d.due = time.Unix(0, r.Due)
-		}
-		if r.FirstTS != 0 {
-			d.firstTS = time.Unix(0, r.FirstTS)
-		}
-		ev.deliveries = append(ev.deliveries, d)
-		if d.state == dPending {
-			ev.open.Add(1)
-			p.pending.Add(1)
-			p.restored = append(p.restored, d)
-		}
+		recs[string(k)] = r
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	slices.SortFunc(evs, func(a, b loaded) int { return a.ev.created.Compare(b.ev.created) })
+	for _, l := range evs {
+		ev := l.ev
+		for _, t := range l.rec.Targets {
+			ep := p.endpoints[t.Endpoint]
+			if ep == nil {
+				continue // a stray target
+			}
+			d := &delivery{ev: ev, ep: ep, msgID: cmp.Or(t.MsgID, ev.id), dup: t.Dup, hidx: -1, due: time.Unix(0, l.rec.Due)}
+			if r, ok := recs[d.key()]; ok {
+				d.state, d.attempts, d.log = parseDState(r.State), r.Attempts, r.Log
+				d.due = time.Time{}
+				if r.Due != 0 {
+					d.due = time.Unix(0, r.Due)
+				}
+				if r.FirstTS != 0 {
+					d.firstTS = time.Unix(0, r.FirstTS)
+				}
+			}
+			ev.deliveries = append(ev.deliveries, d)
+			if d.state == dPending {
+				ev.open.Add(1)
+				p.pending.Add(1)
+				p.restored = append(p.restored, d)
+			}
+		}
+	}
 	// Finished events queue for eviction, oldest first.
-	sortEvents(evs)
-	for _, ev := range evs {
-		if ev.open.Load() == 0 {
-			p.doneQ = append(p.doneQ, ev.id)
+	for _, l := range evs {
+		if l.ev.open.Load() == 0 {
+			p.doneQ = append(p.doneQ, l.ev.id)
 		}
 	}
 	now := p.clock.Now().UnixNano()
