@@ -36,6 +36,7 @@ func runProvider(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&o.TimeScale, "time-scale", o.TimeScale, "multiply every policy duration by this (0.001: 5 min -> 300 ms); shown in GET /policy")
 	fs.StringArrayVar(&o.Faults, "fault", nil, "switch on a fault that breaks one delivery rule (repeatable; list below)")
 	fs.StringVar(&o.DataDir, "data", o.DataDir, "keep endpoints, events and pending deliveries in `DIR` (resumed after a restart); in memory when empty")
+	fs.BoolVar(&o.Fsync, "fsync", o.Fsync, "with --data: flush every commit to disk (survives a machine crash, ~100x slower commits)")
 	endpoints := fs.StringArray("endpoint", nil, "register an endpoint `URL` at start (repeatable); its id and secret are printed")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed for jitter")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "most attempts in flight per endpoint")
