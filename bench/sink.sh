@@ -51,6 +51,7 @@ start() {
 
 start "$OUT/bare.log" "$OUT/bare" -listen 127.0.0.1:0
 BARE=$URL
+BARE_PID=${pids[-1]}
 start "$OUT/sink.log" "$OUT/hookbench" sink --quiet --listen 127.0.0.1:0 \
   --endpoint "path=/hook,scheme=standard,secret=$SECRET" --trace "$OUT/sink.hbt" --grace 1s
 SINK=$URL
@@ -70,15 +71,28 @@ wrk.headers["webhook-timestamp"] = "$TS"
 wrk.headers["webhook-signature"] = "v1,$SIG"
 LUA
 
-rate() { # URL → requests/s
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$OUT/signed.lua" "$1" | tee -a "$OUT/wrk.log" | awk '/Requests\/sec/ {print $2}'
+cputicks() { # PID → user+system clock ticks so far (Linux /proc)
+  awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+TCK=$(getconf CLK_TCK)
+# measure URL PID → "requests/s server-CPU-µs-per-request"
+measure() {
+  local t0 t1 out
+  t0=$(cputicks "$2")
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$OUT/signed.lua" "$1" | tee -a "$OUT/wrk.log")
+  t1=$(cputicks "$2")
+  echo "$out" | awk -v t0="$t0" -v t1="$t1" -v tck="$TCK" '
+    /requests in/ {n=$1} /Requests\/sec/ {r=$2}
+    END {printf "%s %.1f\n", r, (n > 0 ? (t1-t0)/tck/n*1e6 : 0)}'
 }
 : >"$OUT/wrk.log"
-echo "== wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS round(s)"
+echo "== wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS round(s); load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 sum_bare=0; sum_sink=0
 for r in $(seq "$ROUNDS"); do
-  b=$(rate "$BARE/hook"); s=$(rate "$SINK/hook")
-  printf 'round %d: bare %.0f req/s, sink %.0f req/s, ratio %.3f\n' "$r" "$b" "$s" "$(echo "$s $b" | awk '{print $1/$2}')"
+  read -r b bc <<<"$(measure "$BARE/hook" "$BARE_PID")"
+  read -r s sc <<<"$(measure "$SINK/hook" "$SINK_PID")"
+  printf 'round %d: bare %.0f req/s (%.1f µs CPU/req), sink %.0f req/s (%.1f µs CPU/req), ratio %.3f\n' \
+    "$r" "$b" "$bc" "$s" "$sc" "$(echo "$s $b" | awk '{print $1/$2}')"
   sum_bare=$(echo "$sum_bare $b" | awk '{print $1+$2}'); sum_sink=$(echo "$sum_sink $s" | awk '{print $1+$2}')
 done
 
