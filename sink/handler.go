@@ -66,7 +66,11 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 func (s *Server) acquireCall(rc *fasthttp.RequestCtx, ep *endpoint) *Call {
 	c := s.callPool.Get().(*Call)
 	c.rc, c.ep = rc, ep
-	c.t0 = time.Now()
+	// fasthttp reads the clock when a request has been read; reuse it.
+	c.t0 = rc.Time()
+	if c.t0.IsZero() {
+		c.t0 = time.Now()
+	}
 	c.arrival = c.t0
 	if s.opts.Now != nil {
 		c.arrival = s.now()
