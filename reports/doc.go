@@ -1,0 +1,2 @@
+// Package reports turns traces into reports.
+package reports

@@ -1,0 +1,357 @@
+package reports
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram geometry shared by every distribution in a report. Values are
+// nanoseconds. These are the HdrHistogram parameters written into JSON and
+// into every .hlog interval, so histograms from different reports (and
+// different machines) merge losslessly.
+const (
+	// HistLowest is the lowest discernible value: 1 µs. Values below it are
+	// still recorded, with a resolution of 512 ns.
+	HistLowest = time.Microsecond
+	// HistHighest is the highest trackable value: 1 h. Larger values (and
+	// negative ones) are counted as out of range, not recorded.
+	HistHighest = time.Hour
+	// HistDigits is the number of significant decimal digits kept: every
+	// recorded value is exact to within 0.1 %.
+	HistDigits = 3
+)
+
+// Derived HdrHistogram geometry for (1 µs, 1 h, 3 digits), the same numbers
+// hdrhistogram-go computes in New; hist_test.go checks them against it.
+const (
+	unitMagnitude        = 9  // floor(log2(1000))
+	subHalfMagnitude     = 10 // ceil(log2(2*10^3)) - 1
+	subHalfCount         = 1 << subHalfMagnitude
+	subBucketMask        = int64(2*subHalfCount-1) << unitMagnitude
+	bucketCount          = 23 // buckets needed to cover 1 h
+	countsLen            = (bucketCount + 1) * subHalfCount
+	pageLen              = subHalfCount // counts per lazily allocated page
+	pageCount            = countsLen / pageLen
+	encodingCookie       = 0x1c849303 | 0x10
+	compressedCookie     = 0x1c849304 | 0x10
+	encodingHeaderLength = 40
+)
+
+// hist is an HdrHistogram with the fixed geometry above whose counts array
+// is split into pages allocated on first use, so a histogram of latencies
+// spanning two decades costs ~60 KiB instead of 192 KiB. Its flat index
+// space is exactly hdrhistogram-go's, so it converts to a library Histogram
+// (lib) and encodes to the standard V2 format without loss. Recording does
+// not allocate once the value's page exists. Not safe for concurrent use.
+type hist struct {
+	pages    [pageCount]*[pageLen]int64
+	total    int64
+	min, max int64 // exact extremes of recorded values (valid when total > 0)
+	lo, hi   int32 // lowest and highest flat index with a count
+}
+
+func newHist() *hist { return &hist{lo: countsLen, hi: -1} }
+
+// inRange reports whether v can be recorded.
+func inRange(v int64) bool { return v >= 0 && v <= int64(HistHighest) }
+
+// countsIndex is hdrhistogram-go's countsIndexFor for this geometry.
+func countsIndex(v int64) int32 {
+	bucket := int32(64-bits.LeadingZeros64(uint64(v|subBucketMask))) - unitMagnitude - (subHalfMagnitude + 1)
+	sub := int32(v >> uint(bucket+unitMagnitude))
+	return (bucket+1)<<subHalfMagnitude + sub - subHalfCount
+}
+
+// valueFromIndex is hdrhistogram-go's valueFromFlatIndex: the lowest value
+// of the bucket at flat index idx.
+func valueFromIndex(idx int32) int64 {
+	bucket := idx>>subHalfMagnitude - 1
+	sub := idx&(subHalfCount-1) + subHalfCount
+	if bucket < 0 {
+		sub -= subHalfCount
+		bucket = 0
+	}
+	return int64(sub) << uint(bucket+unitMagnitude)
+}
+
+// highestEquivalent is hdrhistogram-go's highestEquivalentValue: the
+// largest value sharing v's bucket.
+func highestEquivalent(v int64) int64 {
+	bucket := int32(64-bits.LeadingZeros64(uint64(v|subBucketMask))) - unitMagnitude - (subHalfMagnitude + 1)
+	sub := int32(v >> uint(bucket+unitMagnitude))
+	size := bucket
+	if sub >= 2*subHalfCount {
+		size++
+	}
+	return int64(sub)<<uint(bucket+unitMagnitude) + int64(1)<<uint(size+unitMagnitude) - 1
+}
+
+// record adds v once; it returns false (and records nothing) when v is out
+// of range.
+func (h *hist) record(v int64) bool {
+	if !inRange(v) {
+		return false
+	}
+	idx := countsIndex(v)
+	p := h.pages[idx/pageLen]
+	if p == nil {
+		p = new([pageLen]int64)
+		h.pages[idx/pageLen] = p
+	}
+	p[idx%pageLen]++
+	if h.total == 0 {
+		h.min, h.max = v, v
+	} else if v < h.min {
+		h.min = v
+	} else if v > h.max {
+		h.max = v
+	}
+	h.total++
+	if idx < h.lo {
+		h.lo = idx
+	}
+	if idx > h.hi {
+		h.hi = idx
+	}
+	return true
+}
+
+func (h *hist) count(idx int32) int64 {
+	if p := h.pages[idx/pageLen]; p != nil {
+		return p[idx%pageLen]
+	}
+	return 0
+}
+
+// reset empties h, keeping its pages.
+func (h *hist) reset() {
+	if h.total > 0 {
+		for pg := h.lo / pageLen; pg <= h.hi/pageLen; pg++ {
+			if p := h.pages[pg]; p != nil {
+				clear(p[:])
+			}
+		}
+	}
+	h.total, h.min, h.max, h.lo, h.hi = 0, 0, 0, countsLen, -1
+}
+
+// merge adds every count of o to h.
+func (h *hist) merge(o *hist) {
+	if o.total == 0 {
+		return
+	}
+	for pg := o.lo / pageLen; pg <= o.hi/pageLen; pg++ {
+		src := o.pages[pg]
+		if src == nil {
+			continue
+		}
+		dst := h.pages[pg]
+		if dst == nil {
+			dst = new([pageLen]int64)
+			h.pages[pg] = dst
+		}
+		for i, c := range src {
+			dst[i] += c
+		}
+	}
+	if h.total == 0 || o.min < h.min {
+		h.min = o.min
+	}
+	if h.total == 0 || o.max > h.max {
+		h.max = o.max
+	}
+	h.total += o.total
+	h.lo = min(h.lo, o.lo)
+	h.hi = max(h.hi, o.hi)
+}
+
+// addCounts adds a flat counts array (as a library Snapshot holds it).
+// Counts at indexes outside this geometry are returned as dropped.
+func (h *hist) addCounts(counts []int64) (dropped int64) {
+	for i, c := range counts {
+		if c <= 0 {
+			continue
+		}
+		if i >= countsLen {
+			dropped += c
+			continue
+		}
+		idx := int32(i)
+		p := h.pages[idx/pageLen]
+		if p == nil {
+			p = new([pageLen]int64)
+			h.pages[idx/pageLen] = p
+		}
+		p[idx%pageLen] += c
+		lo, hi := valueFromIndex(idx), highestEquivalent(valueFromIndex(idx))
+		if h.total == 0 || lo < h.min {
+			h.min = lo
+		}
+		if h.total == 0 || hi > h.max {
+			h.max = hi
+		}
+		h.total += c
+		h.lo = min(h.lo, idx)
+		h.hi = max(h.hi, idx)
+	}
+	return dropped
+}
+
+// percentileRank is hdrhistogram-go's: the 1-based rank of percentile p.
+func percentileRank(p float64, total int64) int64 {
+	if p > 100 {
+		p = 100
+	}
+	rank := (p/100)*float64(total) + 0.5
+	if !(rank >= 1) {
+		return 1
+	}
+	if rank >= float64(total) {
+		return total
+	}
+	return int64(rank)
+}
+
+// percentiles fills dst[i] with the value at ps[i] (ascending, 0-100], as
+// hdrhistogram-go's ValueAtPercentile computes it (the highest value
+// equivalent to the bucket holding that rank). p == 100 gives the exact
+// max. An empty histogram gives zeros.
+func (h *hist) percentiles(ps []float64, dst []int64) {
+	if h.total == 0 {
+		clear(dst)
+		return
+	}
+	var cum int64
+	idx := h.lo
+	for i, p := range ps {
+		if p >= 100 {
+			dst[i] = h.max
+			continue
+		}
+		rank := percentileRank(p, h.total)
+		for cum < rank && idx <= h.hi {
+			cum += h.count(idx)
+			idx++
+		}
+		dst[i] = highestEquivalent(valueFromIndex(idx - 1))
+	}
+}
+
+// lib returns h as a hdrhistogram-go Histogram (a copy).
+func (h *hist) lib() *hdr.Histogram {
+	counts := make([]int64, countsLen)
+	for pg, p := range h.pages {
+		if p != nil {
+			copy(counts[pg*pageLen:], p[:])
+		}
+	}
+	return hdr.Import(&hdr.Snapshot{
+		LowestTrackableValue:  int64(HistLowest),
+		HighestTrackableValue: int64(HistHighest),
+		SignificantFigures:    HistDigits,
+		Counts:                counts,
+	})
+}
+
+// encoder writes hists in the HdrHistogram V2 compressed format (the
+// "HISTF..." strings of .hlog files). It reuses its buffers and zlib
+// writer; not safe for concurrent use.
+type encoder struct {
+	inner []byte
+	zbuf  bytes.Buffer
+	zw    *zlib.Writer
+	raw   []byte
+}
+
+// appendZigZag appends v as a ZigZag LEB128 varint (HdrHistogram V2).
+func appendZigZag(b []byte, v int64) []byte {
+	u := uint64(v<<1) ^ uint64(v>>63)
+	for u >= 0x80 {
+		b = append(b, byte(u)|0x80)
+		u >>= 7
+	}
+	return append(b, byte(u))
+}
+
+// encode appends the base64 V2 compressed encoding of h to dst. The bytes
+// decode with hdrhistogram-go's Decode (and Java's and C's decoders) to the
+// same counts.
+func (e *encoder) encode(dst []byte, h *hist) ([]byte, error) {
+	in := e.inner[:0]
+	in = binary.BigEndian.AppendUint32(in, encodingCookie)
+	in = binary.BigEndian.AppendUint32(in, 0) // payload length, set below
+	in = binary.BigEndian.AppendUint32(in, 0) // normalizing index offset
+	in = binary.BigEndian.AppendUint32(in, HistDigits)
+	in = binary.BigEndian.AppendUint64(in, uint64(HistLowest))
+	in = binary.BigEndian.AppendUint64(in, uint64(HistHighest))
+	in = binary.BigEndian.AppendUint64(in, math.Float64bits(1))
+	limit := h.hi + 1
+	for i := int32(0); i < limit; {
+		c := h.count(i)
+		i++
+		if c == 0 {
+			zeros := int64(1)
+			for i < limit && h.count(i) == 0 {
+				zeros++
+				i++
+			}
+			if zeros > 1 {
+				in = appendZigZag(in, -zeros)
+				continue
+			}
+		}
+		in = appendZigZag(in, c)
+	}
+	binary.BigEndian.PutUint32(in[4:], uint32(len(in)-encodingHeaderLength))
+	e.inner = in
+	e.zbuf.Reset()
+	if e.zw == nil {
+		zw, err := zlib.NewWriterLevel(&e.zbuf, zlib.BestSpeed)
+		if err != nil {
+			return dst, fmt.Errorf("encode histogram: %w", err)
+		}
+		e.zw = zw
+	} else {
+		e.zw.Reset(&e.zbuf)
+	}
+	if _, err := e.zw.Write(in); err != nil {
+		return dst, fmt.Errorf("encode histogram: %w", err)
+	}
+	if err := e.zw.Close(); err != nil {
+		return dst, fmt.Errorf("encode histogram: %w", err)
+	}
+	raw := e.raw[:0]
+	raw = binary.BigEndian.AppendUint32(raw, compressedCookie)
+	raw = binary.BigEndian.AppendUint32(raw, uint32(e.zbuf.Len()))
+	raw = append(raw, e.zbuf.Bytes()...)
+	e.raw = raw
+	return base64.StdEncoding.AppendEncode(dst, raw), nil
+}
+
+// errGeometry is returned for an encoded histogram of another geometry.
+var errGeometry = errors.New("histogram geometry differs from 1µs..1h, 3 digits")
+
+// decodeInto adds the counts of a base64 V2 compressed histogram to h. The
+// histogram must have this package's geometry.
+func decodeInto(h *hist, b64 []byte) error {
+	lh, err := hdr.Decode(b64)
+	if err != nil {
+		return fmt.Errorf("decode histogram: %w", err)
+	}
+	if lh.LowestTrackableValue() != int64(HistLowest) || lh.SignificantFigures() != HistDigits {
+		return errGeometry
+	}
+	if dropped := h.addCounts(lh.Export().Counts); dropped > 0 {
+		return fmt.Errorf("decode histogram: %d values beyond %v: %w", dropped, HistHighest, errGeometry)
+	}
+	return nil
+}
