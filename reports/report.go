@@ -1,0 +1,769 @@
+package reports
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookbench/hookbench/trace"
+)
+
+// Defaults of Options.
+const (
+	// DefaultMatchEntries is the slots per generation of each matching
+	// table: 2 tables x 2 generations x 2^17 slots x (32 or 40 bytes)
+	// ≈ 18 MiB at most. An event is matched exactly as long as fewer than
+	// 3/4 of this many newer events arrived since its state was last
+	// touched.
+	DefaultMatchEntries = 1 << 17
+	// DefaultMaxGroups bounds the endpoints and the event types reported
+	// separately; later ones are counted under "(other)".
+	DefaultMaxGroups = 64
+	// DefaultMaxTimelines bounds the attempt timelines kept (failed or
+	// retried deliveries, first come first kept; tracked ids come on top).
+	DefaultMaxTimelines = 50
+	// DefaultMaxTimelineAttempts bounds the attempts listed per timeline.
+	DefaultMaxTimelineAttempts = 32
+	// DefaultMaxMarks bounds the marks kept.
+	DefaultMaxMarks = 10000
+	// DefaultStep is the interval of the time series and .hlog files.
+	DefaultStep = time.Second
+	// DefaultMaxPoints bounds the series: past it the step doubles.
+	DefaultMaxPoints = 1 << 14
+	// DefaultMaxHlogIntervals bounds each .hlog: past it its interval
+	// doubles.
+	DefaultMaxHlogIntervals = 1024
+)
+
+// maxTime is the latest record time the series accept: 30 days.
+const maxTime = int64(30 * 24 * time.Hour)
+
+// Options configure a Report. Start from NewOptions.
+type Options struct {
+	Version             string   // hookbench version written into reports
+	MatchEntries        int      // power of two >= 1024
+	MaxGroups           int      // per dimension (endpoints, event types), >= 1
+	MaxTimelines        int      // >= 0
+	MaxTimelineAttempts int      // >= 1
+	MaxMarks            int      // >= 0
+	Track               []string // event ids whose timelines are always kept
+	Step                time.Duration
+	MaxPoints           int // >= 2
+	MaxHlogIntervals    int // >= 2
+}
+
+// NewOptions returns the defaults.
+func NewOptions() Options {
+	return Options{
+		MatchEntries:        DefaultMatchEntries,
+		MaxGroups:           DefaultMaxGroups,
+		MaxTimelines:        DefaultMaxTimelines,
+		MaxTimelineAttempts: DefaultMaxTimelineAttempts,
+		MaxMarks:            DefaultMaxMarks,
+		Step:                DefaultStep,
+		MaxPoints:           DefaultMaxPoints,
+		MaxHlogIntervals:    DefaultMaxHlogIntervals,
+	}
+}
+
+// OptionError is an invalid option value.
+type OptionError struct {
+	Field string
+	Value any
+	Want  string
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("reports: option %s = %v: want %s", e.Field, e.Value, e.Want)
+}
+
+// Validate reports the first invalid option.
+func (o Options) Validate() error {
+	switch {
+	case o.MatchEntries < 1024 || o.MatchEntries&(o.MatchEntries-1) != 0:
+		return &OptionError{"MatchEntries", o.MatchEntries, "a power of two >= 1024"}
+	case o.MaxGroups < 1:
+		return &OptionError{"MaxGroups", o.MaxGroups, ">= 1"}
+	case o.MaxTimelines < 0:
+		return &OptionError{"MaxTimelines", o.MaxTimelines, ">= 0"}
+	case o.MaxTimelineAttempts < 1:
+		return &OptionError{"MaxTimelineAttempts", o.MaxTimelineAttempts, ">= 1"}
+	case o.MaxMarks < 0:
+		return &OptionError{"MaxMarks", o.MaxMarks, ">= 0"}
+	case o.Step < time.Millisecond:
+		return &OptionError{"Step", o.Step, ">= 1ms"}
+	case o.MaxPoints < 2:
+		return &OptionError{"MaxPoints", o.MaxPoints, ">= 2"}
+	case o.MaxHlogIntervals < 2:
+		return &OptionError{"MaxHlogIntervals", o.MaxHlogIntervals, ">= 2"}
+	}
+	for _, id := range o.Track {
+		if id == "" {
+			return &OptionError{"Track", `""`, "non-empty event ids"}
+		}
+	}
+	return nil
+}
+
+// Report accumulates trace records into the measurements of a run. It
+// streams: memory is bounded by its Options (matching tables, groups,
+// series, .hlog intervals), never by the number of records, and no raw
+// sample is kept. Add records in trace order; times must be on the clock of
+// the first Header added (Feed shifts several traces onto one clock).
+// A Report is not safe for concurrent use.
+type Report struct {
+	opts   Options
+	closed bool
+	sum    *Summary
+	err    error // first internal error (encoding), reported by Close
+
+	runs    []Run
+	base    time.Time
+	hasBase bool
+	counts  Counts
+
+	metrics [nMetric]*hist
+	oor     [nMetric]int64
+	eps     groupSet
+	types   groupSet
+	status  [600]int64
+	sig     [16]int64
+
+	sent  gens[sentState]
+	deliv gens[delivState]
+
+	clock          int64
+	ivlOpen        bool
+	ivlStart       int64
+	ivlEnd         int64
+	ivl            [nMetric]*hist
+	series         series
+	hlogs          [nMetric]*hlogLog
+	enc            encoder
+	marks          []Mark
+	timelines      map[uint64]*timeline
+	tracked        map[uint64]bool
+	plainTimelines int
+}
+
+// sentState is what the report keeps per harness event id.
+type sentState struct {
+	intended int64
+	eps      [2]uint16 // endpoint index+1 of deliveries waiting for the Sent
+	typ      uint16    // event type index+1
+	flags    uint16
+}
+
+const (
+	sSent         uint16 = 1 << iota // a Sent record was seen
+	sExpect                          // accepted, not a duplicate: a delivery is expected
+	sDelivered                       // an attempt arrived
+	sSucceeded                       // a 2xx attempt arrived
+	sPendOverflow                    // more endpoints waited than eps holds
+)
+
+// delivState is what the report keeps per (event, endpoint).
+type delivState struct {
+	last  int64 // arrival of the latest attempt
+	first int64 // first arrival, kept while the Sent is unknown
+	succ  int64 // first 2xx arrival, kept while the Sent is unknown
+	n     uint32
+	flags uint8
+}
+
+const (
+	dSucceeded uint8 = 1 << iota
+	dPendFirst
+	dPendSucc
+)
+
+// New returns an empty Report.
+func New(opts Options) (*Report, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Report{
+		opts:      opts,
+		eps:       newGroupSet(opts.MaxGroups, mE2EFirst, mE2ESuccess, mGap),
+		types:     newGroupSet(opts.MaxGroups, mE2EFirst, mE2ESuccess, mTrigger, mTriggerRaw, mGap),
+		series:    series{step: int64(opts.Step), max: opts.MaxPoints},
+		timelines: map[uint64]*timeline{},
+		tracked:   map[uint64]bool{},
+	}
+	for m := range nMetric {
+		r.metrics[m] = newHist()
+		r.ivl[m] = newHist()
+		r.hlogs[m] = &hlogLog{step: int64(opts.Step), max: opts.MaxHlogIntervals, acc: newHist()}
+	}
+	r.sent = newGens(opts.MatchEntries, r.evictSent)
+	r.deliv = newGens[delivState](opts.MatchEntries, nil)
+	for _, id := range opts.Track {
+		r.tracked[idKey(id)] = true
+	}
+	return r, nil
+}
+
+// Add adds one record. Records after Close are ignored. Add does not
+// allocate for records of known endpoints and event types (hot path).
+func (r *Report) Add(rec *trace.Record) {
+	if r.closed {
+		return
+	}
+	switch rec.Kind {
+	case trace.KindHeader:
+		r.addHeader(&rec.Header, "")
+	case trace.KindSent:
+		r.addSent(&rec.Sent)
+	case trace.KindAttempt:
+		r.addAttempt(&rec.Attempt)
+	case trace.KindMark:
+		r.addMark(&rec.Mark)
+	}
+}
+
+func (r *Report) addHeader(h *trace.Header, source string) {
+	if !r.hasBase {
+		r.base, r.hasBase = h.StartWall, true
+	}
+	r.runs = append(r.runs, Run{
+		Source:    source,
+		RunID:     h.RunID,
+		Start:     h.StartWall,
+		Offset:    int64(h.StartWall.Sub(r.base)),
+		Args:      append([]string(nil), h.Args...),
+		Hookbench: h.Hookbench,
+	})
+}
+
+// noteDropped records a truncated tail of the last trace added.
+func (r *Report) noteDropped(source string, n int64) {
+	for i := range r.runs {
+		if r.runs[i].Source == source {
+			r.runs[i].Dropped += n
+		}
+	}
+}
+
+// advance moves the report clock to t, closing the interval it leaves.
+func (r *Report) advance(t int64) {
+	if t <= r.clock || t >= maxTime {
+		return
+	}
+	r.clock = t
+	if r.ivlOpen && t >= r.ivlEnd {
+		r.closeInterval()
+	}
+}
+
+// seriesAt returns the series point of time t, or nil for a bad time.
+func (r *Report) seriesAt(t int64) *point {
+	if t < 0 || t >= maxTime {
+		r.counts.BadTimes++
+		return nil
+	}
+	return r.series.at(t)
+}
+
+// record adds v to metric m overall, in the open interval and in the
+// groups that keep m.
+func (r *Report) record(m int, v int64, ep, ty *group) {
+	if !r.metrics[m].record(v) {
+		r.oor[m]++
+		if ep != nil && ep.m[m] != nil {
+			ep.oor[m]++
+		}
+		if ty != nil && ty.m[m] != nil {
+			ty.oor[m]++
+		}
+		return
+	}
+	if !r.ivlOpen {
+		r.ivlStart = r.clock / r.series.step * r.series.step
+		r.ivlEnd = r.ivlStart + r.series.step
+		r.ivlOpen = true
+	}
+	r.ivl[m].record(v)
+	if ep != nil && ep.m[m] != nil {
+		ep.m[m].record(v)
+	}
+	if ty != nil && ty.m[m] != nil {
+		ty.m[m].record(v)
+	}
+}
+
+func isSuccess(status int) bool { return status >= 200 && status < 300 }
+
+func (r *Report) addSent(s *trace.Sent) {
+	r.counts.Sent++
+	done := s.SentNs + s.LatencyNs
+	r.advance(done)
+	intended := s.IntendedNs
+	if intended == 0 {
+		intended = s.SentNs
+	}
+	ok := s.Err == trace.ErrNone && isSuccess(s.Status)
+	if !ok {
+		r.counts.SentFailed++
+		if s.Err != trace.ErrNone {
+			r.counts.SentErrors++
+		}
+	}
+	if s.DuplicateOf != "" {
+		r.counts.SentDuplicates++
+	}
+	if pt := r.seriesAt(s.SentNs); pt != nil {
+		pt.sent++
+		if !ok {
+			pt.sentFailed++
+		}
+	}
+	ti := r.types.index(s.Type)
+	ty := r.types.list[ti]
+	ty.c.Sent++
+	r.record(mTrigger, done-intended, nil, ty)
+	r.record(mTriggerRaw, s.LatencyNs, nil, ty)
+	if s.EventID == "" {
+		r.counts.SentNoID++
+		return
+	}
+	st, _ := r.sent.upsert(idKey(s.EventID))
+	if st.flags&sSent != 0 {
+		r.counts.SentRepeatedID++
+		return
+	}
+	st.flags |= sSent
+	st.intended = intended
+	if ok && s.DuplicateOf == "" {
+		st.flags |= sExpect
+	}
+	if s.Type != "" || st.typ == 0 {
+		st.typ = ti + 1
+	}
+	if st.flags&sDelivered != 0 {
+		r.counts.EventsDelivered++
+		if st.flags&sSucceeded != 0 {
+			r.counts.EventsSucceeded++
+		}
+		r.resolvePending(idKey(s.EventID), st)
+	}
+}
+
+// resolvePending records the latencies of deliveries that arrived before
+// their Sent record.
+func (r *Report) resolvePending(ek uint64, st *sentState) {
+	ty := r.types.list[st.typ-1]
+	try := func(ep uint16) {
+		d := r.deliv.get(pairKey(ek, ep))
+		if d == nil {
+			return
+		}
+		g := r.eps.list[ep]
+		if d.flags&dPendFirst != 0 {
+			d.flags &^= dPendFirst
+			r.record(mE2EFirst, d.first-st.intended, g, ty)
+		}
+		if d.flags&dPendSucc != 0 {
+			d.flags &^= dPendSucc
+			r.record(mE2ESuccess, d.succ-st.intended, g, ty)
+		}
+	}
+	if st.flags&sPendOverflow != 0 {
+		for ep := range r.eps.list {
+			try(uint16(ep))
+		}
+	} else {
+		for _, e := range st.eps {
+			if e != 0 {
+				try(e - 1)
+			}
+		}
+	}
+	st.eps = [2]uint16{}
+	st.flags &^= sPendOverflow
+}
+
+func (st *sentState) addPending(ep uint16) {
+	for i, e := range st.eps {
+		if e == ep+1 {
+			return
+		}
+		if e == 0 {
+			st.eps[i] = ep + 1
+			return
+		}
+	}
+	st.flags |= sPendOverflow
+}
+
+func statusClass(status int) int {
+	switch {
+	case status >= 200 && status < 300:
+		return 0
+	case status >= 300 && status < 400:
+		return 1
+	case status >= 400 && status < 500:
+		return 2
+	case status >= 500 && status < 600:
+		return 3
+	}
+	return 4
+}
+
+func (r *Report) addAttempt(a *trace.Attempt) {
+	r.counts.Attempts++
+	r.advance(a.ArrivalNs)
+	cls := statusClass(a.Status)
+	pt := r.seriesAt(a.ArrivalNs) // valid through this call: record never moves the series
+	if pt != nil {
+		pt.attempts++
+		pt.status[cls]++
+	}
+	if a.Status >= 0 && a.Status < len(r.status) {
+		r.status[a.Status]++
+	} else {
+		r.status[0]++
+	}
+	r.sig[a.Sig&15]++
+	epi := r.eps.index(a.Endpoint)
+	ep := r.eps.list[epi]
+	ep.c.Attempts++
+	ep.c.addStatus(cls)
+	if a.Sig != trace.SigNone && !a.Sig.OK() {
+		ep.c.SigFailed++
+	}
+
+	id := a.EventID
+	if id == "" {
+		r.counts.AttemptsNoEvent++
+		id = a.MsgID
+		if id == "" {
+			r.counts.AttemptsNoKey++
+			return
+		}
+	}
+	ek := idKey(id)
+	dk := pairKey(ek, epi)
+	d, seen := r.deliv.upsert(dk)
+	d.n++
+	var gap int64 = -1
+	if seen {
+		gap = a.ArrivalNs - d.last
+		if gap < 0 {
+			gap = -gap
+		} else {
+			d.last = a.ArrivalNs
+		}
+		if d.n == 2 {
+			r.counts.DeliveriesRetried++
+			ep.c.Retried++
+		}
+	} else {
+		d.last = a.ArrivalNs
+		r.counts.Deliveries++
+		ep.c.Deliveries++
+	}
+	success := cls == 0
+	firstSuccess := success && d.flags&dSucceeded == 0
+	if firstSuccess {
+		d.flags |= dSucceeded
+		r.counts.DeliveriesSucceeded++
+		ep.c.Succeeded++
+	}
+	if pt != nil {
+		if !seen {
+			pt.first++
+		}
+		if firstSuccess {
+			pt.succ++
+		}
+	}
+
+	if a.EventID == "" { // matched by message id: gaps only
+		if gap >= 0 {
+			r.record(mGap, gap, ep, r.types.list[r.types.index(a.EventType)])
+		}
+		r.track(dk, ek, a, epi, nil)
+		return
+	}
+	st, known := r.sent.upsert(ek)
+	if !known && st.flags == 0 {
+		st.typ = r.types.index(a.EventType) + 1
+	}
+	ty := r.types.list[st.typ-1]
+	ty.c.Attempts++
+	if !seen {
+		ty.c.Deliveries++
+	}
+	if firstSuccess {
+		ty.c.Succeeded++
+	}
+	if seen && d.n == 2 {
+		ty.c.Retried++
+	}
+	ty.c.addStatus(cls)
+	if st.flags&sDelivered == 0 {
+		st.flags |= sDelivered
+		if st.flags&sSent != 0 {
+			r.counts.EventsDelivered++
+		}
+	}
+	if success && st.flags&sSucceeded == 0 {
+		st.flags |= sSucceeded
+		if st.flags&sSent != 0 {
+			r.counts.EventsSucceeded++
+		}
+	}
+	if gap >= 0 {
+		r.record(mGap, gap, ep, ty)
+	}
+	if st.flags&sSent != 0 {
+		if !seen {
+			r.record(mE2EFirst, a.ArrivalNs-st.intended, ep, ty)
+		}
+		if firstSuccess {
+			r.record(mE2ESuccess, a.ArrivalNs-st.intended, ep, ty)
+		}
+	} else {
+		if !seen {
+			d.first = a.ArrivalNs
+			d.flags |= dPendFirst
+			st.addPending(epi)
+		}
+		if firstSuccess {
+			d.succ = a.ArrivalNs
+			d.flags |= dPendSucc
+			st.addPending(epi)
+		}
+	}
+	r.track(dk, ek, a, epi, st)
+}
+
+// evictSent accounts for an event state dropped from the matching table
+// (and for every state left at Close).
+func (r *Report) evictSent(st *sentState) {
+	switch {
+	case st.flags&sSent == 0:
+		r.counts.EventsUnknown++
+	case st.flags&sExpect != 0 && st.flags&sDelivered == 0:
+		r.counts.EventsUndelivered++
+	}
+}
+
+func (r *Report) addMark(m *trace.Mark) {
+	r.counts.Marks++
+	r.advance(m.AtNs)
+	if len(r.marks) < r.opts.MaxMarks {
+		r.marks = append(r.marks, Mark{
+			At:     time.Duration(m.AtNs),
+			Type:   strings.Clone(m.Type),
+			Name:   strings.Clone(m.Name),
+			Detail: strings.Clone(m.Detail),
+		})
+	}
+}
+
+// groupSet maps endpoint or event-type names to groups.
+type groupSet struct {
+	byName   map[string]uint16
+	list     []*group
+	max      int
+	metrics  []int
+	lastName string
+	last     uint16
+	hasLast  bool
+	other    int // index of "(other)", -1 until needed
+}
+
+// group is one endpoint or event type.
+type group struct {
+	name string
+	m    [nMetric]*hist
+	oor  [nMetric]int64
+	c    GroupCounts
+}
+
+func (c *GroupCounts) addStatus(cls int) {
+	switch cls {
+	case 0:
+		c.Status2xx++
+	case 1:
+		c.Status3xx++
+	case 2:
+		c.Status4xx++
+	case 3:
+		c.Status5xx++
+	default:
+		c.StatusNone++
+	}
+}
+
+// Group names for empty and overflowing names.
+const (
+	NameNone  = "(none)"
+	NameOther = "(other)"
+)
+
+func newGroupSet(max int, metrics ...int) groupSet {
+	return groupSet{byName: map[string]uint16{}, max: max, metrics: metrics, other: -1}
+}
+
+func (gs *groupSet) add(name string) uint16 {
+	g := &group{name: name}
+	for _, m := range gs.metrics {
+		g.m[m] = newHist()
+	}
+	gs.list = append(gs.list, g)
+	return uint16(len(gs.list) - 1)
+}
+
+// index returns the group of name, creating it while under max.
+func (gs *groupSet) index(name string) uint16 {
+	if gs.hasLast && name == gs.lastName {
+		return gs.last
+	}
+	i, ok := gs.byName[name]
+	if !ok {
+		switch {
+		case len(gs.byName) < gs.max:
+			label := name
+			if label == "" {
+				label = NameNone
+			}
+			i = gs.add(strings.Clone(label))
+			gs.byName[strings.Clone(name)] = i
+		default:
+			if gs.other < 0 {
+				gs.other = int(gs.add(NameOther))
+			}
+			return uint16(gs.other)
+		}
+	}
+	gs.lastName, gs.last, gs.hasLast = name, i, true
+	return i
+}
+
+// timeline is a delivery whose attempts are kept.
+type timeline struct {
+	event, endpoint, typ string
+	ek                   uint64
+	intended             int64
+	hasIntended          bool
+	attempts             []TimelineAttempt
+	total, earlier       int
+	succeeded, tracked   bool
+	retried              bool
+}
+
+// track keeps the attempt when its delivery is failed, retried or tracked.
+func (r *Report) track(dk, ek uint64, a *trace.Attempt, epi uint16, st *sentState) {
+	if len(r.timelines) == 0 && len(r.tracked) == 0 && (isSuccess(a.Status) && a.Nth <= 1) {
+		return
+	}
+	t := r.timelines[dk]
+	if t == nil {
+		tracked := r.tracked[ek]
+		interesting := !isSuccess(a.Status) || a.Nth > 1
+		if !tracked && (!interesting || r.plainTimelines >= r.opts.MaxTimelines) {
+			return
+		}
+		if !tracked {
+			r.plainTimelines++
+		}
+		t = &timeline{
+			event:    strings.Clone(a.EventID),
+			endpoint: r.eps.list[epi].name,
+			typ:      strings.Clone(a.EventType),
+			ek:       ek,
+			tracked:  tracked,
+		}
+		if t.event == "" {
+			t.event = "msg:" + a.MsgID
+		}
+		if a.Nth > 1 {
+			t.earlier = int(a.Nth - 1)
+			t.total = t.earlier
+		}
+		r.timelines[dk] = t
+	}
+	if st != nil && st.flags&sSent != 0 && !t.hasIntended {
+		t.intended, t.hasIntended = st.intended, true
+	}
+	t.total++
+	if t.total > 1 {
+		t.retried = true
+	}
+	if isSuccess(a.Status) {
+		t.succeeded = true
+	}
+	if len(t.attempts) < r.opts.MaxTimelineAttempts {
+		t.attempts = append(t.attempts, TimelineAttempt{
+			At:         time.Duration(a.ArrivalNs),
+			Nth:        a.Nth,
+			Status:     a.Status,
+			Handle:     time.Duration(a.HandleNs),
+			Sig:        a.Sig.String(),
+			Behavior:   strings.Clone(a.Behavior),
+			Flags:      flagNames(a.Flags),
+			RetryAfter: time.Duration(a.RetryAfter) * time.Millisecond,
+		})
+	}
+}
+
+// closeInterval turns the open interval's histograms into series
+// latencies and .hlog intervals.
+func (r *Report) closeInterval() {
+	if !r.ivlOpen {
+		return
+	}
+	r.ivlOpen = false
+	pt := r.series.at(r.ivlStart)
+	var vals [4]int64
+	for m := range nMetric {
+		h := r.ivl[m]
+		if h.total == 0 {
+			continue
+		}
+		h.percentiles(quickPercentiles[:], vals[:])
+		q := quick{n: h.total, p50: vals[0], p90: vals[1], p99: vals[2], max: vals[3]}
+		pt.lat[m] = r.series.mergeQuick(pt.lat[m], q)
+		if err := r.hlogs[m].add(&r.enc, r.ivlStart, r.ivlEnd, h); err != nil && r.err == nil {
+			r.err = err
+		}
+		h.reset()
+	}
+}
+
+var quickPercentiles = [4]float64{50, 90, 99, 100}
+
+// Close finishes the report and returns its summary. Later calls return
+// the same summary. The error reports an internal failure (encoding an
+// .hlog interval); the summary is complete but for that.
+func (r *Report) Close() (*Summary, error) {
+	if r.closed {
+		return r.sum, r.err
+	}
+	r.closed = true
+	r.closeInterval()
+	for m := range nMetric {
+		if err := r.hlogs[m].emit(&r.enc); err != nil && r.err == nil {
+			r.err = err
+		}
+	}
+	for _, t := range r.timelines {
+		if !t.hasIntended {
+			if st := r.sent.peek(t.ek); st != nil && st.flags&sSent != 0 {
+				t.intended, t.hasIntended = st.intended, true
+			}
+		}
+	}
+	r.sent.each(r.evictSent)
+	r.sum = r.summarize()
+	if r.err != nil {
+		r.err = fmt.Errorf("build report: %w", r.err)
+	}
+	return r.sum, r.err
+}
+
+// errClosed is returned by Feed for a closed report.
+var errClosed = errors.New("report is closed")
