@@ -161,6 +161,7 @@ const (
 	sDelivered                       // an attempt arrived
 	sSucceeded                       // a 2xx attempt arrived
 	sPendOverflow                    // more endpoints waited than eps holds
+	sLate                            // created by a late attempt after the state was dropped
 )
 
 // delivState is what the report keeps per (event, endpoint).
@@ -445,9 +446,14 @@ func (r *Report) addAttempt(a *trace.Attempt) {
 	ek := idKey(id)
 	dk := pairKey(ek, epi)
 	d, seen := r.deliv.upsert(dk)
+	// A later attempt (Nth > 1) with no state: the state was dropped from
+	// the matching window. It is neither a new delivery nor a first arrival.
+	late := !seen && a.Nth > 1
+	first := !seen && !late
 	d.n++
 	var gap int64 = -1
-	if seen {
+	switch {
+	case seen:
 		gap = a.ArrivalNs - d.last
 		if gap < 0 {
 			gap = -gap
@@ -458,7 +464,11 @@ func (r *Report) addAttempt(a *trace.Attempt) {
 			r.counts.DeliveriesRetried++
 			ep.c.Retried++
 		}
-	} else {
+	case late:
+		r.counts.AttemptsLate++
+		d.n = a.Nth
+		d.last = a.ArrivalNs
+	default:
 		d.last = a.ArrivalNs
 		r.counts.Deliveries++
 		ep.c.Deliveries++
@@ -471,7 +481,7 @@ func (r *Report) addAttempt(a *trace.Attempt) {
 		ep.c.Succeeded++
 	}
 	if pt != nil {
-		if !seen {
+		if first {
 			pt.first++
 		}
 		if firstSuccess {
@@ -487,12 +497,15 @@ func (r *Report) addAttempt(a *trace.Attempt) {
 		return
 	}
 	st, known := r.sent.upsert(ek)
-	if !known && st.flags == 0 {
+	if !known {
 		st.typ = r.types.index(a.EventType) + 1
+		if late {
+			st.flags |= sLate
+		}
 	}
 	ty := r.types.list[st.typ-1]
 	ty.c.Attempts++
-	if !seen {
+	if first {
 		ty.c.Deliveries++
 	}
 	if firstSuccess {
@@ -518,14 +531,14 @@ func (r *Report) addAttempt(a *trace.Attempt) {
 		r.record(mGap, gap, ep, ty)
 	}
 	if st.flags&sSent != 0 {
-		if !seen {
+		if first {
 			r.record(mE2EFirst, a.ArrivalNs-st.intended, ep, ty)
 		}
 		if firstSuccess {
 			r.record(mE2ESuccess, a.ArrivalNs-st.intended, ep, ty)
 		}
 	} else {
-		if !seen {
+		if first {
 			d.first = a.ArrivalNs
 			d.flags |= dPendFirst
 			st.addPending(epi)
@@ -544,7 +557,9 @@ func (r *Report) addAttempt(a *trace.Attempt) {
 func (r *Report) evictSent(st *sentState) {
 	switch {
 	case st.flags&sSent == 0:
-		r.counts.EventsUnknown++
+		if st.flags&sLate == 0 {
+			r.counts.EventsUnknown++
+		}
 	case st.flags&sExpect != 0 && st.flags&sDelivered == 0:
 		r.counts.EventsUndelivered++
 	}
@@ -704,7 +719,7 @@ func (r *Report) track(dk, ek uint64, a *trace.Attempt, epi uint16, st *sentStat
 			Handle:     time.Duration(a.HandleNs),
 			Sig:        a.Sig.String(),
 			Behavior:   strings.Clone(a.Behavior),
-			Flags:      flagNames(a.Flags),
+			Flags:      trace.FlagNames(a.Flags),
 			RetryAfter: time.Duration(a.RetryAfter) * time.Millisecond,
 		})
 	}

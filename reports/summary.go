@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/trace"
 )
 
 // Metric names, in the order reports list them. They name JSON metrics,
@@ -103,7 +102,10 @@ type Counts struct {
 	Attempts        int64 `json:"attempts"`         // delivery attempts seen by the sink
 	AttemptsNoEvent int64 `json:"attempts_no_event"`
 	// AttemptsNoKey have neither an event id nor a message id: no gaps.
-	AttemptsNoKey       int64 `json:"attempts_no_key"`
+	AttemptsNoKey int64 `json:"attempts_no_key"`
+	// AttemptsLate are later attempts (Nth > 1) of a delivery whose state
+	// had left the matching window: no gap or first arrival is derived.
+	AttemptsLate        int64 `json:"attempts_late"`
 	Deliveries          int64 `json:"deliveries"` // distinct (event, endpoint) pairs that saw an attempt
 	DeliveriesSucceeded int64 `json:"deliveries_succeeded"`
 	DeliveriesRetried   int64 `json:"deliveries_retried"` // with more than one attempt
@@ -270,28 +272,6 @@ type TimelineAttempt struct {
 	Behavior   string        `json:"behavior,omitempty"`
 	Flags      []string      `json:"flags,omitempty"`
 	RetryAfter time.Duration `json:"retry_after_ns,omitempty"`
-}
-
-// flagNames lists trace attempt flags for reports.
-func flagNames(f uint8) []string {
-	var out []string
-	names := [...]struct {
-		bit  uint8
-		name string
-	}{
-		{trace.FlagAuthFailed, "auth-failed"},
-		{trace.FlagAborted, "aborted"},
-		{trace.FlagProviderGaveUp, "provider-gave-up"},
-		{trace.FlagTooLarge, "too-large"},
-		{trace.FlagNoEndpoint, "no-endpoint"},
-		{trace.FlagTimestamp, "timestamp"},
-	}
-	for _, n := range names {
-		if f&n.bit != 0 {
-			out = append(out, n.name)
-		}
-	}
-	return out
 }
 
 // Metric returns the overall distribution of a metric, or nil.
