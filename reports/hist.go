@@ -223,8 +223,8 @@ func percentileRank(p float64, total int64) int64 {
 
 // percentiles fills dst[i] with the value at ps[i] (ascending, 0-100], as
 // hdrhistogram-go's ValueAtPercentile computes it (the highest value
-// equivalent to the bucket holding that rank). p == 100 gives the exact
-// max. An empty histogram gives zeros.
+// equivalent to the bucket holding that rank), capped at the exact max;
+// p == 100 gives the exact max. An empty histogram gives zeros.
 func (h *hist) percentiles(ps []float64, dst []int64) {
 	if h.total == 0 {
 		clear(dst)
@@ -242,7 +242,7 @@ func (h *hist) percentiles(ps []float64, dst []int64) {
 			cum += h.count(idx)
 			idx++
 		}
-		dst[i] = highestEquivalent(valueFromIndex(idx - 1))
+		dst[i] = min(highestEquivalent(valueFromIndex(idx-1)), h.max)
 	}
 }
 
