@@ -105,7 +105,7 @@ func (h *hist) countAtOrBelow(v int64) int64 {
 	if v >= h.max {
 		return h.total
 	}
-	last := countsIndex(v)
+	last := h.g.index(v)
 	var n int64
 	for idx := h.lo; idx <= last && idx <= h.hi; idx++ {
 		n += h.count(idx)

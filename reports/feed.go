@@ -213,12 +213,12 @@ func feed(ctx context.Context, r *Report, fs []*feeder) error {
 func feedOne(ctx context.Context, r *Report, f *feeder) error {
 	for !f.done {
 		recs := f.cur.recs[f.pos:f.cur.n]
-		for i := range recs {
-			if f.offset != 0 {
+		if f.offset != 0 {
+			for i := range recs {
 				shift(&recs[i], f.offset)
 			}
-			r.Add(&recs[i])
 		}
+		r.AddBatch(recs)
 		f.pos = f.cur.n
 		if err := f.next(ctx); err != nil {
 			return fmt.Errorf("read trace %s: %w", f.src.Name, err)

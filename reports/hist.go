@@ -30,69 +30,118 @@ const (
 	HistDigits = 3
 )
 
-// Derived HdrHistogram geometry for (1 µs, 1 h, 3 digits), the same numbers
-// hdrhistogram-go computes in New; hist_test.go checks them against it.
+// GroupDigits is the precision of per-endpoint and per-event-type
+// histograms: 2 significant digits (1 %) keeps dozens of them small
+// enough to stay in cache while recording. Whole-run metrics, interval
+// histograms and .hlog files use HistDigits.
+const GroupDigits = 2
+
+// V2 encoding constants.
 const (
-	unitMagnitude        = 9  // floor(log2(1000))
-	subHalfMagnitude     = 10 // ceil(log2(2*10^3)) - 1
-	subHalfCount         = 1 << subHalfMagnitude
-	subBucketMask        = int64(2*subHalfCount-1) << unitMagnitude
-	bucketCount          = 23 // buckets needed to cover 1 h
-	countsLen            = (bucketCount + 1) * subHalfCount
-	pageLen              = subHalfCount // counts per lazily allocated page
-	pageCount            = countsLen / pageLen
 	encodingCookie       = 0x1c849303 | 0x10
 	compressedCookie     = 0x1c849304 | 0x10
 	encodingHeaderLength = 40
 )
 
-// hist is an HdrHistogram with the fixed geometry above whose counts array
-// is split into pages allocated on first use, so a histogram of latencies
-// spanning two decades costs ~60 KiB instead of 192 KiB. Its flat index
+// geom is an HdrHistogram geometry over HistLowest..HistHighest: the same
+// numbers hdrhistogram-go computes in New (hist_test.go checks them).
+type geom struct {
+	digits           int
+	unitMagnitude    int32 // floor(log2(lowest))
+	subHalfMagnitude int32 // ceil(log2(2*10^digits)) - 1
+	subHalfCount     int32
+	subBucketMask    int64
+	countsLen        int32
+	pageLen          int32 // counts per lazily allocated page: one half bucket
+	pages            int32
+}
+
+func newGeom(digits int) *geom {
+	g := &geom{digits: digits, unitMagnitude: int32(bits.Len64(uint64(HistLowest)) - 1)}
+	g.subHalfMagnitude = int32(math.Ceil(math.Log2(2*math.Pow10(digits)))) - 1
+	g.subHalfCount = 1 << g.subHalfMagnitude
+	g.subBucketMask = int64(2*g.subHalfCount-1) << g.unitMagnitude
+	buckets := int32(1)
+	for v := int64(2*g.subHalfCount) << g.unitMagnitude; v <= int64(HistHighest); v <<= 1 {
+		buckets++
+	}
+	g.countsLen = (buckets + 1) * g.subHalfCount
+	g.pageLen = g.subHalfCount
+	g.pages = g.countsLen / g.pageLen
+	return g
+}
+
+// Geometries of whole-run (fine) and group (coarse) histograms.
+var (
+	fineGeom   = newGeom(HistDigits)
+	coarseGeom = newGeom(GroupDigits)
+)
+
+// hist is an HdrHistogram whose counts array is split into pages of one
+// half bucket, allocated on first use, so a histogram of latencies spanning
+// two decades costs ~60 KiB instead of 192 KiB (3 digits). Its flat index
 // space is exactly hdrhistogram-go's, so it converts to a library Histogram
 // (lib) and encodes to the standard V2 format without loss. Recording does
 // not allocate once the value's page exists. Not safe for concurrent use.
 type hist struct {
-	pages    [pageCount]*[pageLen]int64
+	g        *geom
+	pages    [][]int64 // nil entries until used
 	total    int64
 	min, max int64 // exact extremes of recorded values (valid when total > 0)
 	lo, hi   int32 // lowest and highest flat index with a count
 }
 
-func newHist() *hist { return &hist{lo: countsLen, hi: -1} }
+func newHistOf(g *geom) *hist {
+	return &hist{g: g, pages: make([][]int64, g.pages), lo: g.countsLen, hi: -1}
+}
+
+// newHist returns an empty histogram of the fine geometry.
+func newHist() *hist { return newHistOf(fineGeom) }
 
 // inRange reports whether v can be recorded.
 func inRange(v int64) bool { return v >= 0 && v <= int64(HistHighest) }
 
-// countsIndex is hdrhistogram-go's countsIndexFor for this geometry.
-func countsIndex(v int64) int32 {
-	bucket := int32(64-bits.LeadingZeros64(uint64(v|subBucketMask))) - unitMagnitude - (subHalfMagnitude + 1)
-	sub := int32(v >> uint(bucket+unitMagnitude))
-	return (bucket+1)<<subHalfMagnitude + sub - subHalfCount
+// index is hdrhistogram-go's countsIndexFor.
+func (g *geom) index(v int64) int32 {
+	bucket := int32(64-bits.LeadingZeros64(uint64(v|g.subBucketMask))) - g.unitMagnitude - (g.subHalfMagnitude + 1)
+	sub := int32(v >> uint(bucket+g.unitMagnitude))
+	return (bucket+1)<<g.subHalfMagnitude + sub - g.subHalfCount
 }
 
 // valueFromIndex is hdrhistogram-go's valueFromFlatIndex: the lowest value
 // of the bucket at flat index idx.
-func valueFromIndex(idx int32) int64 {
-	bucket := idx>>subHalfMagnitude - 1
-	sub := idx&(subHalfCount-1) + subHalfCount
+func (g *geom) valueFromIndex(idx int32) int64 {
+	bucket := idx>>g.subHalfMagnitude - 1
+	sub := idx&(g.subHalfCount-1) + g.subHalfCount
 	if bucket < 0 {
-		sub -= subHalfCount
+		sub -= g.subHalfCount
 		bucket = 0
 	}
-	return int64(sub) << uint(bucket+unitMagnitude)
+	return int64(sub) << uint(bucket+g.unitMagnitude)
 }
 
 // highestEquivalent is hdrhistogram-go's highestEquivalentValue: the
 // largest value sharing v's bucket.
-func highestEquivalent(v int64) int64 {
-	bucket := int32(64-bits.LeadingZeros64(uint64(v|subBucketMask))) - unitMagnitude - (subHalfMagnitude + 1)
-	sub := int32(v >> uint(bucket+unitMagnitude))
+func (g *geom) highestEquivalent(v int64) int64 {
+	bucket := int32(64-bits.LeadingZeros64(uint64(v|g.subBucketMask))) - g.unitMagnitude - (g.subHalfMagnitude + 1)
+	sub := int32(v >> uint(bucket+g.unitMagnitude))
 	size := bucket
-	if sub >= 2*subHalfCount {
+	if sub >= 2*g.subHalfCount {
 		size++
 	}
-	return int64(sub)<<uint(bucket+unitMagnitude) + int64(1)<<uint(size+unitMagnitude) - 1
+	return int64(sub)<<uint(bucket+g.unitMagnitude) + int64(1)<<uint(size+g.unitMagnitude) - 1
+}
+
+// highestEquivalent is fineGeom's.
+func highestEquivalent(v int64) int64 { return fineGeom.highestEquivalent(v) }
+
+func (h *hist) page(idx int32) []int64 {
+	p := h.pages[idx/h.g.pageLen]
+	if p == nil {
+		p = make([]int64, h.g.pageLen)
+		h.pages[idx/h.g.pageLen] = p
+	}
+	return p
 }
 
 // record adds v once; it returns false (and records nothing) when v is out
@@ -101,13 +150,8 @@ func (h *hist) record(v int64) bool {
 	if !inRange(v) {
 		return false
 	}
-	idx := countsIndex(v)
-	p := h.pages[idx/pageLen]
-	if p == nil {
-		p = new([pageLen]int64)
-		h.pages[idx/pageLen] = p
-	}
-	p[idx%pageLen]++
+	idx := h.g.index(v)
+	h.page(idx)[idx%h.g.pageLen]++
 	if h.total == 0 {
 		h.min, h.max = v, v
 	} else if v < h.min {
@@ -116,18 +160,14 @@ func (h *hist) record(v int64) bool {
 		h.max = v
 	}
 	h.total++
-	if idx < h.lo {
-		h.lo = idx
-	}
-	if idx > h.hi {
-		h.hi = idx
-	}
+	h.lo = min(h.lo, idx)
+	h.hi = max(h.hi, idx)
 	return true
 }
 
 func (h *hist) count(idx int32) int64 {
-	if p := h.pages[idx/pageLen]; p != nil {
-		return p[idx%pageLen]
+	if p := h.pages[idx/h.g.pageLen]; p != nil {
+		return p[idx%h.g.pageLen]
 	}
 	return 0
 }
@@ -135,30 +175,24 @@ func (h *hist) count(idx int32) int64 {
 // reset empties h, keeping its pages.
 func (h *hist) reset() {
 	if h.total > 0 {
-		for pg := h.lo / pageLen; pg <= h.hi/pageLen; pg++ {
-			if p := h.pages[pg]; p != nil {
-				clear(p[:])
-			}
+		for pg := h.lo / h.g.pageLen; pg <= h.hi/h.g.pageLen; pg++ {
+			clear(h.pages[pg])
 		}
 	}
-	h.total, h.min, h.max, h.lo, h.hi = 0, 0, 0, countsLen, -1
+	h.total, h.min, h.max, h.lo, h.hi = 0, 0, 0, h.g.countsLen, -1
 }
 
-// merge adds every count of o to h.
+// merge adds every count of o (same geometry) to h.
 func (h *hist) merge(o *hist) {
 	if o.total == 0 {
 		return
 	}
-	for pg := o.lo / pageLen; pg <= o.hi/pageLen; pg++ {
+	for pg := o.lo / o.g.pageLen; pg <= o.hi/o.g.pageLen; pg++ {
 		src := o.pages[pg]
 		if src == nil {
 			continue
 		}
-		dst := h.pages[pg]
-		if dst == nil {
-			dst = new([pageLen]int64)
-			h.pages[pg] = dst
-		}
+		dst := h.page(pg * h.g.pageLen)
 		for i, c := range src {
 			dst[i] += c
 		}
@@ -174,25 +208,57 @@ func (h *hist) merge(o *hist) {
 	h.hi = max(h.hi, o.hi)
 }
 
+// diffInto sets d to h minus snap (snap a past state of h, same geometry)
+// and copies h into snap. d's min and max are its buckets' bounds.
+func (h *hist) diffInto(d, snap *hist) {
+	d.reset()
+	if h.total == snap.total {
+		return
+	}
+	g := h.g
+	for pg := h.lo / g.pageLen; pg <= h.hi/g.pageLen; pg++ {
+		cur := h.pages[pg]
+		if cur == nil {
+			continue
+		}
+		old := snap.page(pg * g.pageLen)
+		var dp []int64
+		for i, c := range cur {
+			if n := c - old[i]; n != 0 {
+				if dp == nil {
+					dp = d.page(pg * g.pageLen)
+				}
+				dp[i] = n
+				idx := pg*g.pageLen + int32(i)
+				d.lo = min(d.lo, idx)
+				d.hi = max(d.hi, idx)
+				d.total += n
+				old[i] = c
+			}
+		}
+	}
+	snap.total, snap.min, snap.max, snap.lo, snap.hi = h.total, h.min, h.max, h.lo, h.hi
+	if d.total > 0 {
+		d.min = g.valueFromIndex(d.lo)
+		d.max = g.highestEquivalent(g.valueFromIndex(d.hi))
+	}
+}
+
 // addCounts adds a flat counts array (as a library Snapshot holds it).
 // Counts at indexes outside this geometry are returned as dropped.
 func (h *hist) addCounts(counts []int64) (dropped int64) {
+	g := h.g
 	for i, c := range counts {
 		if c <= 0 {
 			continue
 		}
-		if i >= countsLen {
+		if i >= int(g.countsLen) {
 			dropped += c
 			continue
 		}
 		idx := int32(i)
-		p := h.pages[idx/pageLen]
-		if p == nil {
-			p = new([pageLen]int64)
-			h.pages[idx/pageLen] = p
-		}
-		p[idx%pageLen] += c
-		lo, hi := valueFromIndex(idx), highestEquivalent(valueFromIndex(idx))
+		h.page(idx)[idx%g.pageLen] += c
+		lo, hi := g.valueFromIndex(idx), g.highestEquivalent(g.valueFromIndex(idx))
 		if h.total == 0 || lo < h.min {
 			h.min = lo
 		}
@@ -242,22 +308,22 @@ func (h *hist) percentiles(ps []float64, dst []int64) {
 			cum += h.count(idx)
 			idx++
 		}
-		dst[i] = min(highestEquivalent(valueFromIndex(idx-1)), h.max)
+		dst[i] = min(h.g.highestEquivalent(h.g.valueFromIndex(idx-1)), h.max)
 	}
 }
 
 // lib returns h as a hdrhistogram-go Histogram (a copy).
 func (h *hist) lib() *hdr.Histogram {
-	counts := make([]int64, countsLen)
+	counts := make([]int64, h.g.countsLen)
 	for pg, p := range h.pages {
 		if p != nil {
-			copy(counts[pg*pageLen:], p[:])
+			copy(counts[int32(pg)*h.g.pageLen:], p)
 		}
 	}
 	return hdr.Import(&hdr.Snapshot{
 		LowestTrackableValue:  int64(HistLowest),
 		HighestTrackableValue: int64(HistHighest),
-		SignificantFigures:    HistDigits,
+		SignificantFigures:    int64(h.g.digits),
 		Counts:                counts,
 	})
 }
@@ -290,7 +356,7 @@ func (e *encoder) encode(dst []byte, h *hist) ([]byte, error) {
 	in = binary.BigEndian.AppendUint32(in, encodingCookie)
 	in = binary.BigEndian.AppendUint32(in, 0) // payload length, set below
 	in = binary.BigEndian.AppendUint32(in, 0) // normalizing index offset
-	in = binary.BigEndian.AppendUint32(in, HistDigits)
+	in = binary.BigEndian.AppendUint32(in, uint32(h.g.digits))
 	in = binary.BigEndian.AppendUint64(in, uint64(HistLowest))
 	in = binary.BigEndian.AppendUint64(in, uint64(HistHighest))
 	in = binary.BigEndian.AppendUint64(in, math.Float64bits(1))
@@ -338,7 +404,7 @@ func (e *encoder) encode(dst []byte, h *hist) ([]byte, error) {
 }
 
 // errGeometry is returned for an encoded histogram of another geometry.
-var errGeometry = errors.New("histogram geometry differs from 1µs..1h, 3 digits")
+var errGeometry = errors.New("histogram geometry differs from 1µs..1h at the expected digits")
 
 // decodeInto adds the counts of a base64 V2 compressed histogram to h. The
 // histogram must have this package's geometry.
@@ -347,7 +413,7 @@ func decodeInto(h *hist, b64 []byte) error {
 	if err != nil {
 		return fmt.Errorf("decode histogram: %w", err)
 	}
-	if lh.LowestTrackableValue() != int64(HistLowest) || lh.SignificantFigures() != HistDigits {
+	if lh.LowestTrackableValue() != int64(HistLowest) || lh.SignificantFigures() != int64(h.g.digits) {
 		return errGeometry
 	}
 	if dropped := h.addCounts(lh.Export().Counts); dropped > 0 {

@@ -2,13 +2,16 @@ package reports
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-func libHist() *hdr.Histogram {
-	return hdr.New(int64(HistLowest), int64(HistHighest), HistDigits)
+func libHist() *hdr.Histogram { return libHistOf(HistDigits) }
+
+func libHistOf(digits int) *hdr.Histogram {
+	return hdr.New(int64(HistLowest), int64(HistHighest), digits)
 }
 
 // randomValues spans the whole range: sub-µs, typical latencies, retries.
@@ -32,37 +35,65 @@ func randomValues(seed uint64, n int) []int64 {
 
 func TestHistGeometryMatchesLibrary(t *testing.T) {
 	t.Parallel()
-	lh := libHist()
-	if got := lh.Export().Counts; len(got) != countsLen {
-		t.Fatalf("library counts length %d, geometry constant %d", len(got), countsLen)
+	for _, g := range []*geom{fineGeom, coarseGeom} {
+		t.Run(strconv.Itoa(g.digits)+" digits", func(t *testing.T) {
+			lh := libHistOf(g.digits)
+			if got := lh.Export().Counts; len(got) != int(g.countsLen) {
+				t.Fatalf("library counts length %d, geometry %d", len(got), g.countsLen)
+			}
+			h := newHistOf(g)
+			for _, v := range randomValues(1, 20000) {
+				if !h.record(v) {
+					t.Fatalf("in-range value %d refused", v)
+				}
+				if err := lh.RecordValue(v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !h.lib().Equals(lh) {
+				t.Fatal("paged histogram differs from hdrhistogram-go after the same values")
+			}
+			ps := []float64{0.1, 50, 90, 99, 99.9, 99.99}
+			got := make([]int64, len(ps))
+			h.percentiles(ps, got)
+			for i, p := range ps {
+				if want := min(lh.ValueAtPercentile(p), h.max); got[i] != want {
+					t.Errorf("p%v = %d, library says %d", p, got[i], want)
+				}
+			}
+			for _, v := range []int64{0, 1, 511, 512, 1000, 1 << 20, 123456789, int64(HistHighest)} {
+				he := g.highestEquivalent(v)
+				if he < v || !lh.ValuesAreEquivalent(v, he) || lh.ValuesAreEquivalent(v, he+1) {
+					t.Errorf("highestEquivalent(%d) = %d is not the top of its bucket", v, he)
+				}
+			}
+		})
 	}
-	h := newHist()
-	for _, v := range randomValues(1, 20000) {
-		if !h.record(v) {
-			t.Fatalf("in-range value %d refused", v)
+}
+
+func TestHistDiffInto(t *testing.T) {
+	t.Parallel()
+	h, snap, d := newHist(), newHist(), newHist()
+	want := libHist()
+	for i, v := range randomValues(3, 4000) {
+		h.record(v)
+		if i >= 1000 {
+			_ = want.RecordValue(v)
 		}
-		if err := lh.RecordValue(v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !h.lib().Equals(lh) {
-		t.Fatal("paged histogram differs from hdrhistogram-go after the same values")
-	}
-	ps := []float64{0.1, 50, 90, 99, 99.9, 99.99}
-	got := make([]int64, len(ps))
-	h.percentiles(ps, got)
-	for i, p := range ps {
-		if want := min(lh.ValueAtPercentile(p), h.max); got[i] != want {
-			t.Errorf("p%v = %d, library says %d", p, got[i], want)
+		if i == 999 {
+			h.diffInto(d, snap)
+			if d.total != 1000 {
+				t.Fatalf("first interval holds %d", d.total)
+			}
 		}
 	}
-	for _, v := range []int64{0, 1, 511, 512, 1000, 1 << 20, 123456789, int64(HistHighest)} {
-		if got := highestEquivalent(v); got < v {
-			t.Errorf("highestEquivalent(%d) = %d, below the value", v, got)
-		}
-		if !lh.ValuesAreEquivalent(v, highestEquivalent(v)) || lh.ValuesAreEquivalent(v, highestEquivalent(v)+1) {
-			t.Errorf("highestEquivalent(%d) = %d is not the top of its bucket", v, highestEquivalent(v))
-		}
+	h.diffInto(d, snap)
+	if !d.lib().Equals(want) {
+		t.Fatal("second interval differs from its values")
+	}
+	h.diffInto(d, snap)
+	if d.total != 0 {
+		t.Fatalf("empty interval holds %d", d.total)
 	}
 }
 

@@ -90,6 +90,16 @@ func (g *gens[V]) get(k uint64) *V {
 	return nil
 }
 
+// touch loads the slots where k would be, to warm the cache; the result
+// means nothing.
+func (g *gens[V]) touch(k uint64) uint64 {
+	x := g.cur.slots[k&uint64(len(g.cur.slots)-1)].key
+	if len(g.old.slots) > 0 {
+		x += g.old.slots[k&uint64(len(g.old.slots)-1)].key
+	}
+	return x
+}
+
 // peek returns the state of k without moving it, or nil.
 func (g *gens[V]) peek(k uint64) *V {
 	if s := g.cur.find(k); s.key == k {

@@ -12,8 +12,8 @@ import (
 // Defaults of Options.
 const (
 	// DefaultMatchEntries is the slots per generation of each matching
-	// table: 2 tables x 2 generations x 2^17 slots x (32 or 40 bytes)
-	// ≈ 18 MiB at most. An event is matched exactly as long as fewer than
+	// table: 2 tables x 2 generations x 2^17 slots x (24 or 32 bytes)
+	// = 14 MiB at most. An event is matched exactly as long as fewer than
 	// 3/4 of this many newer events arrived since its state was last
 	// touched.
 	DefaultMatchEntries = 1 << 17
@@ -137,11 +137,15 @@ type Report struct {
 	ivlOpen        bool
 	ivlStart       int64
 	ivlEnd         int64
-	ivl            [nMetric]*hist
+	ivl            [nMetric]*hist  // scratch: the closing interval's values
+	snap           [nMetric]*hist  // metrics as they were when the open interval began
+	ivlMax         [nMetric]int64  // exact max of each metric in the open interval
 	series         series
 	hlogs          [nMetric]*hlogLog
 	enc            encoder
 	marks          []Mark
+	scratch        [batchLen]recKeys
+	sink           uint64 // keeps AddBatch's cache-warming loads alive
 	timelines      map[uint64]*timeline
 	tracked        map[uint64]bool
 	plainTimelines int
@@ -164,20 +168,32 @@ const (
 	sLate                            // created by a late attempt after the state was dropped
 )
 
-// delivState is what the report keeps per (event, endpoint).
+// delivState is what the report keeps per (event, endpoint): 24 bytes, so
+// a slot with its key is 32 and two share a cache line.
 type delivState struct {
-	last  int64 // arrival of the latest attempt
-	first int64 // first arrival, kept while the Sent is unknown
-	succ  int64 // first 2xx arrival, kept while the Sent is unknown
-	n     uint32
-	flags uint8
+	last  int64  // arrival of the latest attempt
+	first int64  // first arrival (or first 2xx), kept while the Sent is unknown
+	meta  uint64 // flags in the low byte; above it, first 2xx - first (ns)
 }
 
 const (
-	dSucceeded uint8 = 1 << iota
+	dSucceeded uint64 = 1 << iota
 	dPendFirst
 	dPendSucc
+	dRetried
 )
+
+// pendSucc returns the pending first-2xx arrival.
+func (d *delivState) pendSucc() int64 { return d.first + int64(d.meta>>8) }
+
+// setPendSucc keeps at as the first 2xx arrival until the Sent is known.
+func (d *delivState) setPendSucc(at int64) {
+	if d.meta&dPendFirst == 0 {
+		d.first = at
+	}
+	off := max(at-d.first, 0)
+	d.meta = d.meta&0xff | uint64(off)<<8 | dPendSucc
+}
 
 // New returns an empty Report.
 func New(opts Options) (*Report, error) {
@@ -195,6 +211,7 @@ func New(opts Options) (*Report, error) {
 	for m := range nMetric {
 		r.metrics[m] = newHist()
 		r.ivl[m] = newHist()
+		r.snap[m] = newHist()
 		r.hlogs[m] = &hlogLog{step: int64(opts.Step), max: opts.MaxHlogIntervals, acc: newHist()}
 	}
 	r.sent = newGens(opts.MatchEntries, r.evictSent)
@@ -215,9 +232,9 @@ func (r *Report) Add(rec *trace.Record) {
 	case trace.KindHeader:
 		r.addHeader(&rec.Header, "")
 	case trace.KindSent:
-		r.addSent(&rec.Sent)
+		r.addSent(&rec.Sent, r.keys(rec))
 	case trace.KindAttempt:
-		r.addAttempt(&rec.Attempt)
+		r.addAttempt(&rec.Attempt, r.keys(rec))
 	case trace.KindMark:
 		r.addMark(&rec.Mark)
 	}
@@ -284,7 +301,7 @@ func (r *Report) record(m int, v int64, ep, ty *group) {
 		r.ivlEnd = r.ivlStart + r.series.step
 		r.ivlOpen = true
 	}
-	r.ivl[m].record(v)
+	r.ivlMax[m] = max(r.ivlMax[m], v)
 	if ep != nil && ep.m[m] != nil {
 		ep.m[m].record(v)
 	}
@@ -295,7 +312,79 @@ func (r *Report) record(m int, v int64, ep, ty *group) {
 
 func isSuccess(status int) bool { return status >= 200 && status < 300 }
 
-func (r *Report) addSent(s *trace.Sent) {
+// recKeys are a record's matching keys, computed once per record.
+type recKeys struct {
+	ek, dk uint64 // event key, (event, endpoint) key; 0 when none
+	epi    uint16 // endpoint group (attempts)
+}
+
+// keys computes the matching keys of a Sent or Attempt record.
+func (r *Report) keys(rec *trace.Record) recKeys {
+	var k recKeys
+	switch rec.Kind {
+	case trace.KindSent:
+		if rec.Sent.EventID != "" {
+			k.ek = idKey(rec.Sent.EventID)
+		}
+	case trace.KindAttempt:
+		a := &rec.Attempt
+		k.epi = r.eps.index(a.Endpoint)
+		id := a.EventID
+		if id == "" {
+			id = a.MsgID
+		}
+		if id != "" {
+			k.ek = idKey(id)
+			k.dk = pairKey(k.ek, k.epi)
+		}
+	}
+	return k
+}
+
+// batchLen is how many records AddBatch looks ahead.
+const batchLen = 256
+
+// AddBatch adds records like Add, faster: it first touches the matching
+// table slots of every record in a window so their cache misses overlap,
+// then adds the records in order. Results are identical to Add's.
+func (r *Report) AddBatch(recs []trace.Record) {
+	if r.closed {
+		return
+	}
+	for len(recs) > 0 {
+		n := min(len(recs), batchLen)
+		win := recs[:n]
+		keys := r.scratch[:n]
+		var sink uint64
+		for i := range win {
+			k := r.keys(&win[i])
+			keys[i] = k
+			if k.ek != 0 {
+				sink += r.sent.touch(k.ek)
+			}
+			if k.dk != 0 {
+				sink += r.deliv.touch(k.dk)
+			}
+		}
+		r.sink += sink
+		for i := range win {
+			rec := &win[i]
+			switch rec.Kind {
+			case trace.KindHeader:
+				r.addHeader(&rec.Header, "")
+			case trace.KindSent:
+				r.addSent(&rec.Sent, keys[i])
+			case trace.KindAttempt:
+				r.addAttempt(&rec.Attempt, keys[i])
+			case trace.KindMark:
+				r.addMark(&rec.Mark)
+			}
+		}
+		recs = recs[n:]
+	}
+}
+
+func (r *Report) addSent(s *trace.Sent, k recKeys) {
 	r.counts.Sent++
 	done := s.SentNs + s.LatencyNs
 	r.advance(done)
@@ -328,7 +417,7 @@ func (r *Report) addSent(s *trace.Sent) {
 		r.counts.SentNoID++
 		return
 	}
-	st, _ := r.sent.upsert(idKey(s.EventID))
+	st, _ := r.sent.upsert(k.ek)
 	if st.flags&sSent != 0 {
 		r.counts.SentRepeatedID++
 		return
@@ -346,7 +435,7 @@ func (r *Report) addSent(s *trace.Sent) {
 		if st.flags&sSucceeded != 0 {
 			r.counts.EventsSucceeded++
 		}
-		r.resolvePending(idKey(s.EventID), st)
+		r.resolvePending(k.ek, st)
 	}
 }
 
@@ -360,14 +449,13 @@ func (r *Report) resolvePending(ek uint64, st *sentState) {
 			return
 		}
 		g := r.eps.list[ep]
-		if d.flags&dPendFirst != 0 {
-			d.flags &^= dPendFirst
+		if d.meta&dPendFirst != 0 {
 			r.record(mE2EFirst, d.first-st.intended, g, ty)
 		}
-		if d.flags&dPendSucc != 0 {
-			d.flags &^= dPendSucc
-			r.record(mE2ESuccess, d.succ-st.intended, g, ty)
+		if d.meta&dPendSucc != 0 {
+			r.record(mE2ESuccess, d.pendSucc()-st.intended, g, ty)
 		}
+		d.meta &= dSucceeded | dRetried
 	}
 	if st.flags&sPendOverflow != 0 {
 		for ep := range r.eps.list {
@@ -411,7 +499,7 @@ func statusClass(status int) int {
 	return 4
 }
 
-func (r *Report) addAttempt(a *trace.Attempt) {
+func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 	r.counts.Attempts++
 	r.advance(a.ArrivalNs)
 	cls := statusClass(a.Status)
@@ -426,7 +514,7 @@ func (r *Report) addAttempt(a *trace.Attempt) {
 		r.status[0]++
 	}
 	r.sig[a.Sig&15]++
-	epi := r.eps.index(a.Endpoint)
+	epi := k.epi
 	ep := r.eps.list[epi]
 	ep.c.Attempts++
 	ep.c.addStatus(cls)
@@ -434,23 +522,20 @@ func (r *Report) addAttempt(a *trace.Attempt) {
 		ep.c.SigFailed++
 	}
 
-	id := a.EventID
-	if id == "" {
+	if a.EventID == "" {
 		r.counts.AttemptsNoEvent++
-		id = a.MsgID
-		if id == "" {
+		if k.ek == 0 {
 			r.counts.AttemptsNoKey++
 			return
 		}
 	}
-	ek := idKey(id)
-	dk := pairKey(ek, epi)
+	ek, dk := k.ek, k.dk
 	d, seen := r.deliv.upsert(dk)
 	// A later attempt (Nth > 1) with no state: the state was dropped from
 	// the matching window. It is neither a new delivery nor a first arrival.
 	late := !seen && a.Nth > 1
+	newRetry := false
 	first := !seen && !late
-	d.n++
 	var gap int64 = -1
 	switch {
 	case seen:
@@ -460,13 +545,15 @@ func (r *Report) addAttempt(a *trace.Attempt) {
 		} else {
 			d.last = a.ArrivalNs
 		}
-		if d.n == 2 {
+		if d.meta&dRetried == 0 {
+			d.meta |= dRetried
 			r.counts.DeliveriesRetried++
 			ep.c.Retried++
+			newRetry = true
 		}
 	case late:
 		r.counts.AttemptsLate++
-		d.n = a.Nth
+		d.meta |= dRetried
 		d.last = a.ArrivalNs
 	default:
 		d.last = a.ArrivalNs
@@ -474,9 +561,9 @@ func (r *Report) addAttempt(a *trace.Attempt) {
 		ep.c.Deliveries++
 	}
 	success := cls == 0
-	firstSuccess := success && d.flags&dSucceeded == 0
+	firstSuccess := success && d.meta&dSucceeded == 0
 	if firstSuccess {
-		d.flags |= dSucceeded
+		d.meta |= dSucceeded
 		r.counts.DeliveriesSucceeded++
 		ep.c.Succeeded++
 	}
@@ -511,7 +598,7 @@ func (r *Report) addAttempt(a *trace.Attempt) {
 	if firstSuccess {
 		ty.c.Succeeded++
 	}
-	if seen && d.n == 2 {
+	if newRetry {
 		ty.c.Retried++
 	}
 	ty.c.addStatus(cls)
@@ -540,12 +627,11 @@ func (r *Report) addAttempt(a *trace.Attempt) {
 	} else {
 		if first {
 			d.first = a.ArrivalNs
-			d.flags |= dPendFirst
+			d.meta |= dPendFirst
 			st.addPending(epi)
 		}
 		if firstSuccess {
-			d.succ = a.ArrivalNs
-			d.flags |= dPendSucc
+			d.setPendSucc(a.ArrivalNs)
 			st.addPending(epi)
 		}
 	}
@@ -626,7 +712,7 @@ func newGroupSet(max int, metrics ...int) groupSet {
 func (gs *groupSet) add(name string) uint16 {
 	g := &group{name: name}
 	for _, m := range gs.metrics {
-		g.m[m] = newHist()
+		g.m[m] = newHistOf(coarseGeom)
 	}
 	gs.list = append(gs.list, g)
 	return uint16(len(gs.list) - 1)
@@ -736,9 +822,12 @@ func (r *Report) closeInterval() {
 	var vals [4]int64
 	for m := range nMetric {
 		h := r.ivl[m]
+		r.metrics[m].diffInto(h, r.snap[m])
 		if h.total == 0 {
 			continue
 		}
+		h.max = r.ivlMax[m]
+		r.ivlMax[m] = 0
 		h.percentiles(quickPercentiles[:], vals[:])
 		q := quick{n: h.total, p50: vals[0], p90: vals[1], p99: vals[2], max: vals[3]}
 		pt.lat[m] = r.series.mergeQuick(pt.lat[m], q)

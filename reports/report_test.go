@@ -454,3 +454,26 @@ func TestGroupOverflow(t *testing.T) {
 		t.Errorf("endpoints %+v", sum.Endpoints)
 	}
 }
+
+func TestDeliveriesBeforeTheirSent(t *testing.T) {
+	t.Parallel()
+	recs := []trace.Record{
+		header("early", testStart),
+		attempt("e1", "/a", "t", 1, 110*ms, 503),
+		attempt("e1", "/b", "t", 1, 120*ms, 200),
+		attempt("e1", "/a", "t", 2, 400*ms, 200),
+		attempt("e1", "/c", "t", 1, 130*ms, 200), // a third endpoint overflows the pending list
+		sent("e1", "t", 100*ms, 100*ms, 350*ms, 202),
+	}
+	sum := build(t, testOptions(), recs)
+	first, succ := sum.Metric(MetricE2EFirst), sum.Metric(MetricE2ESuccess)
+	if first.Count != 3 || first.Min != 10*time.Millisecond || first.Max != 30*time.Millisecond {
+		t.Errorf("e2e_first %+v", first)
+	}
+	if succ.Count != 3 || succ.Min != 20*time.Millisecond || succ.Max != 300*time.Millisecond {
+		t.Errorf("e2e_success %+v", succ)
+	}
+	if sum.Counts.EventsDelivered != 1 || sum.Counts.EventsSucceeded != 1 || sum.Counts.EventsUnknown != 0 {
+		t.Errorf("counts %+v", sum.Counts)
+	}
+}
