@@ -137,9 +137,9 @@ type Report struct {
 	ivlOpen        bool
 	ivlStart       int64
 	ivlEnd         int64
-	ivl            [nMetric]*hist  // scratch: the closing interval's values
-	snap           [nMetric]*hist  // metrics as they were when the open interval began
-	ivlMax         [nMetric]int64  // exact max of each metric in the open interval
+	ivl            [nMetric]*hist // scratch: the closing interval's values
+	snap           [nMetric]*hist // metrics as they were when the open interval began
+	ivlMax         [nMetric]int64 // exact max of each metric in the open interval
 	series         series
 	hlogs          [nMetric]*hlogLog
 	enc            encoder
