@@ -40,8 +40,42 @@ type slot[V any] struct {
 // never deleted from a live table; a table that is being retired marks
 // entries it hands over as keyMoved.
 type table[V any] struct {
-	slots []slot[V]
-	n     int // slots in use (moved ones included)
+	slots  []slot[V]
+	n      int      // slots in use (moved ones included)
+	filter []uint64 // one bit per 8 slots' worth of hash space: may the table hold a key?
+}
+
+// filterBit is the bit of k in a filter of n words; it uses hash bits the
+// slot index does not.
+func filterBit(k uint64, n int) (word int, bit uint64) {
+	b := (k >> 24) & uint64(n*64-1)
+	return int(b >> 6), 1 << (b & 63)
+}
+
+// mayHave reports whether k may be in t (false: certainly not).
+func (t *table[V]) mayHave(k uint64) bool {
+	if t.n == 0 {
+		return false
+	}
+	w, b := filterBit(k, len(t.filter))
+	return t.filter[w]&b != 0
+}
+
+func (t *table[V]) note(k uint64) {
+	w, b := filterBit(k, len(t.filter))
+	t.filter[w] |= b
+}
+
+// reset empties t, giving it n slots.
+func (t *table[V]) reset(n int) {
+	if len(t.slots) != n {
+		t.slots = make([]slot[V], n)
+		t.filter = make([]uint64, n/8)
+	} else {
+		clear(t.slots)
+		clear(t.filter)
+	}
+	t.n = 0
 }
 
 // find returns the slot holding k, or the empty slot where k would go.
@@ -72,8 +106,9 @@ type gens[V any] struct {
 }
 
 func newGens[V any](max int, evict func(*V)) gens[V] {
-	first := min(max, 1024)
-	return gens[V]{cur: table[V]{slots: make([]slot[V], first)}, max: max, evict: evict}
+	g := gens[V]{max: max, evict: evict}
+	g.cur.reset(min(max, 1024))
+	return g
 }
 
 // get returns the state of k, or nil.
@@ -81,7 +116,7 @@ func (g *gens[V]) get(k uint64) *V {
 	if s := g.cur.find(k); s.key == k {
 		return &s.val
 	}
-	if g.old.n > 0 {
+	if g.old.mayHave(k) {
 		if s := g.old.find(k); s.key == k {
 			v, _ := g.upsert(k)
 			return v
@@ -94,7 +129,7 @@ func (g *gens[V]) get(k uint64) *V {
 // means nothing.
 func (g *gens[V]) touch(k uint64) uint64 {
 	x := g.cur.slots[k&uint64(len(g.cur.slots)-1)].key
-	if len(g.old.slots) > 0 {
+	if g.old.mayHave(k) {
 		x += g.old.slots[k&uint64(len(g.old.slots)-1)].key
 	}
 	return x
@@ -105,7 +140,7 @@ func (g *gens[V]) peek(k uint64) *V {
 	if s := g.cur.find(k); s.key == k {
 		return &s.val
 	}
-	if g.old.n > 0 {
+	if g.old.mayHave(k) {
 		if s := g.old.find(k); s.key == k {
 			return &s.val
 		}
@@ -122,7 +157,7 @@ func (g *gens[V]) upsert(k uint64) (*V, bool) {
 	}
 	var carried V
 	found := false
-	if g.old.n > 0 {
+	if g.old.mayHave(k) {
 		if o := g.old.find(k); o.key == k {
 			carried, found = o.val, true
 			o.key = keyMoved
@@ -135,6 +170,7 @@ func (g *gens[V]) upsert(k uint64) (*V, bool) {
 	s.key = k
 	s.val = carried
 	g.cur.n++
+	g.cur.note(k)
 	return &s.val, found
 }
 
@@ -142,13 +178,13 @@ func (g *gens[V]) upsert(k uint64) (*V, bool) {
 func (g *gens[V]) makeRoom() {
 	if len(g.cur.slots) < g.max {
 		old := g.cur.slots
-		g.cur.slots = make([]slot[V], len(old)*2)
-		g.cur.n = 0
+		g.cur.reset(len(old) * 2)
 		for i := range old {
 			if old[i].key > keyMoved {
 				s := g.cur.find(old[i].key)
 				*s = old[i]
 				g.cur.n++
+				g.cur.note(old[i].key)
 			}
 		}
 		return
@@ -156,12 +192,10 @@ func (g *gens[V]) makeRoom() {
 	g.drop(&g.old)
 	g.rotations++
 	g.old, g.cur = g.cur, g.old
-	if len(g.cur.slots) < g.max {
-		g.cur.slots = make([]slot[V], g.max)
-	}
+	g.cur.reset(g.max)
 }
 
-// drop evicts every entry of t and empties it.
+// drop evicts every entry of t (the caller then resets it).
 func (g *gens[V]) drop(t *table[V]) {
 	for i := range t.slots {
 		if t.slots[i].key > keyMoved {
@@ -171,8 +205,6 @@ func (g *gens[V]) drop(t *table[V]) {
 			}
 		}
 	}
-	clear(t.slots)
-	t.n = 0
 }
 
 // each calls fn for every live entry of both generations.

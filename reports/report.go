@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/hookbench/hookbench/trace"
 )
@@ -670,10 +671,14 @@ type groupSet struct {
 	list     []*group
 	max      int
 	metrics  []int
-	lastName string
-	last     uint16
-	hasLast  bool
+	cache    [8]nameCache
+	next     int
 	other    int // index of "(other)", -1 until needed
+}
+
+type nameCache struct {
+	s   string
+	idx uint16
 }
 
 // group is one endpoint or event type.
@@ -718,10 +723,19 @@ func (gs *groupSet) add(name string) uint16 {
 	return uint16(len(gs.list) - 1)
 }
 
-// index returns the group of name, creating it while under max.
+// index returns the group of name, creating it while under max. A small
+// cache keyed by the string's data pointer answers first: trace decoders
+// intern names, so the same name comes back as the same pointer. The
+// cache holds the strings, so their memory cannot be reused for another
+// string while cached: a pointer hit is always right; a miss falls back to
+// the map.
 func (gs *groupSet) index(name string) uint16 {
-	if gs.hasLast && name == gs.lastName {
-		return gs.last
+	ptr := unsafe.StringData(name)
+	for i := range gs.cache {
+		c := &gs.cache[i]
+		if unsafe.StringData(c.s) == ptr && len(c.s) == len(name) && ptr != nil {
+			return c.idx
+		}
 	}
 	i, ok := gs.byName[name]
 	if !ok {
@@ -737,10 +751,11 @@ func (gs *groupSet) index(name string) uint16 {
 			if gs.other < 0 {
 				gs.other = int(gs.add(NameOther))
 			}
-			return uint16(gs.other)
+			i = uint16(gs.other)
 		}
 	}
-	gs.lastName, gs.last, gs.hasLast = name, i, true
+	gs.cache[gs.next] = nameCache{s: name, idx: i}
+	gs.next = (gs.next + 1) % len(gs.cache)
 	return i
 }
 
