@@ -46,7 +46,7 @@
 // and flags, 24-byte slots) and per (event, endpoint) (last and pending
 // arrival, 32-byte slots) in two generations of Options.MatchEntries slots
 // each, at most 14 MiB with the default 2^17. An event's state is dropped
-// only after 3/4 of MatchEntries newer events arrived since it was last
+// only after MatchEntries/2 newer events arrived since it was last
 // touched; Summary.Match and a warning say when that happened, and later
 // attempts of a dropped delivery are counted as late rather than
 // mistaken for first arrivals. Groups (MaxGroups per dimension), timelines,

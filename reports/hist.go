@@ -348,10 +348,20 @@ func appendZigZag(b []byte, v int64) []byte {
 	return append(b, byte(u))
 }
 
-// encode appends the base64 V2 compressed encoding of h to dst. The bytes
-// decode with hdrhistogram-go's Decode (and Java's and C's decoders) to the
-// same counts.
+// encode appends the base64 V2 compressed encoding of h to dst (the
+// "HISTF..." text of .hlog files). It decodes with hdrhistogram-go's Decode
+// (and Java's and C's decoders) to the same counts.
 func (e *encoder) encode(dst []byte, h *hist) ([]byte, error) {
+	raw, err := e.encodeRaw(e.raw[:0], h)
+	e.raw = raw
+	if err != nil {
+		return dst, err
+	}
+	return base64.StdEncoding.AppendEncode(dst, raw), nil
+}
+
+// encodeRaw appends the V2 compressed encoding of h to dst, before base64.
+func (e *encoder) encodeRaw(dst []byte, h *hist) ([]byte, error) {
 	in := e.inner[:0]
 	in = binary.BigEndian.AppendUint32(in, encodingCookie)
 	in = binary.BigEndian.AppendUint32(in, 0) // payload length, set below
@@ -395,12 +405,9 @@ func (e *encoder) encode(dst []byte, h *hist) ([]byte, error) {
 	if err := e.zw.Close(); err != nil {
 		return dst, fmt.Errorf("encode histogram: %w", err)
 	}
-	raw := e.raw[:0]
-	raw = binary.BigEndian.AppendUint32(raw, compressedCookie)
-	raw = binary.BigEndian.AppendUint32(raw, uint32(e.zbuf.Len()))
-	raw = append(raw, e.zbuf.Bytes()...)
-	e.raw = raw
-	return base64.StdEncoding.AppendEncode(dst, raw), nil
+	dst = binary.BigEndian.AppendUint32(dst, compressedCookie)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(e.zbuf.Len()))
+	return append(dst, e.zbuf.Bytes()...), nil
 }
 
 // errGeometry is returned for an encoded histogram of another geometry.

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bufio"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"strconv"
@@ -53,7 +54,7 @@ func NewHlog(s *Summary, metric string) (Reporter, error) {
 				line = append(line, ',')
 				line = strconv.AppendFloat(line, float64(iv.max)/hdr.MsToNsRatio, 'f', 6, 64)
 				line = append(line, ',')
-				line = append(line, iv.b64...)
+				line = base64.StdEncoding.AppendEncode(line, iv.raw)
 				line = append(line, '\n')
 				if _, err := bw.Write(line); err != nil {
 					return fmt.Errorf("write hlog: %w", err)

@@ -91,11 +91,11 @@ func (t *table[V]) find(k uint64) *slot[V] {
 
 // gens keeps per-id state in two generations of at most max slots each, so
 // its memory is bounded by 2*max*sizeof(slot) whatever the trace size. New
-// ids go into the current generation; when it is 3/4 full (after growing to
+// ids go into the current generation; when it is half full (after growing to
 // max slots) the previous generation is dropped, each of its entries
 // passed to evict, and the current one becomes the previous. An id looked up
 // in the previous generation moves to the current one, so state that is
-// still in use survives: an entry is dropped only after at least 3/4*max
+// still in use survives: an entry is dropped only after at least max/2
 // newer ids were added since it was last touched.
 type gens[V any] struct {
 	cur, old  table[V]
@@ -163,7 +163,7 @@ func (g *gens[V]) upsert(k uint64) (*V, bool) {
 			o.key = keyMoved
 		}
 	}
-	if (g.cur.n+1)*4 > len(g.cur.slots)*3 {
+	if (g.cur.n+1)*2 > len(g.cur.slots) {
 		g.makeRoom()
 		s = g.cur.find(k)
 	}

@@ -15,7 +15,7 @@ const (
 	// DefaultMatchEntries is the slots per generation of each matching
 	// table: 2 tables x 2 generations x 2^17 slots x (24 or 32 bytes)
 	// = 14 MiB at most. An event is matched exactly as long as fewer than
-	// 3/4 of this many newer events arrived since its state was last
+	// half this many newer events arrived since its state was last
 	// touched.
 	DefaultMatchEntries = 1 << 17
 	// DefaultMaxGroups bounds the endpoints and the event types reported

@@ -1,6 +1,9 @@
 package reports
 
-import "fmt"
+import (
+	"encoding/base64"
+	"fmt"
+)
 
 // point is one interval of the series.
 type point struct {
@@ -79,8 +82,12 @@ func (s *series) coarsen() {
 // hlogLine is one interval of a .hlog file.
 type hlogLine struct {
 	start, end int64 // ns since the report's start
-	max        int64 // highest equivalent value of the interval's max
-	b64        []byte
+	max        int64  // highest equivalent value of the interval's max
+	raw        []byte // V2 compressed histogram (base64 when written)
+}
+
+func (l hlogLine) addTo(h *hist) error {
+	return decodeInto(h, base64.StdEncoding.AppendEncode(nil, l.raw))
 }
 
 // hlogLog collects the intervals of one metric's .hlog. Series intervals
@@ -120,17 +127,17 @@ func (l *hlogLog) emit(e *encoder) error {
 	start := l.accStart
 	if n := len(l.lines); n > 0 && l.lines[n-1].start/l.step == start/l.step {
 		// A coarsening made the last line and this one share an interval.
-		if err := decodeInto(l.acc, l.lines[n-1].b64); err != nil {
+		if err := l.lines[n-1].addTo(l.acc); err != nil {
 			return fmt.Errorf("hlog: %w", err)
 		}
 		start = l.lines[n-1].start
 		l.lines = l.lines[:n-1]
 	}
-	b64, err := e.encode(nil, l.acc)
+	raw, err := e.encodeRaw(nil, l.acc)
 	if err != nil {
 		return fmt.Errorf("hlog: %w", err)
 	}
-	l.lines = append(l.lines, hlogLine{start: start, end: l.accEnd, max: highestEquivalent(l.acc.max), b64: b64})
+	l.lines = append(l.lines, hlogLine{start: start, end: l.accEnd, max: highestEquivalent(l.acc.max), raw: raw})
 	l.acc.reset()
 	for len(l.lines) > l.max {
 		if err := l.coarsen(e); err != nil {
@@ -156,15 +163,15 @@ func (l *hlogLog) coarsen(e *encoder) error {
 		}
 		scratch.reset()
 		for k := i; k < j; k++ {
-			if err := decodeInto(scratch, l.lines[k].b64); err != nil {
+			if err := l.lines[k].addTo(scratch); err != nil {
 				return fmt.Errorf("hlog: %w", err)
 			}
 		}
-		b64, err := e.encode(nil, scratch)
+		raw, err := e.encodeRaw(nil, scratch)
 		if err != nil {
 			return fmt.Errorf("hlog: %w", err)
 		}
-		out = append(out, hlogLine{start: l.lines[i].start, end: l.lines[j-1].end, max: highestEquivalent(scratch.max), b64: b64})
+		out = append(out, hlogLine{start: l.lines[i].start, end: l.lines[j-1].end, max: highestEquivalent(scratch.max), raw: raw})
 		i = j
 	}
 	clear(l.lines[len(out):])

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/hookbench/hookbench/conformance"
@@ -17,6 +19,9 @@ const reportExamples = `  hookbench report run.hbt                         # tex
   hookbench report run.hbt --format all --out out/  # every format into out/
   hookbench report a.hbt b.hbt c.hbt --merge --format html,hlog --out merged/
   hookbench report run.hbt --results conform.json --format junit,html --out ci/`
+
+// reportMemoryLimit is the soft heap limit of hookbench report.
+const reportMemoryLimit = 48 << 20
 
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "report", "report TRACE... [flags]", reportExamples)
@@ -45,6 +50,12 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if *results == "" && slices.Contains(formats, reports.FormatJUnit) {
+		if !strings.Contains(*format, "all") || strings.Contains(*format, reports.FormatJUnit) {
+			return usageError{fmt.Errorf("%w: pass --results FILE", reports.ErrNoChecks)}
+		}
+		formats = slices.DeleteFunc(formats, func(f string) bool { return f == reports.FormatJUnit })
+	}
 	if *out == "" && (len(formats) != 1 || formats[0] == reports.FormatHlog) {
 		return usageError{fmt.Errorf("formats %s write several files: give --out DIR", strings.Join(formats, ","))}
 	}
@@ -62,6 +73,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		res = r
 	}
 	oo := reports.OutputOptions{Suite: *suite, Title: *title}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		// Reports stream in bounded memory; a soft limit keeps the garbage
+		// the decoder leaves from doubling the heap (GOMEMLIMIT overrides).
+		debug.SetMemoryLimit(reportMemoryLimit)
+	}
 
 	groups := [][]string{fs.Args()}
 	if !*merge {
