@@ -18,9 +18,10 @@ func (r *Report) summarize() *Summary {
 		Duration: time.Duration(r.clock),
 		Counts:   r.counts,
 		Match: MatchStats{
-			Entries:   r.opts.MatchEntries,
-			Rotations: r.sent.rotations + r.deliv.rotations,
-			Evicted:   r.sent.evicted + r.deliv.evicted,
+			Entries:     r.opts.MatchEntries,
+			Rotations:   r.sent.rotations + r.deliv.rotations,
+			Evicted:     r.sent.evicted + r.deliv.evicted,
+			EvictedOpen: r.evictedOpen,
 		},
 		Marks: r.marks,
 		hlogs: r.hlogs,
@@ -222,8 +223,9 @@ func firstAt(t Timeline) time.Duration {
 
 func (r *Report) warnings(s *Summary) []string {
 	w := []string{}
-	if s.Match.Rotations > 0 {
-		w = append(w, "matching window exceeded: "+itoa(s.Match.Evicted)+" event states were dropped before the end, so undelivered/unknown counts and latencies of very late deliveries are approximate (raise --match-entries)")
+	if s.Match.EvictedOpen > 0 || s.Counts.AttemptsLate > 0 {
+		w = append(w, "matching window exceeded: "+itoa(s.Match.EvictedOpen)+" event or delivery states were dropped while still open and "+
+			itoa(s.Counts.AttemptsLate)+" attempts came after their state was dropped; undelivered/unknown counts and the latencies of those deliveries are approximate (raise --match-entries)")
 	}
 	for _, run := range s.Runs {
 		if run.Dropped > 0 {

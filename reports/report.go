@@ -150,6 +150,7 @@ type Report struct {
 	timelines      map[uint64]*timeline
 	tracked        map[uint64]bool
 	plainTimelines int
+	evictedOpen    int64
 }
 
 // sentState is what the report keeps per harness event id.
@@ -216,7 +217,7 @@ func New(opts Options) (*Report, error) {
 		r.hlogs[m] = &hlogLog{step: int64(opts.Step), max: opts.MaxHlogIntervals, acc: newHist()}
 	}
 	r.sent = newGens(opts.MatchEntries, r.evictSent)
-	r.deliv = newGens[delivState](opts.MatchEntries, nil)
+	r.deliv = newGens(opts.MatchEntries, r.evictDelivery)
 	for _, id := range opts.Track {
 		r.tracked[idKey(id)] = true
 	}
@@ -642,6 +643,9 @@ func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 // evictSent accounts for an event state dropped from the matching table
 // (and for every state left at Close).
 func (r *Report) evictSent(st *sentState) {
+	if !r.closed && (st.flags&sSent == 0 || st.flags&sDelivered == 0) {
+		r.evictedOpen++
+	}
 	switch {
 	case st.flags&sSent == 0:
 		if st.flags&sLate == 0 {
@@ -649,6 +653,14 @@ func (r *Report) evictSent(st *sentState) {
 		}
 	case st.flags&sExpect != 0 && st.flags&sDelivered == 0:
 		r.counts.EventsUndelivered++
+	}
+}
+
+// evictDelivery accounts for a delivery state dropped before it saw a 2xx
+// or while waiting for its Sent.
+func (r *Report) evictDelivery(d *delivState) {
+	if d.meta&(dPendFirst|dPendSucc) != 0 || d.meta&dSucceeded == 0 {
+		r.evictedOpen++
 	}
 }
 
@@ -667,13 +679,13 @@ func (r *Report) addMark(m *trace.Mark) {
 
 // groupSet maps endpoint or event-type names to groups.
 type groupSet struct {
-	byName   map[string]uint16
-	list     []*group
-	max      int
-	metrics  []int
-	cache    [8]nameCache
-	next     int
-	other    int // index of "(other)", -1 until needed
+	byName  map[string]uint16
+	list    []*group
+	max     int
+	metrics []int
+	cache   [8]nameCache
+	next    int
+	other   int // index of "(other)", -1 until needed
 }
 
 type nameCache struct {

@@ -81,7 +81,7 @@ func (s *series) coarsen() {
 
 // hlogLine is one interval of a .hlog file.
 type hlogLine struct {
-	start, end int64 // ns since the report's start
+	start, end int64  // ns since the report's start
 	max        int64  // highest equivalent value of the interval's max
 	raw        []byte // V2 compressed histogram (base64 when written)
 }

@@ -123,11 +123,15 @@ type Counts struct {
 }
 
 // MatchStats describes the bounded matching of Sent and Attempt records.
-// When Rotations is 0, every event was matched with exact results.
+// When EvictedOpen is 0, every event was matched with exact results.
 type MatchStats struct {
 	Entries   int   `json:"entries"`   // slots per generation (Options.MatchEntries)
 	Rotations int64 `json:"rotations"` // generations dropped
 	Evicted   int64 `json:"evicted"`   // event and delivery states dropped before the end
+	// EvictedOpen were dropped while still waiting: an event not yet
+	// delivered or sent, a delivery without a 2xx. Any attempt of theirs
+	// that came later is counted in Counts.AttemptsLate.
+	EvictedOpen int64 `json:"evicted_open"`
 }
 
 // Dist is one distribution: its count, extremes and percentiles.

@@ -102,7 +102,9 @@ func TestReportCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 		var doc struct {
-			Runs   []struct{ RunID string `json:"run_id"` } `json:"runs"`
+			Runs []struct {
+				RunID string `json:"run_id"`
+			} `json:"runs"`
 			Counts struct {
 				Sent     int64 `json:"sent"`
 				Attempts int64 `json:"attempts"`
