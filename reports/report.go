@@ -344,7 +344,7 @@ func (r *Report) keys(rec *trace.Record) recKeys {
 }
 
 // batchLen is how many records AddBatch looks ahead.
-const batchLen = 256
+const batchLen = 128
 
 // AddBatch adds records like Add, faster: it first touches the matching
 // table slots of every record in a window so their cache misses overlap,
@@ -582,7 +582,7 @@ func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 		if gap >= 0 {
 			r.record(mGap, gap, ep, r.types.list[r.types.index(a.EventType)])
 		}
-		r.track(dk, ek, a, epi, nil)
+		r.track(dk, ek, a, epi, nil, seen)
 		return
 	}
 	st, known := r.sent.upsert(ek)
@@ -637,7 +637,7 @@ func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 			st.addPending(epi)
 		}
 	}
-	r.track(dk, ek, a, epi, st)
+	r.track(dk, ek, a, epi, st, seen)
 }
 
 // evictSent accounts for an event state dropped from the matching table
@@ -784,14 +784,19 @@ type timeline struct {
 }
 
 // track keeps the attempt when its delivery is failed, retried or tracked.
-func (r *Report) track(dk, ek uint64, a *trace.Attempt, epi uint16, st *sentState) {
-	if len(r.timelines) == 0 && len(r.tracked) == 0 && (isSuccess(a.Status) && a.Nth <= 1) {
-		return
+// seen says the delivery had attempts before: only then can it already
+// have a timeline.
+func (r *Report) track(dk, ek uint64, a *trace.Attempt, epi uint16, st *sentState, seen bool) {
+	interesting := !isSuccess(a.Status) || a.Nth > 1
+	if !seen && !interesting && len(r.tracked) == 0 {
+		return // the common case: a first attempt that succeeded
 	}
-	t := r.timelines[dk]
+	var t *timeline
+	if seen {
+		t = r.timelines[dk]
+	}
 	if t == nil {
-		tracked := r.tracked[ek]
-		interesting := !isSuccess(a.Status) || a.Nth > 1
+		tracked := len(r.tracked) > 0 && r.tracked[ek]
 		if !tracked && (!interesting || r.plainTimelines >= r.opts.MaxTimelines) {
 			return
 		}

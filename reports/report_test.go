@@ -477,3 +477,30 @@ func TestDeliveriesBeforeTheirSent(t *testing.T) {
 		t.Errorf("counts %+v", sum.Counts)
 	}
 }
+
+func TestSeriesCoarsens(t *testing.T) {
+	t.Parallel()
+	opts := testOptions()
+	opts.MaxPoints = 4
+	sum := build(t, opts, sampleRun())
+	if sum.Series.Step != 2*time.Second || len(sum.Series.Points) != 3 {
+		t.Fatalf("step %v, %d points", sum.Series.Step, len(sum.Series.Points))
+	}
+	var attempts, sent int64
+	for _, p := range sum.Series.Points {
+		attempts += p.Attempts
+		sent += p.Sent
+	}
+	if attempts != sum.Counts.Attempts || sent != sum.Counts.Sent {
+		t.Errorf("coarse series holds %d attempts, %d sent", attempts, sent)
+	}
+	for m, d := range sum.Metrics {
+		var n int64
+		for _, p := range sum.Series.Points {
+			n += p.Latency[m].N
+		}
+		if n != d.Count {
+			t.Errorf("%s: coarse intervals hold %d values, histogram %d", d.Name, n, d.Count)
+		}
+	}
+}

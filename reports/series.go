@@ -21,10 +21,16 @@ type series struct {
 	max    int
 	pts    []point
 	approx bool
+	// the last point returned and its time range, to skip the division
+	last           int
+	lastLo, lastHi int64
 }
 
 // at returns the point holding time t (0 <= t < maxTime).
 func (s *series) at(t int64) *point {
+	if t >= s.lastLo && t < s.lastHi {
+		return &s.pts[s.last]
+	}
 	i := t / s.step
 	for i >= int64(s.max) {
 		s.coarsen()
@@ -37,6 +43,7 @@ func (s *series) at(t int64) *point {
 			s.pts = append(s.pts, make([]point, int(i)+1-len(s.pts))...)
 		}
 	}
+	s.last, s.lastLo, s.lastHi = int(i), i*s.step, (i+1)*s.step
 	return &s.pts[i]
 }
 
@@ -77,6 +84,7 @@ func (s *series) coarsen() {
 	clear(s.pts[n:])
 	s.pts = s.pts[:n]
 	s.step *= 2
+	s.lastLo, s.lastHi = 0, 0
 }
 
 // hlogLine is one interval of a .hlog file.
