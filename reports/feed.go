@@ -28,6 +28,7 @@ const (
 
 type batch struct {
 	recs []trace.Record
+	eks  []uint64 // recordKey of each record, computed while decoding
 	n    int
 	err  error // set on the last batch of a source: nil at a clean end
 	last bool
@@ -71,7 +72,7 @@ func Feed(ctx context.Context, r *Report, srcs ...Source) error {
 	for i, src := range srcs {
 		f := &feeder{src: src, out: make(chan *batch, feedBuffered), free: make(chan *batch, feedBuffered+1)}
 		for range feedBuffered + 1 {
-			f.free <- &batch{recs: make([]trace.Record, feedBatch)}
+			f.free <- &batch{recs: make([]trace.Record, feedBatch), eks: make([]uint64, feedBatch)}
 		}
 		fs[i] = f
 		wg.Add(1)
@@ -101,6 +102,7 @@ func (f *feeder) decode(stop <-chan struct{}) {
 		for b.n < len(b.recs) {
 			err := dec.Decode(&b.recs[b.n])
 			if err == nil {
+				b.eks[b.n] = recordKey(&b.recs[b.n])
 				b.n++
 				continue
 			}
@@ -185,6 +187,11 @@ func feed(ctx context.Context, r *Report, fs []*feeder) error {
 	if len(live) == 1 {
 		return feedOne(ctx, r, live[0])
 	}
+	// Merge in time order through a window of copies, so the report still
+	// gets batches (AddBatch's cache warming). Copies drop Attempt.Body,
+	// which the decoder reuses and the report does not read.
+	win := make([]trace.Record, 0, batchLen)
+	eks := make([]uint64, 0, batchLen)
 	for len(live) > 0 {
 		best := 0
 		bt := recTime(live[0].peek()) + live[0].offset
@@ -194,9 +201,15 @@ func feed(ctx context.Context, r *Report, fs []*feeder) error {
 			}
 		}
 		f := live[best]
-		rec := f.peek()
+		win = append(win, *f.peek())
+		rec := &win[len(win)-1]
+		rec.Attempt.Body = nil
 		shift(rec, f.offset)
-		r.Add(rec)
+		eks = append(eks, f.cur.eks[f.pos])
+		if len(win) == cap(win) {
+			r.addBatch(win, eks)
+			win, eks = win[:0], eks[:0]
+		}
 		f.pos++
 		if err := f.next(ctx); err != nil {
 			return fmt.Errorf("read trace %s: %w", f.src.Name, err)
@@ -206,6 +219,7 @@ func feed(ctx context.Context, r *Report, fs []*feeder) error {
 			live = slices.Delete(live, best, best+1)
 		}
 	}
+	r.addBatch(win, eks)
 	return nil
 }
 
@@ -218,7 +232,7 @@ func feedOne(ctx context.Context, r *Report, f *feeder) error {
 				shift(&recs[i], f.offset)
 			}
 		}
-		r.AddBatch(recs)
+		r.addBatch(recs, f.cur.eks[f.pos:f.cur.n])
 		f.pos = f.cur.n
 		if err := f.next(ctx); err != nil {
 			return fmt.Errorf("read trace %s: %w", f.src.Name, err)

@@ -512,3 +512,57 @@ func TestHTMLEmptyAndChecksOnly(t *testing.T) {
 		t.Error("HTML without summary written")
 	}
 }
+
+func TestParseFormats(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		want    []string
+		wantErr bool
+	}{
+		{"text", []string{"text"}, false},
+		{"html, JSON ,json", []string{"json", "html"}, false},
+		{"all", Formats(), false},
+		{"csv,all", Formats(), false},
+		{"pdf", nil, true},
+		{"", nil, true},
+		{"text,", nil, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseFormats(tt.in)
+		if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
+			t.Errorf("ParseFormats(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestWriteFiles(t *testing.T) {
+	t.Parallel()
+	sum := sampleSummary(t)
+	outs, err := Outputs(sum, Formats(), OutputOptions{Suite: "s", Title: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "new", "dir")
+	paths, err := WriteFiles(dir, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 5+len(Metrics()) {
+		t.Fatalf("wrote %v", paths)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	if len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+	failing := []Output{{Name: "bad.txt", Report: func(io.Writer) error { return errors.New("boom") }}}
+	if _, err := WriteFiles(dir, failing); err == nil {
+		t.Fatal("reporter error not returned")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad.txt")); !os.IsNotExist(err) {
+		t.Fatalf("failed report left a file: %v", err)
+	}
+	if _, err := Outputs(&Summary{}, []string{FormatJUnit}, OutputOptions{}); !errors.Is(err, ErrNoChecks) {
+		t.Fatalf("junit without checks: %v", err)
+	}
+}

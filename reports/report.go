@@ -234,9 +234,9 @@ func (r *Report) Add(rec *trace.Record) {
 	case trace.KindHeader:
 		r.addHeader(&rec.Header, "")
 	case trace.KindSent:
-		r.addSent(&rec.Sent, r.keys(rec))
+		r.addSent(&rec.Sent, r.keys(rec, recordKey(rec)))
 	case trace.KindAttempt:
-		r.addAttempt(&rec.Attempt, r.keys(rec))
+		r.addAttempt(&rec.Attempt, r.keys(rec, recordKey(rec)))
 	case trace.KindMark:
 		r.addMark(&rec.Mark)
 	}
@@ -320,24 +320,33 @@ type recKeys struct {
 	epi    uint16 // endpoint group (attempts)
 }
 
-// keys computes the matching keys of a Sent or Attempt record.
-func (r *Report) keys(rec *trace.Record) recKeys {
-	var k recKeys
+// recordKey is the event key of a Sent or Attempt record (0: none): a pure
+// function of the record, so Feed computes it on the decoding goroutine.
+func recordKey(rec *trace.Record) uint64 {
 	switch rec.Kind {
 	case trace.KindSent:
 		if rec.Sent.EventID != "" {
-			k.ek = idKey(rec.Sent.EventID)
+			return idKey(rec.Sent.EventID)
 		}
 	case trace.KindAttempt:
-		a := &rec.Attempt
-		k.epi = r.eps.index(a.Endpoint)
-		id := a.EventID
+		id := rec.Attempt.EventID
 		if id == "" {
-			id = a.MsgID
+			id = rec.Attempt.MsgID
 		}
 		if id != "" {
-			k.ek = idKey(id)
-			k.dk = pairKey(k.ek, k.epi)
+			return idKey(id)
+		}
+	}
+	return 0
+}
+
+// keys completes the matching keys of a record whose event key is ek.
+func (r *Report) keys(rec *trace.Record, ek uint64) recKeys {
+	k := recKeys{ek: ek}
+	if rec.Kind == trace.KindAttempt {
+		k.epi = r.eps.index(rec.Attempt.Endpoint)
+		if ek != 0 {
+			k.dk = pairKey(ek, k.epi)
 		}
 	}
 	return k
@@ -349,7 +358,11 @@ const batchLen = 128
 // AddBatch adds records like Add, faster: it first touches the matching
 // table slots of every record in a window so their cache misses overlap,
 // then adds the records in order. Results are identical to Add's.
-func (r *Report) AddBatch(recs []trace.Record) {
+func (r *Report) AddBatch(recs []trace.Record) { r.addBatch(recs, nil) }
+
+// addBatch is AddBatch with the records' event keys (recordKey) when the
+// caller computed them, else nil.
+func (r *Report) addBatch(recs []trace.Record, eks []uint64) {
 	if r.closed {
 		return
 	}
@@ -359,7 +372,13 @@ func (r *Report) AddBatch(recs []trace.Record) {
 		keys := r.scratch[:n]
 		var sink uint64
 		for i := range win {
-			k := r.keys(&win[i])
+			var ek uint64
+			if eks != nil {
+				ek = eks[i]
+			} else {
+				ek = recordKey(&win[i])
+			}
+			k := r.keys(&win[i], ek)
 			keys[i] = k
 			if k.ek != 0 {
 				sink += r.sent.touch(k.ek)
@@ -383,6 +402,9 @@ func (r *Report) AddBatch(recs []trace.Record) {
 			}
 		}
 		recs = recs[n:]
+		if eks != nil {
+			eks = eks[n:]
+		}
 	}
 }
 
