@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -503,4 +504,48 @@ func TestSeriesCoarsens(t *testing.T) {
 			t.Errorf("%s: coarse intervals hold %d values, histogram %d", d.Name, n, d.Count)
 		}
 	}
+}
+
+// FuzzReport feeds arbitrary record values through a report and every
+// reporter: nothing may panic, whatever the times, statuses or ids.
+func FuzzReport(f *testing.F) {
+	f.Add("ev", "/a", "t", int64(1e9), int64(1e6), int64(2e9), 200, uint8(1), uint32(1), uint8(0))
+	f.Add("", "", "", int64(-1), int64(-1<<62), int64(1<<62), -5, uint8(255), uint32(9), uint8(255))
+	f.Add("x", "/b", "", int64(0), int64(0), int64(0), 999, uint8(3), uint32(0), uint8(3))
+	f.Fuzz(func(t *testing.T, id, ep, typ string, intended, lat, arrival int64, status int, sig uint8, nth uint32, flags uint8) {
+		opts := testOptions()
+		opts.MaxPoints, opts.MaxHlogIntervals, opts.MaxGroups, opts.MatchEntries = 4, 2, 2, 1024
+		r, err := New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := []trace.Record{
+			header("fuzz", testStart),
+			sent(id, typ, intended, intended+lat, lat, status),
+			attempt(id, ep, typ, nth, arrival, status),
+			attempt(id, ep+"2", typ, nth+1, arrival+lat, 200),
+			mark(arrival, "phase", ep, typ),
+			mark(intended, "behavior", ep, id),
+		}
+		recs[2].Attempt.Sig = trace.SigResult(sig)
+		recs[2].Attempt.Flags = flags
+		for i := range recs {
+			r.Add(&recs[i])
+		}
+		r.AddBatch(recs[1:])
+		sum, err := r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum.Checks = sampleChecks()
+		outs, err := Outputs(sum, Formats(), OutputOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range outs {
+			if err := o.Report(io.Discard); err != nil {
+				t.Fatalf("%s: %v", o.Name, err)
+			}
+		}
+	})
 }
