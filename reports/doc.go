@@ -13,7 +13,8 @@
 //
 // # Measurements
 //
-// Latencies are matched by harness event id:
+// Latencies are matched by harness event id (a Sent whose IntendedNs is 0
+// counts as sent on schedule: intended = SentNs):
 //
 //   - e2e_first: intended trigger time (Sent.IntendedNs) to the first
 //     arrival of the event at each endpoint;
