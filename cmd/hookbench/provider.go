@@ -36,11 +36,13 @@ func runProvider(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&o.TimeScale, "time-scale", o.TimeScale, "multiply every policy duration by this (0.001: 5 min -> 300 ms); shown in GET /policy")
 	fs.StringArrayVar(&o.Faults, "fault", nil, "switch on a fault that breaks one delivery rule (repeatable; list below)")
 	fs.StringVar(&o.DataDir, "data", o.DataDir, "keep endpoints, events and pending deliveries in `DIR` (resumed after a restart); in memory when empty")
+	fs.BoolVar(&o.Fsync, "fsync", o.Fsync, "with --data: flush every commit to disk (survives a machine crash, ~100x slower commits)")
 	endpoints := fs.StringArray("endpoint", nil, "register an endpoint `URL` at start (repeatable); its id and secret are printed")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed for jitter")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "most attempts in flight per endpoint")
 	fs.IntVar(&o.QueueSize, "queue-size", o.QueueSize, "most unfinished deliveries; POST /events answers 503 beyond")
 	fs.IntVar(&o.MaxBody, "max-body", o.MaxBody, "API request body limit in bytes (413 beyond)")
+	fs.StringVar(&o.CAFile, "ca-file", o.CAFile, "trust the PEM certificates in `FILE` for https endpoints (e.g. hookbench sink --tls --cert FILE)")
 	fs.DurationVar(&o.SlowDelay, "slow-delay", o.SlowDelay, "delay the 'slow' fault adds before first attempts")
 
 	fs.IntVar(&pol.MaxAttempts, "max-attempts", pol.MaxAttempts, "attempts per event and endpoint, the first included")

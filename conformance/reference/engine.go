@@ -397,10 +397,6 @@ func (t *connTracker) closeAll() {
 	}
 }
 
-func sortEvents(evs []*event) {
-	slices.SortFunc(evs, func(a, b *event) int { return a.created.Compare(b.created) })
-}
-
 func sortIdem(es []idemEntry) {
 	slices.SortFunc(es, func(a, b idemEntry) int {
 		switch {

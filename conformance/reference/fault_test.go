@@ -458,3 +458,33 @@ func jsonEqual(a, b []byte) bool {
 	yb, _ := json.Marshal(y)
 	return bytes.Equal(xb, yb)
 }
+
+// drop-events counts per endpoint: a second endpoint loses its own 2nd
+// event, whatever the first one saw.
+func TestDropEventsCountsPerEndpoint(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessConfig{path: "/a", opts: func(o *Options) { o.Faults = []string{"drop-events"} }})
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, h.publish("t", `{"i":`+strconv.Itoa(i)+`}`, ""))
+	}
+	if _, err := h.p.CreateEndpoint(EndpointRequest{URL: h.rcv.url + "/b"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 3; i < 5; i++ {
+		ids = append(ids, h.publish("t", `{"i":`+strconv.Itoa(i)+`}`, ""))
+	}
+	h.waitIdle()
+	got := map[string]bool{}
+	for _, x := range h.rcv.snapshot() {
+		got[x.Path+" "+x.ID] = true
+	}
+	for i, id := range ids {
+		if want := i != 1; got["/a "+id] != want {
+			t.Errorf("/a event %d delivered %v, want %v", i+1, got["/a "+id], want)
+		}
+	}
+	if !got["/b "+ids[3]] || got["/b "+ids[4]] {
+		t.Errorf("/b: events 4 and 5 delivered %v %v, want true false", got["/b "+ids[3]], got["/b "+ids[4]])
+	}
+}

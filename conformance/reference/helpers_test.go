@@ -1,14 +1,12 @@
 package reference
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -377,7 +375,3 @@ func statusSeq(statuses ...int) func(h *hit) reply {
 		return reply{Status: statuses[len(statuses)-1]}
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-var _ = bytes.Equal

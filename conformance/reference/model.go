@@ -115,6 +115,7 @@ type endpoint struct {
 	secrets  []string  // secrets[0] is current; the rest were rotated out
 	oldUntil time.Time // when secrets[1:] stop signing; zero = never
 	reason   string    // why disabled
+	faultSeq uint64    // events fanned out here (drop-events, duplicate-deliveries)
 
 	lmu      sync.Mutex // guards ready, head, inflight
 	ready    []*delivery
@@ -303,12 +304,23 @@ type endpointRecord struct {
 	Created    time.Time `json:"created"`
 }
 
+// eventRecord is an event and where it goes. A target without a
+// deliveryRecord is pending with no attempt made yet, due at Due: the
+// first write for a delivery is its first result.
 type eventRecord struct {
-	ID      string    `json:"id"`
-	Type    string    `json:"type"`
-	Body    []byte    `json:"body"`
-	Created time.Time `json:"created"`
-	IdemKey string    `json:"idem,omitempty"`
+	ID      string         `json:"id"`
+	Type    string         `json:"type"`
+	Body    []byte         `json:"body"`
+	Created time.Time      `json:"created"`
+	IdemKey string         `json:"idem,omitempty"`
+	Due     int64          `json:"due,omitempty"`
+	Targets []targetRecord `json:"targets,omitempty"`
+}
+
+type targetRecord struct {
+	Endpoint string `json:"ep"`
+	MsgID    string `json:"id,omitempty"` // "" = the event id
+	Dup      bool   `json:"dup,omitempty"`
 }
 
 type deliveryRecord struct {

@@ -102,6 +102,11 @@ type Options struct {
 	// DataDir, when set, keeps endpoints, events and pending deliveries in
 	// DataDir/provider.db so that a restarted provider resumes them.
 	DataDir string
+	// Fsync flushes every store commit to the disk, so that accepted
+	// events survive a machine crash too; without it they survive a
+	// provider crash (what a restart test does) and commits are ~100x
+	// cheaper.
+	Fsync bool
 	// Concurrency is the most attempts in flight per endpoint.
 	Concurrency int
 	// QueueSize bounds deliveries not yet finished; POST /events answers
@@ -121,6 +126,10 @@ type Options struct {
 	MaxConns int
 	// UserAgent is sent on every delivery.
 	UserAgent string
+	// CAFile, when set, is a PEM file of certificates trusted for https
+	// endpoints in addition to the system roots (e.g. the certificate
+	// `hookbench sink --tls --cert FILE` writes).
+	CAFile string
 	// Seed seeds Rand when Rand is nil (jitter and fault choices).
 	Seed uint64
 	// Clock is the time source for scheduling; nil = the real clock.

@@ -161,3 +161,39 @@ func waitAttempts(t *testing.T, p *Provider, id string, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestRestartKeepsTheAddress(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t, statusSeq(503, 200))
+	o := NewOptions()
+	o.DataDir = t.TempDir()
+	o.TimeScale = 0.001
+	o.Policy.Timeout = time.Hour
+	p, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.CreateEndpoint(EndpointRequest{URL: rcv.url + "/r"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Publish(EventRequest{Type: "t", Payload: json.RawMessage(`{}`)}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv.next()
+	q, err := p.Restart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if q.URL() != p.URL() {
+		t.Errorf("restarted on %s, was %s", q.URL(), p.URL())
+	}
+	rcv.next() // the retry, by whichever provider made it
+	if d := waitDelivered(t, q, res.ID, 1); d[0].State != "delivered" {
+		t.Errorf("after restart: %+v", d)
+	}
+}
