@@ -139,7 +139,7 @@ func (h HTML) prepare() (*template.Template, *htmlData, error) {
 	d := &htmlData{
 		Title:           title,
 		Start:           s.Start.UTC().Format(time.RFC3339),
-		Geometry:        fmt.Sprintf("1µs..1h, %d significant digits", HistDigits),
+		Geometry:        fmt.Sprintf("1µs..1h, %d significant digits (%d in the per-endpoint and per-event-type tables)", HistDigits, GroupDigits),
 		S:               s,
 		CSS:             template.CSS(css),
 		JS:              template.JS(js),

@@ -42,6 +42,7 @@ type jsonHist struct {
 	Lowest        int64  `json:"lowest_discernible_ns"`
 	Highest       int64  `json:"highest_trackable_ns"`
 	Digits        int    `json:"significant_digits"`
+	GroupDigits   int    `json:"group_significant_digits"` // endpoints and event types
 	ExactExtremes bool   `json:"exact_min_max"`
 }
 
@@ -61,7 +62,7 @@ func WriteJSON(w io.Writer, s *Summary) error {
 	doc := jsonReport{
 		Schema:        SchemaID,
 		SchemaVersion: SchemaVersion,
-		Histogram:     jsonHist{Unit: "ns", Lowest: int64(HistLowest), Highest: int64(HistHighest), Digits: HistDigits, ExactExtremes: true},
+		Histogram:     jsonHist{Unit: "ns", Lowest: int64(HistLowest), Highest: int64(HistHighest), Digits: HistDigits, GroupDigits: GroupDigits, ExactExtremes: true},
 		Percentiles:   Percentiles(),
 		Summary:       normalized(s),
 		Checks:        []jsonCheck{},

@@ -106,7 +106,7 @@ func writeText(w *bufio.Writer, s *Summary) {
 		}
 		p("\n")
 	}
-	p("(HdrHistogram 1µs..1h, %d significant digits; percentiles are bucket tops capped at the exact max)\n", HistDigits)
+	p("(HdrHistogram 1µs..1h, %d significant digits, %d per endpoint and event type; percentiles are bucket tops capped at the exact max)\n", HistDigits, GroupDigits)
 
 	groupTable(w, "Endpoint", s.Endpoints, false)
 	groupTable(w, "Event type", s.EventTypes, true)
