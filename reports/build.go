@@ -223,9 +223,11 @@ func firstAt(t Timeline) time.Duration {
 
 func (r *Report) warnings(s *Summary) []string {
 	w := []string{}
-	if s.Match.EvictedOpen > 0 || s.Counts.AttemptsLate > 0 {
-		w = append(w, "matching window exceeded: "+itoa(s.Match.EvictedOpen)+" event or delivery states were dropped while still open and "+
-			itoa(s.Counts.AttemptsLate)+" attempts came after their state was dropped; undelivered/unknown counts and the latencies of those deliveries are approximate (raise --match-entries)")
+	if s.Match.EvictedOpen > 0 {
+		w = append(w, "matching window exceeded: "+itoa(s.Match.EvictedOpen)+" event or delivery states were dropped while still open; undelivered/unknown counts and the latencies of those deliveries are approximate (raise --match-entries)")
+	}
+	if s.Counts.DeliveriesNoFirst > 0 {
+		w = append(w, itoa(s.Counts.DeliveriesNoFirst)+" deliveries had later attempts but no first one (Nth 1) in the trace or the matching window")
 	}
 	for _, run := range s.Runs {
 		if run.Dropped > 0 {

@@ -183,10 +183,23 @@ const (
 	dPendFirst
 	dPendSucc
 	dRetried
+	dNoFirst // attempts seen, but not the first one (Nth == 1)
 )
 
 // pendSucc returns the pending first-2xx arrival.
 func (d *delivState) pendSucc() int64 { return d.first + int64(d.meta>>8) }
+
+// setPendFirst keeps at as the first arrival until the Sent is known.
+func (d *delivState) setPendFirst(at int64) {
+	if d.meta&dPendSucc != 0 { // a 2xx retry was seen before the first attempt
+		succ := d.pendSucc()
+		d.first = at
+		d.meta = d.meta&0xff | uint64(max(succ-at, 0))<<8 | dPendFirst
+		return
+	}
+	d.first = at
+	d.meta |= dPendFirst
+}
 
 // setPendSucc keeps at as the first 2xx arrival until the Sent is known.
 func (d *delivState) setPendSucc(at int64) {
@@ -555,32 +568,36 @@ func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 	}
 	ek, dk := k.ek, k.dk
 	d, seen := r.deliv.upsert(dk)
-	// A later attempt (Nth > 1) with no state: the state was dropped from
-	// the matching window. It is neither a new delivery nor a first arrival.
-	late := !seen && a.Nth > 1
+	// The sink numbers attempts in arrival order (Nth), but records are
+	// written when handled, so a hung first attempt can come after its
+	// retry. The first arrival is the Nth == 1 attempt (or, without
+	// numbering, the first one seen); a retry seen first opens the state
+	// and waits for it (dNoFirst).
+	isFirst := a.Nth == 1 || (a.Nth == 0 && !seen)
+	first := isFirst && (!seen || d.meta&dNoFirst != 0)
 	newRetry := false
-	first := !seen && !late
 	var gap int64 = -1
-	switch {
-	case seen:
+	if seen {
 		gap = a.ArrivalNs - d.last
 		if gap < 0 {
 			gap = -gap
 		} else {
 			d.last = a.ArrivalNs
 		}
-		if d.meta&dRetried == 0 {
-			d.meta |= dRetried
-			r.counts.DeliveriesRetried++
-			ep.c.Retried++
-			newRetry = true
+	} else {
+		d.last = a.ArrivalNs
+		if !isFirst {
+			d.meta |= dNoFirst
 		}
-	case late:
-		r.counts.AttemptsLate++
+	}
+	if (seen || !isFirst) && d.meta&dRetried == 0 {
 		d.meta |= dRetried
-		d.last = a.ArrivalNs
-	default:
-		d.last = a.ArrivalNs
+		r.counts.DeliveriesRetried++
+		ep.c.Retried++
+		newRetry = true
+	}
+	if first {
+		d.meta &^= dNoFirst
 		r.counts.Deliveries++
 		ep.c.Deliveries++
 	}
@@ -610,7 +627,7 @@ func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 	st, known := r.sent.upsert(ek)
 	if !known {
 		st.typ = r.types.index(a.EventType) + 1
-		if late {
+		if !isFirst {
 			st.flags |= sLate
 		}
 	}
@@ -650,8 +667,7 @@ func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 		}
 	} else {
 		if first {
-			d.first = a.ArrivalNs
-			d.meta |= dPendFirst
+			d.setPendFirst(a.ArrivalNs)
 			st.addPending(epi)
 		}
 		if firstSuccess {
@@ -681,7 +697,10 @@ func (r *Report) evictSent(st *sentState) {
 // evictDelivery accounts for a delivery state dropped before it saw a 2xx
 // or while waiting for its Sent.
 func (r *Report) evictDelivery(d *delivState) {
-	if d.meta&(dPendFirst|dPendSucc) != 0 || d.meta&dSucceeded == 0 {
+	if d.meta&dNoFirst != 0 {
+		r.counts.DeliveriesNoFirst++
+	}
+	if !r.closed && (d.meta&(dPendFirst|dPendSucc|dNoFirst) != 0 || d.meta&dSucceeded == 0) {
 		r.evictedOpen++
 	}
 }
@@ -916,6 +935,7 @@ func (r *Report) Close() (*Summary, error) {
 		}
 	}
 	r.sent.each(r.evictSent)
+	r.deliv.each(r.evictDelivery)
 	r.sum = r.summarize()
 	if r.err != nil {
 		r.err = fmt.Errorf("build report: %w", r.err)

@@ -570,3 +570,34 @@ func FuzzReport(f *testing.F) {
 		}
 	})
 }
+
+// A hung first attempt is written when it ends, after the retry that
+// overtook it: the first arrival is still the Nth == 1 attempt.
+func TestFirstAttemptWrittenAfterItsRetry(t *testing.T) {
+	t.Parallel()
+	recs := []trace.Record{
+		header("hang", testStart),
+		sent("h1", "t", 100*ms, 100*ms, ms, 202),
+		attempt("h1", "/slow", "t", 2, 450*ms, 200), // retry, handled at once
+		attempt("h1", "/slow", "t", 1, 110*ms, 0),   // first attempt, hung 400 ms
+		attempt("h2", "/slow", "t", 2, 900*ms, 200), // first attempt never written
+	}
+	sum := build(t, testOptions(), recs)
+	c := sum.Counts
+	if c.Deliveries != 1 || c.DeliveriesRetried != 2 || c.DeliveriesSucceeded != 2 || c.DeliveriesNoFirst != 1 {
+		t.Errorf("counts %+v", c)
+	}
+	first, succ, gap := sum.Metric(MetricE2EFirst), sum.Metric(MetricE2ESuccess), sum.Metric(MetricGap)
+	if first.Count != 1 || first.Max != 10*time.Millisecond {
+		t.Errorf("e2e_first %+v", first)
+	}
+	if succ.Count != 1 || succ.Max != 350*time.Millisecond {
+		t.Errorf("e2e_success %+v", succ)
+	}
+	if gap.Count != 1 || gap.Max != 340*time.Millisecond {
+		t.Errorf("gap %+v", gap)
+	}
+	if len(sum.Warnings) == 0 {
+		t.Error("no warning about the delivery without a first attempt")
+	}
+}

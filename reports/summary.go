@@ -103,9 +103,11 @@ type Counts struct {
 	AttemptsNoEvent int64 `json:"attempts_no_event"`
 	// AttemptsNoKey have neither an event id nor a message id: no gaps.
 	AttemptsNoKey int64 `json:"attempts_no_key"`
-	// AttemptsLate are later attempts (Nth > 1) of a delivery whose state
-	// had left the matching window: no gap or first arrival is derived.
-	AttemptsLate        int64 `json:"attempts_late"`
+	// DeliveriesNoFirst had attempts but their first one (Nth == 1) never
+	// appeared while the report held their state: it came before the state
+	// was dropped from the matching window, or never reached the trace.
+	// They have no first arrival and are not counted in Deliveries.
+	DeliveriesNoFirst int64 `json:"deliveries_no_first"`
 	Deliveries          int64 `json:"deliveries"` // distinct (event, endpoint) pairs that saw an attempt
 	DeliveriesSucceeded int64 `json:"deliveries_succeeded"`
 	DeliveriesRetried   int64 `json:"deliveries_retried"` // with more than one attempt
@@ -129,8 +131,9 @@ type MatchStats struct {
 	Rotations int64 `json:"rotations"` // generations dropped
 	Evicted   int64 `json:"evicted"`   // event and delivery states dropped before the end
 	// EvictedOpen were dropped while still waiting: an event not yet
-	// delivered or sent, a delivery without a 2xx. Any attempt of theirs
-	// that came later is counted in Counts.AttemptsLate.
+	// delivered or sent, a delivery without a 2xx or its first attempt. A
+	// delivery whose later attempts come after its state was dropped shows
+	// up in Counts.DeliveriesNoFirst.
 	EvictedOpen int64 `json:"evicted_open"`
 }
 
