@@ -107,7 +107,7 @@ type Counts struct {
 	// appeared while the report held their state: it came before the state
 	// was dropped from the matching window, or never reached the trace.
 	// They have no first arrival and are not counted in Deliveries.
-	DeliveriesNoFirst int64 `json:"deliveries_no_first"`
+	DeliveriesNoFirst   int64 `json:"deliveries_no_first"`
 	Deliveries          int64 `json:"deliveries"` // distinct (event, endpoint) pairs that saw an attempt
 	DeliveriesSucceeded int64 `json:"deliveries_succeeded"`
 	DeliveriesRetried   int64 `json:"deliveries_retried"` // with more than one attempt
