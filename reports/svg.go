@@ -168,7 +168,9 @@ func (s *svg) shadeSpans(spans []Span, x axis, y0, y1 float64) {
 		switch sp.Type {
 		case "phase":
 			s.rect(x0, y0, x1-x0, y1-y0, "phase phase"+strconv.Itoa(phase%2), title)
-			s.text(x0+4, y0+12, "start", "phase-label", sp.Name)
+			if x1-x0 > 8+6.5*float64(len([]rune(sp.Name))) { // label only where it fits
+				s.text(x0+4, y0+12, "start", "phase-label", sp.Name)
+			}
 			phase++
 		case "fragment":
 			s.rect(x0, y1-6, x1-x0, 6, "fragment fragment"+strconv.Itoa(phase%2), title)
