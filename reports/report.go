@@ -153,12 +153,20 @@ type Report struct {
 	evictedOpen    int64
 }
 
-// sentState is what the report keeps per harness event id.
+// sentState is what the report keeps per harness event id: 40 bytes (48
+// with its key). Most events go to one endpoint, so the delivery to the
+// first endpoint seen lives here too (ep1, last1, meta1); other endpoints'
+// deliveries go to the delivery table.
 type sentState struct {
-	intended int64
-	eps      [2]uint16 // endpoint index+1 of deliveries waiting for the Sent
-	typ      uint16    // event type index+1
-	flags    uint16
+	// t is the intended trigger time once the Sent is known (sSent);
+	// before that it holds ep1's pending first arrival.
+	t     int64
+	last1 int64     // ep1 delivery: arrival of its latest attempt
+	meta1 uint64    // ep1 delivery: flags and pending offset, as delivState.meta
+	eps   [2]uint16 // endpoint index+1 of table deliveries waiting for the Sent
+	typ   uint16    // event type index+1
+	flags uint16
+	ep1   uint16 // endpoint index+1 of the inline delivery, 0 before any
 }
 
 const (
@@ -170,13 +178,19 @@ const (
 	sLate                            // created by a late attempt after the state was dropped
 )
 
-// delivState is what the report keeps per (event, endpoint): 24 bytes, so
-// a slot with its key is 32 and two share a cache line.
+// inline returns the view of the event's inline delivery.
+func (st *sentState) inline() dview { return dview{&st.last1, &st.t, &st.meta1} }
+
+// delivState is what the report keeps per (event, endpoint) for endpoints
+// after an event's first: 24 bytes, so a slot with its key is 32 and two
+// share a cache line.
 type delivState struct {
 	last  int64  // arrival of the latest attempt
 	first int64  // first arrival (or first 2xx), kept while the Sent is unknown
 	meta  uint64 // flags in the low byte; above it, first 2xx - first (ns)
 }
+
+func (d *delivState) view() dview { return dview{&d.last, &d.first, &d.meta} }
 
 const (
 	dSucceeded uint64 = 1 << iota
@@ -186,28 +200,46 @@ const (
 	dNoFirst // attempts seen, but not the first one (Nth == 1)
 )
 
+// dview is a delivery's state, wherever it is kept.
+type dview struct {
+	last, first *int64
+	meta        *uint64
+}
+
 // pendSucc returns the pending first-2xx arrival.
-func (d *delivState) pendSucc() int64 { return d.first + int64(d.meta>>8) }
+func (d dview) pendSucc() int64 { return *d.first + int64(*d.meta>>8) }
 
 // setPendFirst keeps at as the first arrival until the Sent is known.
-func (d *delivState) setPendFirst(at int64) {
-	if d.meta&dPendSucc != 0 { // a 2xx retry was seen before the first attempt
+func (d dview) setPendFirst(at int64) {
+	if *d.meta&dPendSucc != 0 { // a 2xx retry was seen before the first attempt
 		succ := d.pendSucc()
-		d.first = at
-		d.meta = d.meta&0xff | uint64(max(succ-at, 0))<<8 | dPendFirst
+		*d.first = at
+		*d.meta = *d.meta&0xff | uint64(max(succ-at, 0))<<8 | dPendFirst
 		return
 	}
-	d.first = at
-	d.meta |= dPendFirst
+	*d.first = at
+	*d.meta |= dPendFirst
 }
 
 // setPendSucc keeps at as the first 2xx arrival until the Sent is known.
-func (d *delivState) setPendSucc(at int64) {
-	if d.meta&dPendFirst == 0 {
-		d.first = at
+func (d dview) setPendSucc(at int64) {
+	if *d.meta&dPendFirst == 0 {
+		*d.first = at
 	}
-	off := max(at-d.first, 0)
-	d.meta = d.meta&0xff | uint64(off)<<8 | dPendSucc
+	off := max(at-*d.first, 0)
+	*d.meta = *d.meta&0xff | uint64(off)<<8 | dPendSucc
+}
+
+// resolve records a delivery's pending latencies now that its event's
+// intended time is known.
+func (r *Report) resolve(d dview, intended int64, g, ty *group) {
+	if *d.meta&dPendFirst != 0 {
+		r.record(mE2EFirst, *d.first-intended, g, ty)
+	}
+	if *d.meta&dPendSucc != 0 {
+		r.record(mE2ESuccess, d.pendSucc()-intended, g, ty)
+	}
+	*d.meta &= 0xff &^ (dPendFirst | dPendSucc)
 }
 
 // New returns an empty Report.
@@ -396,7 +428,7 @@ func (r *Report) addBatch(recs []trace.Record, eks []uint64) {
 			if k.ek != 0 {
 				sink += r.sent.touch(k.ek)
 			}
-			if k.dk != 0 {
+			if k.dk != 0 && win[i].Attempt.EventID == "" {
 				sink += r.deliv.touch(k.dk)
 			}
 		}
@@ -459,8 +491,6 @@ func (r *Report) addSent(s *trace.Sent, k recKeys) {
 		r.counts.SentRepeatedID++
 		return
 	}
-	st.flags |= sSent
-	st.intended = intended
 	if ok && s.DuplicateOf == "" {
 		st.flags |= sExpect
 	}
@@ -472,27 +502,23 @@ func (r *Report) addSent(s *trace.Sent, k recKeys) {
 		if st.flags&sSucceeded != 0 {
 			r.counts.EventsSucceeded++
 		}
-		r.resolvePending(k.ek, st)
+		r.resolvePending(k.ek, st, intended)
 	}
+	st.flags |= sSent
+	st.t = intended
 }
 
 // resolvePending records the latencies of deliveries that arrived before
 // their Sent record.
-func (r *Report) resolvePending(ek uint64, st *sentState) {
+func (r *Report) resolvePending(ek uint64, st *sentState, intended int64) {
 	ty := r.types.list[st.typ-1]
+	if st.ep1 != 0 {
+		r.resolve(st.inline(), intended, r.eps.list[st.ep1-1], ty)
+	}
 	try := func(ep uint16) {
-		d := r.deliv.get(pairKey(ek, ep))
-		if d == nil {
-			return
+		if d := r.deliv.get(pairKey(ek, ep)); d != nil {
+			r.resolve(d.view(), intended, r.eps.list[ep], ty)
 		}
-		g := r.eps.list[ep]
-		if d.meta&dPendFirst != 0 {
-			r.record(mE2EFirst, d.first-st.intended, g, ty)
-		}
-		if d.meta&dPendSucc != 0 {
-			r.record(mE2ESuccess, d.pendSucc()-st.intended, g, ty)
-		}
-		d.meta &= dSucceeded | dRetried
 	}
 	if st.flags&sPendOverflow != 0 {
 		for ep := range r.eps.list {
@@ -567,44 +593,68 @@ func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 		}
 	}
 	ek, dk := k.ek, k.dk
-	d, seen := r.deliv.upsert(dk)
+	// The event's state, then its delivery to this endpoint: inline in the
+	// event's state for the first endpoint seen, in the delivery table for
+	// others and for attempts matched by message id only.
+	var st *sentState
+	known := false
+	if a.EventID != "" {
+		st, known = r.sent.upsert(ek)
+		if !known {
+			st.typ = r.types.index(a.EventType) + 1
+		}
+	}
+	var d dview
+	var seen, inline bool
+	if st != nil && (st.ep1 == 0 || st.ep1 == epi+1) {
+		inline, seen = true, st.ep1 != 0
+		st.ep1 = epi + 1
+		d = st.inline()
+	} else {
+		var ds *delivState
+		ds, seen = r.deliv.upsert(dk)
+		d = ds.view()
+	}
 	// The sink numbers attempts in arrival order (Nth), but records are
 	// written when handled, so a hung first attempt can come after its
 	// retry. The first arrival is the Nth == 1 attempt (or, without
 	// numbering, the first one seen); a retry seen first opens the state
 	// and waits for it (dNoFirst).
 	isFirst := a.Nth == 1 || (a.Nth == 0 && !seen)
-	first := isFirst && (!seen || d.meta&dNoFirst != 0)
+	first := isFirst && (!seen || *d.meta&dNoFirst != 0)
+	if st != nil && !known && !isFirst {
+		st.flags |= sLate
+	}
 	newRetry := false
 	var gap int64 = -1
 	if seen {
-		gap = a.ArrivalNs - d.last
+		gap = a.ArrivalNs - *d.last
 		if gap < 0 {
 			gap = -gap
 		} else {
-			d.last = a.ArrivalNs
+			*d.last = a.ArrivalNs
 		}
 	} else {
-		d.last = a.ArrivalNs
+		*d.last = a.ArrivalNs
 		if !isFirst {
-			d.meta |= dNoFirst
+			*d.meta |= dNoFirst
 		}
 	}
-	if (seen || !isFirst) && d.meta&dRetried == 0 {
-		d.meta |= dRetried
+	if (seen || !isFirst) && *d.meta&dRetried == 0 {
+		*d.meta |= dRetried
 		r.counts.DeliveriesRetried++
 		ep.c.Retried++
 		newRetry = true
 	}
 	if first {
-		d.meta &^= dNoFirst
+		*d.meta &^= dNoFirst
 		r.counts.Deliveries++
 		ep.c.Deliveries++
 	}
 	success := cls == 0
-	firstSuccess := success && d.meta&dSucceeded == 0
+	firstSuccess := success && *d.meta&dSucceeded == 0
 	if firstSuccess {
-		d.meta |= dSucceeded
+		*d.meta |= dSucceeded
 		r.counts.DeliveriesSucceeded++
 		ep.c.Succeeded++
 	}
@@ -617,19 +667,12 @@ func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 		}
 	}
 
-	if a.EventID == "" { // matched by message id: gaps only
+	if st == nil { // matched by message id: gaps only
 		if gap >= 0 {
 			r.record(mGap, gap, ep, r.types.list[r.types.index(a.EventType)])
 		}
 		r.track(dk, ek, a, epi, nil, seen)
 		return
-	}
-	st, known := r.sent.upsert(ek)
-	if !known {
-		st.typ = r.types.index(a.EventType) + 1
-		if !isFirst {
-			st.flags |= sLate
-		}
 	}
 	ty := r.types.list[st.typ-1]
 	ty.c.Attempts++
@@ -660,18 +703,19 @@ func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 	}
 	if st.flags&sSent != 0 {
 		if first {
-			r.record(mE2EFirst, a.ArrivalNs-st.intended, ep, ty)
+			r.record(mE2EFirst, a.ArrivalNs-st.t, ep, ty)
 		}
 		if firstSuccess {
-			r.record(mE2ESuccess, a.ArrivalNs-st.intended, ep, ty)
+			r.record(mE2ESuccess, a.ArrivalNs-st.t, ep, ty)
 		}
 	} else {
 		if first {
 			d.setPendFirst(a.ArrivalNs)
-			st.addPending(epi)
 		}
 		if firstSuccess {
 			d.setPendSucc(a.ArrivalNs)
+		}
+		if (first || firstSuccess) && !inline {
 			st.addPending(epi)
 		}
 	}
@@ -683,6 +727,9 @@ func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 func (r *Report) evictSent(st *sentState) {
 	if !r.closed && (st.flags&sSent == 0 || st.flags&sDelivered == 0) {
 		r.evictedOpen++
+	}
+	if st.ep1 != 0 {
+		r.accountDelivery(st.meta1)
 	}
 	switch {
 	case st.flags&sSent == 0:
@@ -696,11 +743,14 @@ func (r *Report) evictSent(st *sentState) {
 
 // evictDelivery accounts for a delivery state dropped before it saw a 2xx
 // or while waiting for its Sent.
-func (r *Report) evictDelivery(d *delivState) {
-	if d.meta&dNoFirst != 0 {
+func (r *Report) evictDelivery(d *delivState) { r.accountDelivery(d.meta) }
+
+// accountDelivery counts a delivery state being dropped (or left at Close).
+func (r *Report) accountDelivery(meta uint64) {
+	if meta&dNoFirst != 0 {
 		r.counts.DeliveriesNoFirst++
 	}
-	if !r.closed && (d.meta&(dPendFirst|dPendSucc|dNoFirst) != 0 || d.meta&dSucceeded == 0) {
+	if !r.closed && (meta&(dPendFirst|dPendSucc|dNoFirst) != 0 || meta&dSucceeded == 0) {
 		r.evictedOpen++
 	}
 }
@@ -861,7 +911,7 @@ func (r *Report) track(dk, ek uint64, a *trace.Attempt, epi uint16, st *sentStat
 		r.timelines[dk] = t
 	}
 	if st != nil && st.flags&sSent != 0 && !t.hasIntended {
-		t.intended, t.hasIntended = st.intended, true
+		t.intended, t.hasIntended = st.t, true
 	}
 	t.total++
 	if t.total > 1 {
@@ -930,7 +980,7 @@ func (r *Report) Close() (*Summary, error) {
 	for _, t := range r.timelines {
 		if !t.hasIntended {
 			if st := r.sent.peek(t.ek); st != nil && st.flags&sSent != 0 {
-				t.intended, t.hasIntended = st.intended, true
+				t.intended, t.hasIntended = st.t, true
 			}
 		}
 	}
