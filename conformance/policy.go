@@ -109,6 +109,12 @@ type Policy struct {
 	// Latency thresholds for the load checks; zero = not declared.
 	LatencyP50 time.Duration `json:"latency_p50,omitempty" yaml:"latency_p50,omitempty"`
 	LatencyP99 time.Duration `json:"latency_p99,omitempty" yaml:"latency_p99,omitempty"`
+
+	// TimeScale is the factor the provider runs time at (0 or 1 = real
+	// time). The durations above already include it; checks apply it to
+	// delays the provider is told at run time, such as a Retry-After the
+	// endpoint sends (Retry-After: 600 at scale 0.001 means 0.6 s).
+	TimeScale float64 `json:"time_scale,omitempty" yaml:"time_scale,omitempty"`
 }
 
 // Validate reports the first field that makes no sense.
@@ -140,6 +146,9 @@ func (p *Policy) Validate() error {
 		}
 	default:
 		return fmt.Errorf("policy: backoff.jitter must be none, full, equal or proportional, got %q", p.Backoff.Jitter)
+	}
+	if p.TimeScale < 0 {
+		return fmt.Errorf("policy: time_scale is negative (%v)", p.TimeScale)
 	}
 	if p.Timeout < 0 {
 		return fmt.Errorf("policy: timeout is negative (%v)", p.Timeout)
@@ -173,5 +182,6 @@ func (p Policy) Scaled(f float64) Policy {
 	}
 	q.Backoff.Base, q.Backoff.Cap = s(p.Backoff.Base), s(p.Backoff.Cap)
 	q.Timeout, q.RetryAfterMax = s(p.Timeout), s(p.RetryAfterMax)
+	q.TimeScale = p.TimeScaleOr1() * f
 	return q
 }

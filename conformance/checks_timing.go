@@ -1,0 +1,142 @@
+package conformance
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hookbench/hookbench/trace"
+)
+
+// honoursRetryAfter judges "the retry after an answer carrying Retry-After
+// comes no earlier than it asked" (capped at retry_after_max). extra widens
+// the early tolerance (an HTTP-date has one-second resolution).
+func honoursRetryAfter(v *View, p *Policy, slack, extra time.Duration) Result {
+	var c collector
+	for _, d := range v.Deliveries() {
+		for i, a := range d.Attempts[:len(d.Attempts)-1] {
+			if a.RetryAfter <= 0 {
+				continue
+			}
+			want := time.Duration(float64(a.RetryAfter) * float64(time.Millisecond) * p.TimeScaleOr1())
+			if p.RetryAfterMax > 0 && want > p.RetryAfterMax {
+				want = p.RetryAfterMax
+			}
+			c.total++
+			g := gaps(d.Attempts[i : i+2])[0]
+			if g < int64(want-slack-extra) {
+				scale := ""
+				if p.TimeScaleOr1() != 1 {
+					scale = fmt.Sprintf(" (Retry-After %s at time scale %g)", ms(a.RetryAfter*1e6), p.TimeScaleOr1())
+				}
+				c.fail(evidence(d, fmt.Sprintf("retry %d no earlier than %s after the %d%s", i+1, ms(int64(want)), a.Status, scale), "retried after "+ms(g)))
+			}
+		}
+	}
+	r := c.result(declared(p.RetryAfter == "honor"), "retries after a Retry-After", "none came early")
+	if p.RetryAfter == "ignore" && r.Verdict != Pass && r.Verdict != Skip {
+		r.Verdict = Info
+		r.Summary = "the policy ignores Retry-After: " + r.Summary
+	}
+	return r
+}
+
+// check 4.1, 4.2
+func checkRetryAfterSeconds(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	return honoursRetryAfter(sc.Main(), p, sc.Slack, 0)
+}
+
+// check 4.3
+func checkRetryAfterDate(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	return honoursRetryAfter(sc.Main(), p, sc.Slack, time.Duration(float64(time.Second)*p.TimeScaleOr1()))
+}
+
+// check 4.4
+func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	if p.RetryAfterMax <= 0 {
+		return Result{Verdict: Skip, Summary: "the policy declares no retry_after_max"}
+	}
+	if p.RetryAfter == "ignore" {
+		return Result{Verdict: Skip, Summary: "the policy ignores Retry-After"}
+	}
+	v := sc.Main()
+	var c collector
+	pending := 0
+	for _, d := range v.Deliveries() {
+		for i, a := range d.Attempts {
+			asked := time.Duration(float64(a.RetryAfter) * float64(time.Millisecond) * p.TimeScaleOr1())
+			if asked <= p.RetryAfterMax || i+1 >= p.MaxAttempts {
+				continue
+			}
+			latest := p.RetryAfterMax
+			if nom, ok := p.Backoff.Nominal(i + 1); ok {
+				_, hi := p.Backoff.Band(nom)
+				latest = max(latest, hi)
+			}
+			due := a.ArrivalNs + a.HandleNs + int64(latest) + lateSlack(sc.Slack, latest)
+			if i+1 < len(d.Attempts) {
+				c.total++
+				if g := gaps(d.Attempts[i : i+2])[0]; d.Attempts[i+1].ArrivalNs > due {
+					c.fail(evidence(d, fmt.Sprintf("retry within retry_after_max %s although Retry-After asked %s", p.RetryAfterMax, asked), "retried after "+ms(g)))
+				}
+				continue
+			}
+			if due > v.Frag.EndNs {
+				pending++
+				continue
+			}
+			c.total++
+			c.fail(evidence(d, fmt.Sprintf("retry within retry_after_max %s although Retry-After asked %s", p.RetryAfterMax, asked), "no retry by the end of the fragment"))
+		}
+	}
+	if c.total == 0 && pending > 0 {
+		return Result{Verdict: Skip, Summary: "the fragment ended before the capped retry was due"}
+	}
+	return c.result(Fail, "answers with a Retry-After above the cap", "retried within retry_after_max")
+}
+
+// check 5.1
+func checkTimeoutEnforced(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	if p.Timeout <= 0 {
+		return Result{Verdict: Skip, Summary: "the policy declares no timeout"}
+	}
+	var c collector
+	limit := int64(p.Timeout) + lateSlack(sc.Slack, p.Timeout)
+	for _, d := range sc.Main().Deliveries() {
+		for _, a := range d.Attempts {
+			if a.HandleNs < int64(p.Timeout)-int64(sc.Slack) && !a.Has(trace.FlagProviderGaveUp) {
+				continue // answered before the timeout: nothing to cut
+			}
+			c.total++
+			if a.HandleNs > limit {
+				c.fail(evidence(d, fmt.Sprintf("the provider gives up after %s (timeout)", p.Timeout), fmt.Sprintf("it waited %s on a hanging endpoint (%s)", ms(a.HandleNs), outcome(a))))
+			}
+		}
+	}
+	return c.result(Fail, "attempts that hung past the timeout", "each cut off at the timeout")
+}
+
+// check 5.2
+func checkTimeoutRetried(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	gaveUp := func(a *trace.Attempt) bool { return a.Has(trace.FlagProviderGaveUp) }
+	return retriedAfter(sc.Main(), p, sc.Slack, gaveUp, "timed-out attempts")
+}
+
+// check 5.3 (fragments: the hanging endpoint, then one answering within the timeout)
+func checkNotCutEarly(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	if p.Timeout <= 0 {
+		return Result{Verdict: Skip, Summary: "the policy declares no timeout"}
+	}
+	var c collector
+	early := int64(p.Timeout) - int64(sc.Slack)
+	for _, v := range sc.Views {
+		for _, d := range v.Deliveries() {
+			for _, a := range d.Attempts {
+				c.total++
+				if a.Has(trace.FlagProviderGaveUp) && a.HandleNs < early {
+					c.fail(evidence(d, fmt.Sprintf("an answer within %s (the timeout) is awaited", p.Timeout), fmt.Sprintf("the provider hung up after %s", ms(a.HandleNs))))
+				}
+			}
+		}
+	}
+	return c.result(Fail, "attempts", "none cut off before the timeout")
+}
