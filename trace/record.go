@@ -20,6 +20,8 @@ const (
 	KindMark    Kind = 4
 	// kindString defines an interned string; it never reaches callers.
 	kindString Kind = 5
+	// kindReset empties the string table (the writer's table was full).
+	kindReset Kind = 6
 )
 
 // String returns the name used in `hookbench trace dump` ("header", "sent", ...).
