@@ -145,35 +145,6 @@ func TestPolicyFromTrace(t *testing.T) {
 	}
 }
 
-func TestProfiles(t *testing.T) {
-	for _, n := range ProfileNames() {
-		p, err := Profile(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Validate(); err != nil {
-			t.Errorf("profile %s: %v", n, err)
-		}
-		if p.Profile != n {
-			t.Errorf("profile %s named %q", n, p.Profile)
-		}
-		if p.MaxAttempts > 1 {
-			if _, ok := p.Backoff.Nominal(p.MaxAttempts - 1); !ok {
-				t.Errorf("profile %s: %d attempts but no delay for the last retry", n, p.MaxAttempts)
-			}
-		}
-	}
-	if _, err := Profile("nope"); err == nil || !strings.Contains(err.Error(), "standard-webhooks") {
-		t.Fatalf("unknown profile error should list the known ones: %v", err)
-	}
-	a, _ := Profile("svix")
-	a.Backoff.Schedule[0] = 0
-	b, _ := Profile("svix")
-	if b.Backoff.Schedule[0] == 0 {
-		t.Fatal("profiles must be fresh copies")
-	}
-}
-
 // goldenResults is a small, fixed set of results for output tests.
 func goldenResults() []Result {
 	return []Result{
