@@ -194,3 +194,30 @@ func checkPayloadFidelityOnRetry(_ *trace.Trace, _ *Policy, sc *Scope) Result {
 	}
 	return r
 }
+
+// check 9.3
+func checkEventTypeNamed(_ *trace.Trace, _ *Policy, sc *Scope) Result {
+	v := sc.Main()
+	sent := v.SentByID()
+	var c collector
+	for _, d := range v.Deliveries() {
+		for i, a := range d.Attempts {
+			c.total++
+			want := ""
+			if s := sent[d.EventID]; s != nil {
+				want = s.Type
+			}
+			switch {
+			case a.EventType == "":
+				exp := "the event type in a header or the body"
+				if want != "" {
+					exp = "event type " + want
+				}
+				c.fail(evidence(d, exp, fmt.Sprintf("attempt %d named no event type", i+1)))
+			case want != "" && a.EventType != want:
+				c.fail(evidence(d, "event type "+want, fmt.Sprintf("attempt %d named %q", i+1, a.EventType)))
+			}
+		}
+	}
+	return c.result(Fail, "attempts", "each named its event type")
+}

@@ -194,3 +194,18 @@ func TestCheckRecovery(t *testing.T) {
 		}, want: Skip},
 	})
 }
+
+func TestCheckEventTypeNamed(t *testing.T) {
+	build := func(sentType, gotType string) func() *trace.Trace {
+		return func() *trace.Trace {
+			return newTB().frag(FragDeliver, Fragment{}, 0, 0).sent("deliver/1", 0, func(s *trace.Sent) { s.Type = sentType }).
+				att("/f/deliver", "deliver/1", "m", 5, 200, func(a *trace.Attempt) { a.EventType = gotType }).trace()
+		}
+	}
+	runCases(t, "9.3", []checkCase{
+		{name: "named", build: build("order.created", "order.created"), want: Pass},
+		{name: "missing", build: build("order.created", ""), want: Fail},
+		{name: "wrong", build: build("order.created", "order.paid"), want: Fail},
+		{name: "trigger type unknown, named", build: build("", "new_order"), want: Pass},
+	})
+}

@@ -31,7 +31,7 @@ func retryAfterWait(p *Policy, a *trace.Attempt) time.Duration {
 	if a.RetryAfter <= 0 || p.RetryAfter == "ignore" {
 		return 0
 	}
-	w := time.Duration(float64(a.RetryAfter) * float64(time.Millisecond) * p.TimeScaleOr1())
+	w := time.Duration(a.RetryAfter) * time.Millisecond
 	if p.RetryAfterMax > 0 && w > p.RetryAfterMax {
 		w = p.RetryAfterMax
 	}

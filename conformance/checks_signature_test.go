@@ -95,3 +95,18 @@ func TestCheckFreshTimestamp(t *testing.T) {
 		}, want: Skip},
 	})
 }
+
+func TestCheckRotation(t *testing.T) {
+	build := func(s trace.SigResult) func() *trace.Trace {
+		return func() *trace.Trace {
+			return newTB().frag(FragRotate, Fragment{}, 0, 0).sent("rotate/1", 0).att("/f/rotate", "rotate/1", "m", 5, 200, sig(s)).trace()
+		}
+	}
+	runCases(t, "6.7", []checkCase{
+		{name: "old secret still signs", build: build(trace.SigValid), want: Pass},
+		{name: "old secret dropped", build: build(trace.SigMismatch), want: Fail},
+		{name: "rotation not possible", build: func() *trace.Trace {
+			return newTB().frag(FragRotate, Fragment{Skip: "the adapter cannot rotate secrets"}, 0, 0).trace()
+		}, want: Skip},
+	})
+}

@@ -8,8 +8,10 @@ import (
 )
 
 // honoursRetryAfter judges "the retry after an answer carrying Retry-After
-// comes no earlier than it asked" (capped at retry_after_max). extra widens
-// the early tolerance (an HTTP-date has one-second resolution).
+// comes no earlier than it asked" (capped at retry_after_max). Retry-After
+// is the consumer's real-world instruction: a time-scaled provider still
+// waits real seconds. extra widens the early tolerance (an HTTP-date has
+// one-second resolution).
 func honoursRetryAfter(v *View, p *Policy, slack, extra time.Duration) Result {
 	var c collector
 	for _, d := range v.Deliveries() {
@@ -17,18 +19,14 @@ func honoursRetryAfter(v *View, p *Policy, slack, extra time.Duration) Result {
 			if a.RetryAfter <= 0 {
 				continue
 			}
-			want := time.Duration(float64(a.RetryAfter) * float64(time.Millisecond) * p.TimeScaleOr1())
-			if p.RetryAfterMax > 0 && want > p.RetryAfterMax {
-				want = p.RetryAfterMax
+			want := retryAfterWait(p, a)
+			if p.RetryAfter == "ignore" {
+				want = time.Duration(a.RetryAfter) * time.Millisecond
 			}
 			c.total++
 			g := gaps(d.Attempts[i : i+2])[0]
 			if g < int64(want-slack-extra) {
-				scale := ""
-				if p.TimeScaleOr1() != 1 {
-					scale = fmt.Sprintf(" (Retry-After %s at time scale %g)", ms(a.RetryAfter*1e6), p.TimeScaleOr1())
-				}
-				c.fail(evidence(d, fmt.Sprintf("retry %d no earlier than %s after the %d%s", i+1, ms(int64(want)), a.Status, scale), "retried after "+ms(g)))
+				c.fail(evidence(d, fmt.Sprintf("retry %d no earlier than %s after the %d (Retry-After %s)", i+1, ms(int64(want)), a.Status, ms(a.RetryAfter*1e6)), "retried after "+ms(g)))
 			}
 		}
 	}
@@ -47,7 +45,7 @@ func checkRetryAfterSeconds(_ *trace.Trace, p *Policy, sc *Scope) Result {
 
 // check 4.3
 func checkRetryAfterDate(_ *trace.Trace, p *Policy, sc *Scope) Result {
-	return honoursRetryAfter(sc.Main(), p, sc.Slack, time.Duration(float64(time.Second)*p.TimeScaleOr1()))
+	return honoursRetryAfter(sc.Main(), p, sc.Slack, time.Second)
 }
 
 // check 4.4
@@ -63,7 +61,7 @@ func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	pending := 0
 	for _, d := range v.Deliveries() {
 		for i, a := range d.Attempts {
-			asked := time.Duration(float64(a.RetryAfter) * float64(time.Millisecond) * p.TimeScaleOr1())
+			asked := time.Duration(a.RetryAfter) * time.Millisecond
 			if asked <= p.RetryAfterMax || i+1 >= p.MaxAttempts {
 				continue
 			}

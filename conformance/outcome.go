@@ -28,14 +28,6 @@ func (p *Policy) IsPermanent(status int) bool {
 	return status >= 400 && status < 500 && status != 408 && status != 429 && status != 410
 }
 
-// TimeScaleOr1 returns the time scale, 1 when unset.
-func (p *Policy) TimeScaleOr1() float64 {
-	if p.TimeScale <= 0 {
-		return 1
-	}
-	return p.TimeScale
-}
-
 // delivered reports whether the provider saw this attempt succeed: a success
 // status that reached it (not cut by a reset, ack-lost or its own timeout).
 func delivered(p *Policy, a *trace.Attempt) bool {

@@ -111,9 +111,9 @@ type Policy struct {
 	LatencyP99 time.Duration `json:"latency_p99,omitempty" yaml:"latency_p99,omitempty"`
 
 	// TimeScale is the factor the provider runs time at (0 or 1 = real
-	// time). The durations above already include it; checks apply it to
-	// delays the provider is told at run time, such as a Retry-After the
-	// endpoint sends (Retry-After: 600 at scale 0.001 means 0.6 s).
+	// time), for the record: the durations above already include it, and a
+	// Retry-After an endpoint sends stays real seconds (it is the
+	// consumer's instruction, not the provider's policy).
 	TimeScale float64 `json:"time_scale,omitempty" yaml:"time_scale,omitempty"`
 }
 
@@ -182,6 +182,9 @@ func (p Policy) Scaled(f float64) Policy {
 	}
 	q.Backoff.Base, q.Backoff.Cap = s(p.Backoff.Base), s(p.Backoff.Cap)
 	q.Timeout, q.RetryAfterMax = s(p.Timeout), s(p.RetryAfterMax)
-	q.TimeScale = p.TimeScaleOr1() * f
+	q.TimeScale = f
+	if p.TimeScale > 0 {
+		q.TimeScale = p.TimeScale * f
+	}
 	return q
 }

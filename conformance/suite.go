@@ -118,6 +118,9 @@ func Checks() []Check {
 		{ID: "6.6", Title: "Each retry is signed with a fresh timestamp", Source: srcSWSig + "; " + srcRule + "7", Level: Must,
 			Fragments: []string{FragBackoff}, Uses: []string{"scheme"}, Run: checkFreshTimestamp},
 
+		{ID: "6.7", Title: "During a secret rotation, deliveries still verify with the previous secret", Source: srcSWSig + " (several signatures during rotation); webhooks.md §1", Level: Must,
+			Fragments: []string{FragRotate}, Uses: []string{"scheme"}, Run: checkSignatureValid},
+
 		{ID: "7.1", Title: "The message id is identical on every retry", Source: srcSW + " (webhook-id); " + srcRule + "6", Level: Must,
 			Fragments: []string{FragBackoff}, Run: checkStableIDAcrossRetries},
 		{ID: "7.2", Title: "The body bytes are identical on every retry", Source: srcRule + "6", Level: Must,
@@ -142,6 +145,9 @@ func Checks() []Check {
 			Fragments: []string{FragFidelity}, Run: checkPayloadFidelity},
 		{ID: "9.2", Title: "Retries carry the same payload bytes", Source: srcRule + "6", Level: Must,
 			Fragments: []string{FragFidelity}, Run: checkPayloadFidelityOnRetry},
+
+		{ID: "9.3", Title: "Every delivery names its event type (header or body)", Source: "Standard Webhooks payload type; CloudEvents ce-type; hookbench issue 7 (payload and headers)", Level: Must,
+			Fragments: []string{FragDeliver}, Run: checkEventTypeNamed},
 
 		{ID: "10.1", Title: "End-to-end p50 latency under load is within the declared threshold", Source: srcCoordOmiss + "; declared policy (latency_p50)", Level: Must,
 			Fragments: []string{FragLoad}, Uses: []string{"latency_p50"}, Run: checkLatencyP50},
