@@ -24,6 +24,7 @@ const (
 	FragSign       = "sign"         // signed, canonical body, fails once then 200
 	FragSignRaw    = "sign-raw"     // signed, body with unusual key order, spacing, numbers
 	FragIdem       = "idempotency"  // each trigger sent twice with one Idempotency-Key
+	FragRotate     = "rotate"       // the sink knows only the old secret; the provider rotated it
 	FragAckLost    = "ack-lost"     // processes the first attempt, then drops the connection
 	FragGone       = "gone"         // 410 always; more events after the first 410
 	FragDelete     = "delete"       // endpoint deleted before the events
