@@ -110,3 +110,19 @@ func TestCheckRotation(t *testing.T) {
 		}, want: Skip},
 	})
 }
+
+func TestSecretUnknown(t *testing.T) {
+	build := func(s trace.SigResult) func() *trace.Trace {
+		return func() *trace.Trace {
+			return newTB().frag(FragSign, Fragment{SecretUnknown: true}, 0, 0).frag(FragSignRaw, Fragment{SecretUnknown: true}, 0, 0).
+				sent("sign/1", 0).att("/f/sign", "sign/1", "m", 5, 200, sig(s)).trace()
+		}
+	}
+	runCases(t, "6.1", []checkCase{
+		{name: "missing is still a failure", build: build(trace.SigMissing), want: Fail},
+		{name: "mismatch says nothing", build: build(trace.SigMismatch), want: Skip},
+	})
+	runCases(t, "6.2", []checkCase{
+		{name: "cannot attribute", build: build(trace.SigValid), want: Skip},
+	})
+}

@@ -46,6 +46,10 @@ type Fragment struct {
 	// endpoints fail before they answer 2xx (0 = they never fail on
 	// purpose, or always do: see Note).
 	FailFirst int `json:"fail_first,omitempty"`
+	// SecretUnknown: the sink verified with a secret the provider was never
+	// given (the adapter could neither set nor read one), so a signature
+	// mismatch says nothing; a missing or malformed signature still does.
+	SecretUnknown bool `json:"secret_unknown,omitempty"`
 	// Note is free text for people reading the trace.
 	Note string `json:"note,omitempty"`
 
