@@ -242,3 +242,13 @@ func FuzzEvaluate(f *testing.F) {
 		}
 	})
 }
+
+func TestPolicySummary(t *testing.T) {
+	p := testPolicy()
+	p.Profile, p.TimeScale = "test", 0.001
+	got := p.Summary()
+	want := "test: 4 attempt(s) after 100ms 400ms 1.6s (±20% jitter), timeout 200ms, signature standard, time scale 0.001"
+	if got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}

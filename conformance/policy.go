@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -187,4 +188,51 @@ func (p Policy) Scaled(f float64) Policy {
 		q.TimeScale = p.TimeScale * f
 	}
 	return q
+}
+
+// Summary describes the policy in one line, for report titles:
+// "standard-webhooks: 5 attempts after 5ms 300ms 1.8s 7.2s (±20%), timeout 250ms, ...".
+func (p Policy) Summary() string {
+	var b strings.Builder
+	if p.Profile != "" {
+		b.WriteString(p.Profile + ": ")
+	}
+	fmt.Fprintf(&b, "%d attempt(s)", p.MaxAttempts)
+	if p.MaxAttempts > 1 {
+		switch p.Backoff.Kind {
+		case "schedule":
+			b.WriteString(" after")
+			for i, d := range p.Backoff.Schedule {
+				if i == p.MaxAttempts-1 {
+					break
+				}
+				b.WriteString(" " + d.String())
+			}
+		case "exponential":
+			fmt.Fprintf(&b, " exponential from %s ×%g", p.Backoff.Base, p.Backoff.Factor)
+			if p.Backoff.Cap > 0 {
+				fmt.Fprintf(&b, " capped at %s", p.Backoff.Cap)
+			}
+		}
+		switch p.Backoff.Jitter {
+		case "", "none":
+			b.WriteString(" (no jitter)")
+		case "proportional":
+			fmt.Fprintf(&b, " (±%g%% jitter)", p.Backoff.JitterFrac*100)
+		default:
+			fmt.Fprintf(&b, " (%s jitter)", p.Backoff.Jitter)
+		}
+	}
+	if p.Timeout > 0 {
+		fmt.Fprintf(&b, ", timeout %s", p.Timeout)
+	}
+	scheme := p.Scheme
+	if scheme == "" {
+		scheme = "unsigned"
+	}
+	b.WriteString(", signature " + scheme)
+	if p.TimeScale > 0 && p.TimeScale != 1 {
+		fmt.Fprintf(&b, ", time scale %g", p.TimeScale)
+	}
+	return b.String()
 }
