@@ -1,0 +1,433 @@
+package generator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/url"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/valyala/fasthttp"
+)
+
+// Generator sends events at a target on an open-loop schedule. Build one
+// with New, run it once with Run; Stop ends it early. Its methods are safe
+// for concurrent use.
+//
+// Each hit of the schedule carries its intended send time; latency is
+// measured from that time (and, separately, from when the request left), so
+// a slow target shows up as latency and late sends instead of silently
+// lowering the rate. Workers are bounded by Options.MaxInflight.
+type Generator struct {
+	opts     Options
+	body     bodyEncoder
+	headers  []headerTmpl
+	client   *fasthttp.HostClient
+	conns    *connSet
+	idPrefix []byte
+	warnings []string
+	ctype    string
+	workers  int
+	capacity bool // the pacer sends as fast as possible
+
+	ran      atomic.Bool
+	stopOnce sync.Once
+	stopped  atomic.Bool
+	endOnce  sync.Once
+	end      chan struct{} // closed when the schedule ends (deadline or Stop)
+	ended    atomic.Bool
+	forced   atomic.Bool // connections were closed at the end of the drain
+
+	// Set when Run starts (before running), read-only afterwards.
+	start   time.Time
+	running atomic.Bool
+	traceAt int64 // trace time of start
+	endAt   atomic.Int64
+	next    atomic.Uint64 // next hit number to claim
+	ws      []*worker     // built by New
+	shards  []*histShard  // built by New
+}
+
+// headerTmpl is a header whose value is a template.
+type headerTmpl struct {
+	name string
+	t    *Template
+}
+
+// New validates opts, compiles the templates and prepares the client. It
+// opens no connection.
+func New(opts Options) (*Generator, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	g := &Generator{opts: opts, end: make(chan struct{})}
+	g.opts.Headers = append([][2]string(nil), opts.Headers...)
+	g.opts.Types = append([]string(nil), opts.Types...)
+	if len(g.opts.Types) == 0 {
+		g.opts.Types = []string{DefaultType}
+	}
+	if g.opts.MaxInflight == 0 {
+		g.opts.MaxInflight = g.opts.Connections
+	}
+	if g.opts.Drain == 0 {
+		g.opts.Drain = g.opts.Timeout
+	}
+	g.workers = g.opts.MaxInflight
+	src := g.opts.Body
+	if src == "" {
+		src = DefaultBody
+	}
+	t, err := ParseTemplate(src)
+	if err != nil {
+		return nil, &OptionError{Field: "Body", Err: err}
+	}
+	switch g.opts.Format {
+	case FormatMsgpack:
+		mb, warns, err := compileMsgpack(t, g.opts.IDField, g.opts.BodySize)
+		if err != nil {
+			return nil, &OptionError{Field: "Body", Err: err}
+		}
+		g.body, g.warnings, g.ctype = mb, warns, "application/msgpack"
+	default:
+		jb, warns := newJSONBody(t, g.opts.IDField, g.opts.BodySize)
+		g.body, g.warnings, g.ctype = jb, warns, "application/json"
+		if _, _, err := compileMsgpack(t, "", 0); err != nil && jb.object {
+			g.warnings = append(g.warnings, "body template is not valid JSON: "+err.Error())
+		}
+	}
+	if g.opts.ContentType != "" {
+		g.ctype = g.opts.ContentType
+	}
+	for _, h := range g.opts.Headers {
+		ht, err := ParseTemplate(h[1])
+		if err != nil {
+			return nil, &OptionError{Field: "Headers", Err: fmt.Errorf("header %s: %w", h[0], err)}
+		}
+		g.headers = append(g.headers, headerTmpl{name: h[0], t: ht})
+	}
+	g.idPrefix = []byte(g.opts.IDPrefix)
+	if len(g.idPrefix) == 0 {
+		var tag [4]byte
+		if _, err := rand.Read(tag[:]); err != nil {
+			return nil, fmt.Errorf("generator: random run tag: %w", err)
+		}
+		g.idPrefix = []byte("hb-" + hex.EncodeToString(tag[:]) + "-")
+	}
+	if w, stop := g.opts.Rate.Pace(0, 1<<20); !stop && w <= 0 {
+		g.capacity = true
+	}
+	u, _ := url.Parse(g.opts.URL) // validated
+	addr := u.Host
+	if u.Port() == "" {
+		if u.Scheme == "https" {
+			addr = net.JoinHostPort(u.Hostname(), "443")
+		} else {
+			addr = net.JoinHostPort(u.Hostname(), "80")
+		}
+	}
+	g.conns = newConnSet(g.opts.Dial, g.opts.Timeout)
+	g.client = &fasthttp.HostClient{
+		Addr:                          addr,
+		Name:                          g.opts.UserAgent,
+		NoDefaultUserAgentHeader:      g.opts.UserAgent == "",
+		IsTLS:                         u.Scheme == "https",
+		TLSConfig:                     g.opts.TLSConfig,
+		Dial:                          g.conns.dial,
+		MaxConns:                      g.opts.Connections,
+		MaxConnWaitTimeout:            g.opts.Timeout,
+		MaxIdemponentCallAttempts:     1,
+		MaxResponseBodySize:           maxResponseBody,
+		DisableHeaderNamesNormalizing: true,
+		DisablePathNormalizing:        true,
+	}
+	g.endAt.Store(-1)
+	nShards := min(g.workers, max(8, 4*runtime.GOMAXPROCS(0)))
+	highest := int64(time.Hour / time.Microsecond)
+	if g.opts.Duration > 0 {
+		highest = min(highest, int64((g.opts.Duration+g.opts.Timeout+g.opts.Drain+time.Minute)/time.Microsecond))
+	}
+	g.shards = make([]*histShard, nShards)
+	for i := range g.shards {
+		g.shards[i] = newHistShard(highest)
+	}
+	g.ws = make([]*worker, g.workers)
+	for i := range g.ws {
+		g.ws[i] = g.newWorker(i, g.shards[i%nShards])
+	}
+	return g, nil
+}
+
+// Warnings returns what New noticed but let pass: a body that is not a JSON
+// object (so the id could not be embedded), or not valid JSON.
+func (g *Generator) Warnings() []string { return append([]string(nil), g.warnings...) }
+
+// Stop ends the schedule: no new request leaves, in-flight requests get
+// Options.Drain to finish. It returns false when the run was already stopped.
+func (g *Generator) Stop() bool {
+	first := false
+	g.stopOnce.Do(func() {
+		first = true
+		g.stopped.Store(true)
+		g.endSchedule()
+	})
+	return first
+}
+
+// endSchedule marks the end of the schedule (deadline or Stop).
+func (g *Generator) endSchedule() {
+	g.endOnce.Do(func() {
+		if g.running.Load() {
+			g.endAt.CompareAndSwap(-1, int64(time.Since(g.start)))
+		}
+		g.ended.Store(true)
+		close(g.end)
+	})
+}
+
+// Run sends the schedule and returns its summary. It returns when the
+// schedule is over (duration, count or the pacer's end), ctx is done or Stop
+// is called, and every in-flight request has finished or been cut after the
+// drain. A run that was stopped early is not an error: the Summary says so.
+func (g *Generator) Run(ctx context.Context) (Summary, error) {
+	if g.ran.Swap(true) {
+		return Summary{}, ErrRunTwice
+	}
+	defer func() {
+		for _, w := range g.ws {
+			w.release()
+		}
+	}()
+
+	g.start = time.Now()
+	if g.opts.Trace != nil {
+		g.traceAt = g.opts.Trace.At(g.start)
+	}
+	g.running.Store(true) // publishes start to Progress and endSchedule
+	if g.stopped.Load() { // Stop before or while Run started
+		g.endAt.CompareAndSwap(-1, int64(time.Since(g.start)))
+	}
+	var deadline *time.Timer
+	if g.opts.Duration > 0 {
+		deadline = time.AfterFunc(g.opts.Duration, g.endSchedule)
+		defer deadline.Stop()
+	}
+	var wg sync.WaitGroup
+	for _, w := range g.ws {
+		wg.Go(w.run)
+	}
+	done := make(chan struct{})
+	var watch sync.WaitGroup
+	watch.Go(func() {
+		select {
+		case <-ctx.Done():
+			g.Stop()
+		case <-done:
+		}
+	})
+	go func() { wg.Wait(); close(done) }()
+
+	select {
+	case <-done:
+	case <-g.end:
+		drain := time.NewTimer(g.opts.Drain)
+		select {
+		case <-done:
+		case <-drain.C:
+			g.forced.Store(true)
+			g.conns.closeAll()
+			<-done
+		}
+		drain.Stop()
+	}
+	watch.Wait()
+	finished := time.Since(g.start)
+	g.conns.closeAll()
+	g.client.CloseIdleConnections()
+	return g.summarize(finished), nil
+}
+
+// Progress is a snapshot of a running generator, for a live display.
+type Progress struct {
+	Elapsed  time.Duration
+	Sent     uint64 // requests that left
+	Done     uint64 // requests that finished (response or error)
+	InFlight int64
+	Late     uint64 // sends that left more than LateThreshold after their intended time
+	Failed   uint64 // transport errors and non-2xx responses
+}
+
+// Progress returns live counters; safe to call while Run runs.
+func (g *Generator) Progress() Progress {
+	var p Progress
+	if !g.running.Load() {
+		return p
+	}
+	p.Elapsed = time.Since(g.start)
+	for _, w := range g.ws {
+		s := w.live.sent.Load()
+		d := w.live.done.Load()
+		p.Sent += s
+		p.Done += d
+		p.InFlight += int64(s - d)
+		p.Late += w.live.late.Load()
+		p.Failed += w.live.failed.Load()
+	}
+	return p
+}
+
+// dueCount returns how many hits from `from` on are due before at (and
+// within Count), by exponential then binary search on the pacer, which must
+// be monotone. It is used once, after the run, to count missed hits.
+func (g *Generator) dueCount(from uint64, at time.Duration) uint64 {
+	limit := uint64(1) << 40
+	if g.opts.Count > 0 {
+		if from >= g.opts.Count {
+			return 0
+		}
+		limit = g.opts.Count - from
+	}
+	isDue := func(k uint64) bool { // is hit from+k due before at?
+		w, stop := g.opts.Rate.Pace(0, from+k)
+		return !stop && w < at
+	}
+	if !isDue(0) {
+		return 0
+	}
+	lo, hi := uint64(0), uint64(1) // isDue(lo), hi unknown
+	for hi < limit && isDue(hi) {
+		lo, hi = hi, hi*2
+	}
+	if hi > limit {
+		hi = limit
+		if isDue(hi - 1) {
+			return limit
+		}
+	}
+	// isDue(lo) && (hi == limit || !isDue(hi))
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if isDue(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo + 1
+}
+
+// histShard holds latency histograms for a group of workers. With up to
+// max(8, 4×GOMAXPROCS) workers each has its own shard; beyond that workers
+// share shards, so memory stays bounded with thousands of in-flight requests.
+type histShard struct {
+	mu          sync.Mutex // guards the histograms and outOfRange
+	corrected   *hdrhistogram.Histogram
+	uncorrected *hdrhistogram.Histogram
+	lateness    *hdrhistogram.Histogram
+	outOfRange  uint64
+}
+
+func newHistShard(highestUs int64) *histShard {
+	return &histShard{
+		corrected:   hdrhistogram.New(1, highestUs, 3),
+		uncorrected: hdrhistogram.New(1, highestUs, 3),
+		lateness:    hdrhistogram.New(1, highestUs, 3),
+	}
+}
+
+func (h *histShard) record(corrected, uncorrected, late time.Duration) {
+	h.mu.Lock()
+	if h.corrected.RecordValue(max(int64(corrected/time.Microsecond), 1)) != nil {
+		h.outOfRange++
+	}
+	if h.uncorrected.RecordValue(max(int64(uncorrected/time.Microsecond), 1)) != nil {
+		h.outOfRange++
+	}
+	if h.lateness.RecordValue(max(int64(late/time.Microsecond), 0)) != nil {
+		h.outOfRange++
+	}
+	h.mu.Unlock()
+}
+
+// connSet dials and tracks connections so the end of the drain can cut
+// requests that would otherwise hang until their timeout.
+type connSet struct {
+	dialFn func(addr string) (net.Conn, error)
+	dialer net.Dialer
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex // guards conns and closed
+	conns  map[*trackedConn]struct{}
+	closed bool
+}
+
+func newConnSet(dial func(string) (net.Conn, error), timeout time.Duration) *connSet {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &connSet{dialFn: dial, dialer: net.Dialer{Timeout: timeout}, ctx: ctx, cancel: cancel,
+		conns: make(map[*trackedConn]struct{})}
+}
+
+// errClosedByStop is what requests get once the drain has ended.
+var errClosedByStop = fmt.Errorf("generator: connection closed at the end of the run: %w", net.ErrClosed)
+
+func (s *connSet) dial(addr string) (net.Conn, error) {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil, errClosedByStop
+	}
+	var c net.Conn
+	var err error
+	if s.dialFn != nil {
+		c, err = s.dialFn(addr)
+	} else {
+		c, err = s.dialer.DialContext(s.ctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, set: s}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.Close()
+		return nil, errClosedByStop
+	}
+	s.conns[tc] = struct{}{}
+	s.mu.Unlock()
+	return tc, nil
+}
+
+// closeAll closes every open connection and refuses new dials.
+func (s *connSet) closeAll() {
+	s.cancel()
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]*trackedConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	clear(s.conns)
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.Conn.Close()
+	}
+}
+
+type trackedConn struct {
+	net.Conn
+	set *connSet
+}
+
+func (c *trackedConn) Close() error {
+	c.set.mu.Lock()
+	delete(c.set.conns, c)
+	c.set.mu.Unlock()
+	return c.Conn.Close()
+}
