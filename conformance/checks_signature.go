@@ -26,7 +26,7 @@ func sigBroken(v *View, s trace.SigResult) bool {
 // unsigned reports why signature checks cannot judge a set of views, "" when
 // they can.
 func unsigned(p *Policy, vs []*View) (Result, bool) {
-	if p.Scheme == "" {
+	if !p.Signed() {
 		return Result{Verdict: Warn, Summary: "the policy declares no signature scheme: consumers cannot authenticate deliveries"}, true
 	}
 	n, none := 0, 0
@@ -165,7 +165,7 @@ var replayable = map[string]bool{"github": true, "github-sha1": true, "shopify":
 // check 6.5
 func checkReplayResistance(_ *trace.Trace, p *Policy, _ *Scope) Result {
 	switch {
-	case p.Scheme == "":
+	case !p.Signed():
 		return Result{Verdict: Info, Summary: "deliveries are unsigned: anyone who knows the URL can forge or replay them"}
 	case replayable[p.Scheme]:
 		return Result{Verdict: Info, Summary: "scheme " + p.Scheme + ": the signature covers only the body, so a captured delivery can be replayed at any time; consumers must deduplicate by delivery id"}

@@ -227,8 +227,8 @@ func (p Policy) Summary() string {
 		fmt.Fprintf(&b, ", timeout %s", p.Timeout)
 	}
 	scheme := p.Scheme
-	if scheme == "" {
-		scheme = "unsigned"
+	if !p.Signed() {
+		scheme = "none (unsigned)"
 	}
 	b.WriteString(", signature " + scheme)
 	if p.TimeScale > 0 && p.TimeScale != 1 {
@@ -236,3 +236,7 @@ func (p Policy) Summary() string {
 	}
 	return b.String()
 }
+
+// Signed reports whether the policy declares a signature scheme ("" and
+// "none" mean unsigned).
+func (p *Policy) Signed() bool { return p.Scheme != "" && p.Scheme != "none" }

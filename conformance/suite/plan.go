@@ -88,7 +88,7 @@ func trickyPayload(id string) string {
 }
 
 func needsScheme(e *env) string {
-	if e.p.Scheme == "" {
+	if !e.p.Signed() {
 		return "the policy declares no signature scheme"
 	}
 	return ""

@@ -206,7 +206,13 @@ func newAdapter(o *Options, tw *trace.Writer, runID string) (scenarios.Adapter, 
 			o.TypeHeader = ReferenceTypeHeader
 		}
 	}
-	ad, err := scenarios.NewAdapter(spec, ao)
+	var ad scenarios.Adapter
+	var err error
+	if spec.Adapter == "reference" {
+		ad, err = newRefAdapter(*spec.Reference, ao)
+	} else {
+		ad, err = scenarios.NewAdapter(spec, ao)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("adapter %s: %w", spec.Adapter, err)
 	}
@@ -265,7 +271,7 @@ func (e *env) startSink(frags []*fragmentPlan) (map[string]string, error) {
 	secrets := map[string]string{}
 	for _, fp := range frags {
 		for _, ep := range fp.Endpoints {
-			if e.p.Scheme == "" || ep.SinkOnly {
+			if !e.p.Signed() || ep.SinkOnly {
 				continue
 			}
 			s, err := signature.GenerateSecret(e.p.Scheme, rnd)
@@ -275,7 +281,7 @@ func (e *env) startSink(frags []*fragmentPlan) (map[string]string, error) {
 			secrets[ep.Path] = s
 		}
 	}
-	e.secretUnknown = e.p.Scheme != "" && !e.caps.SetSecret
+	e.secretUnknown = e.p.Signed() && !e.caps.SetSecret
 	return secrets, e.newSink(frags, secrets, e.o.SinkListen)
 }
 
@@ -331,7 +337,7 @@ func (e *env) newSink(frags []*fragmentPlan, secrets map[string]string, listen s
 // provider generated, when the adapter could not set ours but read its own.
 func (e *env) learnSecrets(frags []*fragmentPlan, secrets map[string]string) error {
 	src, ok := e.ad.(scenarios.SecretSource)
-	if e.caps.SetSecret || !ok || e.p.Scheme == "" {
+	if e.caps.SetSecret || !ok || !e.p.Signed() {
 		return nil
 	}
 	learned := src.EndpointSecrets()
