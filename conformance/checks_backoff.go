@@ -17,6 +17,11 @@ type retrySamples struct {
 	firsts   []int64 // first-attempt arrivals
 	evidence map[int][]*Delivery
 	events   int
+	// lag is the provider's dispatch lag in this fragment: the longest
+	// time from a trigger to its first attempt. Retries may be that much
+	// later than their band without counting against the schedule: a
+	// loaded machine delays first attempts and retries alike.
+	lag int64
 }
 
 // collectRetries gathers the gaps of deliveries that never succeeded (the
@@ -29,6 +34,9 @@ func collectRetries(v *View, p *Policy) retrySamples {
 		}
 		rs.events++
 		rs.firsts = append(rs.firsts, d.Attempts[0].ArrivalNs)
+		if d.Sent != nil {
+			rs.lag = max(rs.lag, d.Attempts[0].ArrivalNs-(d.Sent.SentNs+d.Sent.LatencyNs))
+		}
 		for k, g := range gaps(d.Attempts) {
 			rs.gaps[k+1] = append(rs.gaps[k+1], g)
 			rs.arrivals[k+1] = append(rs.arrivals[k+1], d.Attempts[k+1].ArrivalNs)
@@ -85,14 +93,14 @@ func checkBackoffBand(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		lo, hi := b.Band(d)
 		for i, g := range rs.gaps[k] {
 			c.total++
-			if g < int64(lo)-int64(sc.Slack) || g > int64(hi)+lateSlack(sc.Slack, hi) {
+			if g < int64(lo)-int64(sc.Slack) || g > int64(hi)+lateSlack(sc.Slack, hi)+rs.lag {
 				c.fail(evidence(rs.evidence[k][i], fmt.Sprintf("retry %d after %s..%s (nominal %s, jitter %s)", k, lo, hi, d, jitterName(b)), fmt.Sprintf("after %s", ms(g))))
 			}
 		}
 		if n := len(rs.gaps[k]); n >= minSamples {
 			m, sd := expectedMean(b, d, n)
 			got := mean(rs.gaps[k])
-			tol := 4*sd + float64(sc.Slack) + float64(hi)/10
+			tol := 4*sd + float64(lateSlack(sc.Slack, hi)+rs.lag)
 			if math.Abs(got-m) > tol {
 				c.bad++
 				if len(c.ev) < maxEvidence {

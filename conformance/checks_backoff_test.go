@@ -102,3 +102,25 @@ func TestCheckRetryWindow(t *testing.T) {
 			policy: func(p *Policy) { p.MaxAttempts = 5 }, want: Fail}, // 5 attempts need 4 delays; the schedule has 3
 	})
 }
+
+func TestBackoffLagTolerance(t *testing.T) {
+	// Every event reached the sink 300 ms after its trigger (a loaded
+	// machine); retry 1 came 250 ms late as well: not a schedule breach.
+	build := func(firstAt int64) func() *trace.Trace {
+		return func() *trace.Trace {
+			b := newTB().frag(FragBackoff, Fragment{}, 0, 0)
+			for i := range 8 {
+				id := "backoff/" + string(rune('a'+i))
+				b.sent(id, 0)
+				g := jittered(8)
+				ts := []int64{firstAt, firstAt + 250 + g(i, 0)}
+				b.seq("/f/backoff", id, ts, []int{500})
+			}
+			return b.trace()
+		}
+	}
+	runCases(t, "3.1", []checkCase{
+		{name: "lagging provider", build: build(300), want: Pass},
+		{name: "prompt provider, late retry", build: build(2), want: Fail},
+	})
+}

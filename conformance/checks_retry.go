@@ -22,7 +22,7 @@ func retryDue(p *Policy, a *trace.Attempt, n int, slack time.Duration) (int64, b
 	if ra := retryAfterWait(p, a); ra > hi {
 		hi = ra
 	}
-	return a.ArrivalNs + a.HandleNs + int64(hi) + lateSlack(slack, hi), true
+	return attemptEnd(a) + int64(hi) + lateSlack(slack, hi), true
 }
 
 // retryAfterWait is how long the policy says to wait after an attempt that

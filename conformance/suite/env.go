@@ -97,7 +97,7 @@ func (e *env) retryHi(k int) time.Duration {
 		return 0
 	}
 	_, hi := e.p.Backoff.Band(d)
-	return hi + e.slack + hi/10
+	return hi + 4*e.slack + hi/10
 }
 
 // scheduleHi is the latest the n-th attempt (from 1) should come after the

@@ -31,8 +31,9 @@ type fragmentPlan struct {
 	ID        string
 	Endpoints []endpointPlan
 	FailFirst int
-	// Last fragments run alone after all others (a provider restart would
-	// disturb the rest).
+	// Last fragments run alone, one by one, after all others: a provider
+	// restart would disturb the rest, and latency under load is measured
+	// on an otherwise idle provider.
 	Last bool
 	// Broadcast triggers by event type only, never naming endpoints.
 	Broadcast bool
@@ -237,7 +238,8 @@ func plans() []*fragmentPlan {
 					return err
 				}
 				f.allReceived(ctx, 1, 0)
-				if err := sleep(ctx, 100*time.Millisecond); err != nil {
+				// Give the provider time to act on the 410 it got.
+				if err := sleep(ctx, 500*time.Millisecond); err != nil {
 					return err
 				}
 				if err := f.triggerAll(ctx, 2, "", nil); err != nil {
@@ -266,7 +268,7 @@ func plans() []*fragmentPlan {
 				return sleep(ctx, 500*time.Millisecond)
 			}},
 		{ID: c.FragFidelity, FailFirst: 1, RecordPayloads: true, Endpoints: single(c.FragFidelity, "attempt=1,status=500"), Run: runSimple(2, trickyPayload, nil)},
-		{ID: c.FragLoad, Endpoints: single(c.FragLoad),
+		{ID: c.FragLoad, Last: true, Endpoints: single(c.FragLoad),
 			Needs: func(e *env) string {
 				if e.o.LoadEvents == 0 {
 					return "load fragment switched off (0 events)"
