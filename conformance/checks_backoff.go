@@ -13,8 +13,8 @@ import (
 // observed before retry k of each failing event, and the arrival times.
 type retrySamples struct {
 	gaps     map[int][]int64
-	arrivals map[int][]int64
-	firsts   []int64 // first-attempt arrivals
+	offsets  map[int][]int64 // retry k's arrival minus the event's first arrival
+	firsts   []int64         // first-attempt arrivals
 	evidence map[int][]*Delivery
 	events   int
 	// lag is the provider's dispatch lag in this fragment: the longest
@@ -27,10 +27,10 @@ type retrySamples struct {
 // collectRetries gathers the gaps of deliveries that never succeeded (the
 // backoff fragment's endpoint always fails with a fast 5xx).
 func collectRetries(v *View, p *Policy) retrySamples {
-	rs := retrySamples{gaps: map[int][]int64{}, arrivals: map[int][]int64{}, evidence: map[int][]*Delivery{}}
+	rs := retrySamples{gaps: map[int][]int64{}, offsets: map[int][]int64{}, evidence: map[int][]*Delivery{}}
 	for _, d := range v.Deliveries() {
-		if slicesAnyDelivered(p, d.Attempts) {
-			continue
+		if slicesAnyDelivered(p, d.Attempts) || len(msgIDs(d.Attempts)) > 1 {
+			continue // a success, or several messages mixed (7.1 reports it)
 		}
 		rs.events++
 		rs.firsts = append(rs.firsts, d.Attempts[0].ArrivalNs)
@@ -39,7 +39,7 @@ func collectRetries(v *View, p *Policy) retrySamples {
 		}
 		for k, g := range gaps(d.Attempts) {
 			rs.gaps[k+1] = append(rs.gaps[k+1], g)
-			rs.arrivals[k+1] = append(rs.arrivals[k+1], d.Attempts[k+1].ArrivalNs)
+			rs.offsets[k+1] = append(rs.offsets[k+1], d.Attempts[k+1].ArrivalNs-d.Attempts[0].ArrivalNs)
 			rs.evidence[k+1] = append(rs.evidence[k+1], d)
 		}
 	}
@@ -161,17 +161,21 @@ func checkBackoffGrows(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	return Result{Verdict: Skip, Summary: "the observed retries span too little nominal growth to tell it from jitter"}
 }
 
-// widestBand returns the retry number whose jitter band is widest among
-// those with enough samples, and that band's width.
+// widestBand returns the retry number whose expected jitter spread is
+// widest among those with enough samples, and that spread. The spread is
+// the declared band's width relative to its centre, applied to the mean
+// delay actually observed: jitter is judged on the delays the provider
+// makes, whether or not they follow the schedule (3.1 and 3.2 judge that).
 func widestBand(rs *retrySamples, b *Backoff) (int, time.Duration) {
 	best, bw := 0, time.Duration(0)
 	for _, k := range rs.retries() {
 		d, ok := b.Nominal(k)
-		if !ok || len(rs.gaps[k]) < minSamples {
+		if !ok || len(rs.gaps[k]) < minSamples || d <= 0 {
 			continue
 		}
 		lo, hi := b.Band(d)
-		if w := hi - lo; w > bw {
+		rel := float64(hi-lo) / (float64(hi+lo) / 2)
+		if w := time.Duration(rel * max(mean(rs.gaps[k]), 0)); w > bw {
 			best, bw = k, w
 		}
 	}
@@ -204,7 +208,7 @@ func checkJitterObserved(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("no retry number with %d+ events", minSamples)}
 	}
 	if w < 8*sc.Slack {
-		return Result{Verdict: Skip, Summary: fmt.Sprintf("the widest jitter band (retry %d, %s) is too narrow to tell from timing noise (%s)", k, w, sc.Slack)}
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("the widest jitter spread expected (retry %d, %s around a mean delay of %s) is too narrow to tell from timing noise (%s)", k, w, ms(int64(mean(rs.gaps[k]))), sc.Slack)}
 	}
 	s := spread(rs.gaps[k])
 	if s < int64(w)/4 {
@@ -238,11 +242,13 @@ func checkNoLockStep(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if k == 0 {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("no retry number with %d+ events", minSamples)}
 	}
-	arr := append([]int64(nil), rs.arrivals[k]...)
+	// Offsets from each event's first attempt: events that failed together
+	// and retry in lock-step share them, whatever the trigger spread.
+	arr := append([]int64(nil), rs.offsets[k]...)
 	sort.Slice(arr, func(i, j int) bool { return arr[i] < arr[j] })
-	win := max(int64(w)/20, 2*spread(rs.firsts)+2*int64(sc.Slack))
+	win := max(int64(w)/20, 2*int64(sc.Slack))
 	if win > int64(w)/8 {
-		return Result{Verdict: Skip, Summary: fmt.Sprintf("retry %d's band (%s) is too narrow against trigger spread and timing noise to judge clustering", k, w)}
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("retry %d's expected spread (%s) is too narrow against timing noise to judge clustering", k, w)}
 	}
 	cluster, j := 0, 0
 	for i := range arr {
@@ -254,8 +260,8 @@ func checkNoLockStep(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	need := (3*len(arr) + 3) / 4
 	if cluster >= need {
 		v := declared(b.Jitter != "" && b.Jitter != "none")
-		return Result{Verdict: v, Summary: fmt.Sprintf("%d of %d events sent retry %d within %s of each other: a retry storm", cluster, len(arr), k, ms(win)),
-			Evidence: []Evidence{{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d arrivals spread over the %s jitter band", k, w), Observed: fmt.Sprintf("%d arrivals within %s", cluster, ms(win)), TimesMs: msTimes(arr)}}}
+		return Result{Verdict: v, Summary: fmt.Sprintf("%d of %d events sent retry %d at the same offset (within %s) from their first attempt: failing together, they retry together", cluster, len(arr), k, ms(win)),
+			Evidence: []Evidence{{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d offsets spread over about %s (declared jitter)", k, w), Observed: fmt.Sprintf("%d retries at the same offset from their first attempt (within %s)", cluster, ms(win)), TimesMs: msTimes(arr)}}}
 	}
 	return Result{Verdict: Pass, Summary: fmt.Sprintf("at most %d of %d retries (retry %d) within %s", cluster, len(arr), k, ms(win))}
 }
@@ -275,7 +281,7 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	var totals []int64
 	var full []*Delivery
 	for _, d := range v.Deliveries() {
-		if len(d.Attempts) == p.MaxAttempts && p.MaxAttempts > 1 && !slicesAnyDelivered(p, d.Attempts) {
+		if len(d.Attempts) == p.MaxAttempts && p.MaxAttempts > 1 && !slicesAnyDelivered(p, d.Attempts) && len(msgIDs(d.Attempts)) == 1 {
 			var s int64
 			for _, g := range gaps(d.Attempts) {
 				s += g

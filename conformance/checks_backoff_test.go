@@ -124,3 +124,15 @@ func TestBackoffLagTolerance(t *testing.T) {
 		{name: "prompt provider, late retry", build: build(2), want: Fail},
 	})
 }
+
+func TestJitterJudgedOnObservedDelays(t *testing.T) {
+	// Constant backoff (every retry 100 ms ±15 %) breaks the schedule (3.1,
+	// 3.2) but keeps jitter on what it does: 3.3 and 3.4 cannot fault it.
+	for _, id := range []string{"3.3", "3.4"} {
+		runCases(t, id, []checkCase{
+			{name: "constant backoff, jittered", build: func() *trace.Trace {
+				return backoffTrace(8, 4, func(i, k int) int64 { return int64(85 + 30*i/7) })
+			}, want: Skip},
+		})
+	}
+}

@@ -89,7 +89,7 @@ func checkSignatureValid(_ *trace.Trace, p *Policy, sc *Scope) Result {
 }
 
 // check 6.2 (fragments: a body whose bytes differ from any re-encoding, then
-// the plain signing fragment as a control)
+// the plain signing fragment, which tells the two likely causes apart)
 func checkSignatureRawBody(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if r, stop := unsigned(p, sc.Views); stop {
 		return r
@@ -98,23 +98,26 @@ func checkSignatureRawBody(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if raw.Frag.SecretUnknown {
 		return Result{Verdict: Skip, Summary: "the provider's signing secret is unknown to hookbench: a mismatch cannot be attributed"}
 	}
+	plainBroken := false
 	for _, v := range sc.Views[1:] {
 		for _, a := range v.Attempts {
-			if macBroken(a.Sig) {
-				return Result{Verdict: Skip, Summary: "signatures fail on plain bodies too (see 6.1): cannot tell whether the raw bytes were signed"}
-			}
+			plainBroken = plainBroken || macBroken(a.Sig)
 		}
 	}
 	var c collector
 	for _, a := range raw.Attempts {
 		c.total++
 		if macBroken(a.Sig) {
-			c.fail(sigEvidence(raw, a, "the signature covers the raw bytes sent (valid on a body with unusual key order, spacing and number forms)"))
+			c.fail(sigEvidence(raw, a, "a signature over the raw bytes sent (the body has unusual key order, spacing and number forms)"))
 		}
 	}
 	r := c.result(Fail, "attempts with a non-canonical body", "signed over the raw bytes")
 	if r.Verdict == Fail {
-		r.Summary += ": signatures are valid on canonical bodies only, so the provider signs a re-encoding"
+		if plainBroken {
+			r.Summary += ": signatures fail on plain bodies too (see 6.1), so the cause may be the key, the MAC or a re-encoding"
+		} else {
+			r.Summary += ": signatures are valid on canonical bodies only, so the provider signs a re-encoding"
+		}
 	}
 	return r
 }

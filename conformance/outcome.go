@@ -170,13 +170,18 @@ func mean(xs []int64) float64 {
 }
 
 // lateSlack is how late an attempt may be against an expected instant d:
-// four times the slack plus 10 % of d. Lateness is judged more loosely than
-// earliness: a loaded machine delays timers and queues (most at the start
-// of a run, when every fragment fires at once), while nothing makes a
-// retry early but the provider itself.
+// LateFactor times the slack (500 ms by default) plus 10 % of d. Lateness
+// is judged far more loosely than earliness: a loaded machine delays timers
+// and queues by hundreds of milliseconds, while nothing but the provider
+// itself makes a retry early. (At a time scale of 0.001, 500 ms late is
+// "8 minutes late" in the provider's terms: an artefact of scaling that
+// says nothing about its schedule.)
 func lateSlack(slack time.Duration, d time.Duration) int64 {
-	return 4*int64(slack) + int64(d)/10
+	return LateFactor*int64(slack) + int64(d)/10
 }
+
+// LateFactor multiplies Options.Slack into the lateness tolerance.
+const LateFactor = 20
 
 // declared reports the verdict for breaking a rule the policy may or may not
 // declare: FAIL when declared (the provider broke its own promise), WARN

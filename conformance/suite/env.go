@@ -41,10 +41,14 @@ type env struct {
 	stats atomic.Pointer[map[string]sink.EndpointStats]
 }
 
+// statsEvery is how often the sink's counters are read (a snapshot walks
+// every endpoint's counters: cheap, but not free under the race detector).
+const statsEvery = 40 * time.Millisecond
+
 // pollStats keeps a fresh snapshot of the sink's per-endpoint counters until
 // ctx ends. Fragments wait on it instead of each polling the sink.
 func (e *env) pollStats(ctx context.Context) {
-	t := time.NewTicker(10 * time.Millisecond)
+	t := time.NewTicker(statsEvery)
 	defer t.Stop()
 	for {
 		e.snapshot()
@@ -97,7 +101,7 @@ func (e *env) retryHi(k int) time.Duration {
 		return 0
 	}
 	_, hi := e.p.Backoff.Band(d)
-	return hi + 4*e.slack + hi/10
+	return hi + conformance.LateFactor*e.slack + hi/10
 }
 
 // scheduleHi is the latest the n-th attempt (from 1) should come after the
@@ -120,7 +124,7 @@ func (e *env) deadline(d time.Duration) time.Duration {
 func waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
+	tick := time.NewTicker(statsEvery / 2)
 	defer tick.Stop()
 	for {
 		if cond() {
@@ -263,15 +267,6 @@ func (f *fragRun) note(s string) {
 	if len(f.notes) < 5 {
 		f.notes = append(f.notes, s)
 	}
-}
-
-// setRules replaces one endpoint's sink rules ("" rules = answer 200).
-func (f *fragRun) setRules(path string, rules []string) error {
-	rs, err := parseRules(path, rules)
-	if err != nil {
-		return err
-	}
-	return f.e.sink.SetRules(path, rs)
 }
 
 func parseRules(path string, rules []string) ([]sink.Rule, error) {

@@ -70,6 +70,10 @@ type Options struct {
 	// LoadEvents and LoadRate shape the load fragment.
 	LoadEvents int
 	LoadRate   float64
+	// IsolateReference gives every fragment its own reference provider
+	// instance (the reference adapter only): fragments cannot disturb each
+	// other, and the restart and load fragments run beside the rest.
+	IsolateReference bool
 	// Sequential runs fragments one after another even when they could run
 	// side by side (forced when the adapter cannot aim events at endpoints).
 	Sequential bool
@@ -99,6 +103,8 @@ func NewOptions() Options {
 		LoadRate:    DefaultLoadRate,
 		MaxFragment: DefaultMaxFragment,
 		Grace:       DefaultGrace,
+
+		IsolateReference: true,
 	}
 }
 

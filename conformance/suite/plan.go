@@ -24,6 +24,11 @@ type endpointPlan struct {
 	// SinkOnly endpoints exist on the sink but are not registered with the
 	// provider (a redirect target).
 	SinkOnly bool
+	// ByMessage counts arrivals (the attempt= of rules) per provider
+	// message id and records it; otherwise the sink counts per harness
+	// event id, so "fail the first two attempts" holds whatever ids the
+	// provider sends.
+	ByMessage bool
 }
 
 // fragmentPlan is a fragment: endpoints, when it cannot run, and how it runs.
@@ -31,10 +36,11 @@ type fragmentPlan struct {
 	ID        string
 	Endpoints []endpointPlan
 	FailFirst int
-	// Last fragments run alone, one by one, after all others: a provider
-	// restart would disturb the rest, and latency under load is measured
-	// on an otherwise idle provider.
-	Last bool
+	// Alone fragments run one by one after all others, unless the adapter
+	// gives each fragment a provider of its own: a provider restart would
+	// disturb the rest, and latency under load is measured on an otherwise
+	// idle provider.
+	Alone bool
 	// Broadcast triggers by event type only, never naming endpoints.
 	Broadcast bool
 	// RecordPayloads writes every triggered payload into the fragment mark.
@@ -50,6 +56,11 @@ func rules(rs ...string) func(*env) []string { return func(*env) []string { retu
 // one endpoint at /f/<id> with the given rules.
 func single(id string, rs ...string) []endpointPlan {
 	return []endpointPlan{{Path: "/f/" + id, Rules: rules(rs...)}}
+}
+
+// byMessage is single for fragments whose checks read provider message ids.
+func byMessage(id string, rs ...string) []endpointPlan {
+	return []endpointPlan{{Path: "/f/" + id, Rules: rules(rs...), ByMessage: true}}
 }
 
 // statusEndpoints is one endpoint per status under /f/<id>/<status>.
@@ -99,7 +110,7 @@ func needsScheme(e *env) string {
 // constants of package conformance, which the checks read.
 func plans() []*fragmentPlan {
 	return []*fragmentPlan{
-		{ID: c.FragDeliver, Endpoints: single(c.FragDeliver), Run: runSimple(6, nil, quietRetry)},
+		{ID: c.FragDeliver, Endpoints: byMessage(c.FragDeliver), Run: runSimple(6, nil, quietRetry)},
 		{ID: c.FragFanOut, Endpoints: []endpointPlan{{Path: "/f/fanout/a", Rules: rules()}, {Path: "/f/fanout/b", Rules: rules()}, {Path: "/f/fanout/c", Rules: rules()}},
 			Run: runSimple(5, nil, quietFor(100*time.Millisecond))},
 		{ID: c.FragTypes, Broadcast: true,
@@ -151,14 +162,20 @@ func plans() []*fragmentPlan {
 				})
 				return sleep(ctx, 200*time.Millisecond)
 			}},
-		{ID: c.FragBackoff, Endpoints: single(c.FragBackoff, "status=500"),
+		{ID: c.FragBackoff, Endpoints: byMessage(c.FragBackoff, "status=500"),
 			Run: func(ctx context.Context, e *env, f *fragRun) error {
+				// Start after the burst of every fragment firing at once,
+				// so the short first retries are not timed in it.
+				if err := sleep(ctx, settle); err != nil {
+					return err
+				}
 				const n = 8
 				if err := f.triggerAll(ctx, n, "", nil); err != nil {
 					return err
 				}
-				f.allReceived(ctx, uint64(n*e.p.MaxAttempts), e.scheduleHi(e.p.MaxAttempts))
-				return sleep(ctx, 200*time.Millisecond)
+				// Wait for the whole schedule: counting attempts would end
+				// early when a provider sends extra ones.
+				return sleep(ctx, min(e.scheduleHi(e.p.MaxAttempts)+300*time.Millisecond, e.o.MaxFragment))
 			}},
 		{ID: c.FragRA429, FailFirst: 1, Endpoints: single(c.FragRA429, "attempt=1,status=429,retry-after=1"), Run: runRetryAfter(time.Second)},
 		{ID: c.FragRA503, FailFirst: 1, Endpoints: single(c.FragRA503, "attempt=1,status=503,retry-after=1"), Run: runRetryAfter(time.Second)},
@@ -206,7 +223,7 @@ func plans() []*fragmentPlan {
 				}
 				return runSimple(2, nil, nil)(ctx, e, f)
 			}},
-		{ID: c.FragIdem, Endpoints: single(c.FragIdem),
+		{ID: c.FragIdem, Endpoints: byMessage(c.FragIdem),
 			Needs: func(e *env) string {
 				switch {
 				case e.p.IdempotencyHeader == "":
@@ -231,7 +248,7 @@ func plans() []*fragmentPlan {
 				f.allOK(ctx, n, 0)
 				return sleep(ctx, 300*time.Millisecond)
 			}},
-		{ID: c.FragAckLost, FailFirst: 1, Endpoints: single(c.FragAckLost, "attempt=1,status=200,ack-lost"), Run: runSimple(2, nil, nil)},
+		{ID: c.FragAckLost, FailFirst: 1, Endpoints: byMessage(c.FragAckLost, "attempt=1,status=200,ack-lost"), Run: runSimple(2, nil, nil)},
 		{ID: c.FragGone, Endpoints: single(c.FragGone, "gone"),
 			Run: func(ctx context.Context, e *env, f *fragRun) error {
 				if err := f.triggerAll(ctx, 1, "", nil); err != nil {
@@ -268,7 +285,7 @@ func plans() []*fragmentPlan {
 				return sleep(ctx, 500*time.Millisecond)
 			}},
 		{ID: c.FragFidelity, FailFirst: 1, RecordPayloads: true, Endpoints: single(c.FragFidelity, "attempt=1,status=500"), Run: runSimple(2, trickyPayload, nil)},
-		{ID: c.FragLoad, Last: true, Endpoints: single(c.FragLoad),
+		{ID: c.FragLoad, Alone: true, Endpoints: single(c.FragLoad),
 			Needs: func(e *env) string {
 				if e.o.LoadEvents == 0 {
 					return "load fragment switched off (0 events)"
@@ -276,20 +293,8 @@ func plans() []*fragmentPlan {
 				return ""
 			},
 			Run: runLoad},
-		{ID: c.FragDown, FailFirst: 2, Endpoints: single(c.FragDown, "reset"),
-			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				const n = 5
-				if err := f.triggerAll(ctx, n, "", nil); err != nil {
-					return err
-				}
-				f.allReceived(ctx, 2*n, e.scheduleHi(2))
-				if err := f.setRules("/f/"+c.FragDown, nil); err != nil {
-					return err
-				}
-				f.allOK(ctx, n, e.scheduleHi(e.p.MaxAttempts))
-				return nil
-			}},
-		{ID: c.FragRestart, Last: true, FailFirst: 2, Endpoints: single(c.FragRestart, "status=503"),
+		{ID: c.FragDown, FailFirst: 2, Endpoints: single(c.FragDown, "attempt=1-2,reset"), Run: runSimple(5, nil, nil)},
+		{ID: c.FragRestart, Alone: true, FailFirst: 2, Endpoints: single(c.FragRestart, "attempt=1-2,status=503"),
 			Needs: func(e *env) string {
 				if _, ok := e.ad.(scenarios.Restarter); !ok || !e.caps.Restart {
 					return "the adapter cannot restart the provider"
@@ -305,18 +310,27 @@ func plans() []*fragmentPlan {
 				if err := e.tw.WriteMark(&trace.Mark{AtNs: e.tw.Now(), Type: c.ProviderMark, Name: "restart", Detail: "conformance suite: crash and restart"}); err != nil {
 					return fmt.Errorf("write trace: %w", err)
 				}
-				if err := e.ad.(scenarios.Restarter).Restart(ctx); err != nil {
+				restart := e.ad.(scenarios.Restarter).Restart
+				if fr, ok := e.ad.(FragmentRestarter); ok {
+					restart = func(ctx context.Context) error { return fr.RestartFragment(ctx, c.FragRestart) }
+				}
+				if err := restart(ctx); err != nil {
 					f.note("restart: " + err.Error())
 					return nil
-				}
-				if err := f.setRules("/f/"+c.FragRestart, nil); err != nil {
-					return err
 				}
 				f.allOK(ctx, n, e.scheduleHi(e.p.MaxAttempts))
 				return nil
 			}},
 	}
 }
+
+// settle is how long timing-sensitive fragments (backoff, load) wait for
+// the burst at the start of a run to pass when they run beside others.
+const settle = 700 * time.Millisecond
+
+// loadSettle is when the load fragment starts when it runs beside others:
+// after the backoff fragment's third retry at the default time scale.
+const loadSettle = 3 * time.Second
 
 func needsTimeout(e *env) string {
 	if e.p.Timeout <= 0 {
@@ -340,6 +354,14 @@ func runRetryAfter(wait time.Duration) func(context.Context, *env, *fragRun) err
 // runLoad triggers LoadEvents events at LoadRate from a bounded pool of
 // workers, each with its intended send time, then waits for them.
 func runLoad(ctx context.Context, e *env, f *fragRun) error {
+	if !e.alone(f.plan) {
+		// Beside the others: start after the burst at the start of the run
+		// and the backoff fragment's first retries, so neither disturbs
+		// the other's timing.
+		if err := sleep(ctx, loadSettle); err != nil {
+			return err
+		}
+	}
 	n, rate := e.o.LoadEvents, e.o.LoadRate
 	workers := min(32, n)
 	type job struct {

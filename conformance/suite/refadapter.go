@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/hookbench/hookbench/conformance"
@@ -13,21 +15,42 @@ import (
 	"github.com/hookbench/hookbench/trace"
 )
 
-// refAdapter drives the embedded reference provider in-process through its
-// Go API (the same operations its HTTP API serves). It keeps state in a
-// temporary directory unless the spec is ephemeral, so a restart keeps
-// pending deliveries, and it can rotate secrets (check 6.7).
-type refAdapter struct {
-	opts  reference.Options
-	trace *trace.Writer
-	dir   string // temporary DataDir to remove at Teardown, "" when none
+// FragmentRestarter is an optional adapter capability: crash and restart
+// only the provider serving one fragment, so the restart fragment can run
+// beside the others instead of after them.
+type FragmentRestarter interface {
+	RestartFragment(ctx context.Context, fragment string) error
+}
 
-	// mu guards p, ids and closed.
+// refAdapter drives the embedded reference provider in-process through its
+// Go API (the operations its HTTP API serves). With isolation on, every
+// fragment gets a provider instance of its own, as h2spec opens a fresh
+// connection per case: one fragment's events cannot shift another's (the
+// every-5th-event faults count per instance) and a restart disturbs no
+// other fragment. Unless the spec is ephemeral, the instances that can be
+// restarted keep their state in a temporary directory, so a restart keeps
+// pending deliveries (see persistent).
+type refAdapter struct {
+	opts    reference.Options // DataDir is set per instance
+	spec    scenarios.ReferenceSpec
+	trace   *trace.Writer
+	isolate bool
+
+	// mu guards provs, ids and closed.
 	mu     sync.Mutex
-	p      *reference.Provider
-	ids    map[string]string // endpoint name → provider endpoint id
+	provs  map[string]*refInstance // by fragment ("" = shared)
+	ids    map[string]refID        // endpoint name → instance and id
 	closed bool
 }
+
+type refInstance struct {
+	group string
+	opts  reference.Options
+	dir   string
+	p     *reference.Provider
+}
+
+type refID struct{ group, id string }
 
 var (
 	_ scenarios.Adapter         = (*refAdapter)(nil)
@@ -35,10 +58,12 @@ var (
 	_ scenarios.EndpointDeleter = (*refAdapter)(nil)
 	_ scenarios.PolicyDeclarer  = (*refAdapter)(nil)
 	_ SecretRotator             = (*refAdapter)(nil)
+	_ FragmentRestarter         = (*refAdapter)(nil)
 )
 
-// newRefAdapter builds and starts the reference provider.
-func newRefAdapter(spec scenarios.ReferenceSpec, ao scenarios.AdapterOptions) (*refAdapter, error) {
+// newRefAdapter builds the adapter and starts the shared instance (the one
+// that declares the policy and serves endpoints outside any fragment).
+func newRefAdapter(spec scenarios.ReferenceSpec, ao scenarios.AdapterOptions, isolate bool) (*refAdapter, error) {
 	o := reference.NewOptions()
 	if ao.PolicySet {
 		o.Policy = ao.Policy
@@ -58,110 +83,189 @@ func newRefAdapter(spec scenarios.ReferenceSpec, ao scenarios.AdapterOptions) (*
 		o.Listen = spec.Listen
 	}
 	o.Seed = uint64(ao.Seed)
-	a := &refAdapter{trace: ao.Trace, ids: map[string]string{}}
-	if !spec.Ephemeral {
+	a := &refAdapter{opts: o, spec: spec, trace: ao.Trace, isolate: isolate, provs: map[string]*refInstance{}, ids: map[string]refID{}}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, err := a.instanceLocked(""); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// persistent reports whether a group's instance keeps a store. With
+// isolation only the shared instance (which declares the policy) and the
+// restart fragment's need one: the others are never restarted, so a store
+// would only cost time (every event and attempt is a synced write).
+func (a *refAdapter) persistent(group string) bool {
+	return !a.isolate || group == "" || group == conformance.FragRestart
+}
+
+// groupOf maps an endpoint name or event type to its fragment ("" without
+// isolation or outside the suite's naming).
+func (a *refAdapter) groupOf(nameOrType string) string {
+	if !a.isolate {
+		return ""
+	}
+	if rest, ok := strings.CutPrefix(nameOrType, "/f/"); ok {
+		g, _, _ := strings.Cut(rest, "/")
+		return g
+	}
+	if rest, ok := strings.CutPrefix(nameOrType, "hookbench."); ok {
+		g, _, _ := strings.Cut(rest, ".")
+		return g
+	}
+	return ""
+}
+
+// instanceLocked returns (starting it when needed) the provider of a group.
+func (a *refAdapter) instanceLocked(group string) (*refInstance, error) {
+	if a.closed {
+		return nil, reference.ErrClosed
+	}
+	if in, ok := a.provs[group]; ok {
+		return in, nil
+	}
+	in := &refInstance{group: group, opts: a.opts}
+	if !a.spec.Ephemeral && a.persistent(group) {
 		dir, err := os.MkdirTemp(dataRoot(), "hookbench-reference-")
 		if err != nil {
 			return nil, fmt.Errorf("reference data dir: %w", err)
 		}
-		o.DataDir, a.dir = dir, dir
+		in.opts.DataDir, in.dir = dir, dir
 	}
-	a.opts = o
-	p, err := reference.New(o)
+	if err := in.start(); err != nil {
+		in.removeDir()
+		return nil, err
+	}
+	a.provs[group] = in
+	a.mark(in, "start")
+	return in, nil
+}
+
+func (in *refInstance) start() error {
+	p, err := reference.New(in.opts)
 	if err == nil {
-		err = p.Start()
-	}
-	if err != nil {
-		if p != nil {
+		if err = p.Start(); err != nil {
 			p.Close()
 		}
-		a.removeDir()
-		return nil, fmt.Errorf("reference provider: %w", err)
 	}
-	a.p = p
-	a.mark("start")
-	return a, nil
+	if err != nil {
+		return fmt.Errorf("reference provider: %w", err)
+	}
+	in.p = p
+	return nil
 }
 
-func (a *refAdapter) removeDir() {
-	if a.dir != "" {
-		os.RemoveAll(a.dir)
-	}
-}
-
-func (a *refAdapter) mark(name string) {
-	if a.trace != nil {
-		a.trace.WriteMark(&trace.Mark{AtNs: a.trace.Now(), Type: conformance.ProviderMark, Name: name + "-reference", Detail: a.p.URL()})
+func (in *refInstance) removeDir() {
+	if in.dir != "" {
+		os.RemoveAll(in.dir)
 	}
 }
 
-func (a *refAdapter) provider() (*reference.Provider, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return nil, reference.ErrClosed
+func (a *refAdapter) mark(in *refInstance, what string) {
+	if a.trace == nil {
+		return
 	}
-	return a.p, nil
+	name := "reference " + what
+	if in.group != "" {
+		name += " (" + in.group + ")"
+	}
+	a.trace.WriteMark(&trace.Mark{AtNs: a.trace.Now(), Type: conformance.ProviderMark, Name: name, Detail: in.p.URL()})
 }
 
 // Capabilities: the reference can do everything the suite asks.
 func (a *refAdapter) Capabilities() scenarios.Capabilities {
-	return scenarios.Capabilities{SetSecret: true, ReadSecret: true, DeleteEndpoint: true, IdempotencyKey: true, Restart: true,
+	caps := scenarios.Capabilities{SetSecret: true, ReadSecret: true, DeleteEndpoint: true, IdempotencyKey: true, Restart: true,
 		EventTypes: true, TargetEndpoints: true, ProviderIDs: true, EventIDs: true}
+	if a.isolate {
+		caps.Notes = append(caps.Notes, "embedded reference provider: one instance per fragment")
+	}
+	return caps
 }
 
 // DeclaredPolicy is the provider's effective, time-scaled policy.
 func (a *refAdapter) DeclaredPolicy() (conformance.Policy, bool) {
-	p, err := a.provider()
-	if err != nil {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	in, ok := a.provs[""]
+	if !ok {
 		return conformance.Policy{}, false
 	}
-	return p.Policy(), true
+	return in.p.Policy(), true
 }
 
-// Setup registers the endpoints.
+// Setup registers the endpoints, each with its fragment's instance.
 func (a *refAdapter) Setup(ctx context.Context, eps []scenarios.EndpointSpec) error {
-	p, err := a.provider()
-	if err != nil {
-		return err
-	}
 	for _, ep := range eps {
 		if err := ctx.Err(); err != nil {
+			return err
+		}
+		g := a.groupOf(ep.Name)
+		a.mu.Lock()
+		in, err := a.instanceLocked(g)
+		a.mu.Unlock()
+		if err != nil {
 			return err
 		}
 		req := reference.EndpointRequest{URL: ep.URL, Secret: ep.Secret, EventTypes: ep.EventTypes, Scheme: ep.Scheme}
 		if ep.Scheme == "" {
 			req.Scheme = "none"
 		}
-		got, err := p.CreateEndpoint(req)
+		got, err := in.p.CreateEndpoint(req)
 		if err != nil {
 			return fmt.Errorf("create endpoint %s: %w", ep.Name, err)
 		}
 		a.mu.Lock()
-		a.ids[ep.Name] = got.ID
+		a.ids[ep.Name] = refID{g, got.ID}
 		a.mu.Unlock()
 	}
 	return nil
 }
 
-// Trigger publishes one event.
-func (a *refAdapter) Trigger(ctx context.Context, ev scenarios.Event) (scenarios.TriggerResult, error) {
-	p, err := a.provider()
-	if err != nil {
-		return scenarios.TriggerResult{}, err
+// lookup returns the instance and id of a named endpoint.
+func (a *refAdapter) lookup(name string) (*reference.Provider, string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, "", reference.ErrClosed
 	}
+	r, ok := a.ids[name]
+	if !ok {
+		return nil, "", fmt.Errorf("unknown endpoint %q", name)
+	}
+	return a.provs[r.group].p, r.id, nil
+}
+
+// Trigger publishes one event at the instance of its endpoints (or, for a
+// broadcast, of its type).
+func (a *refAdapter) Trigger(ctx context.Context, ev scenarios.Event) (scenarios.TriggerResult, error) {
+	group := a.groupOf(ev.Type)
 	req := reference.EventRequest{Type: ev.Type, Payload: ev.Payload}
 	a.mu.Lock()
-	for _, name := range ev.Endpoints {
-		id, ok := a.ids[name]
+	if a.closed {
+		a.mu.Unlock()
+		return scenarios.TriggerResult{}, reference.ErrClosed
+	}
+	for i, name := range ev.Endpoints {
+		r, ok := a.ids[name]
 		if !ok {
 			a.mu.Unlock()
 			return scenarios.TriggerResult{}, fmt.Errorf("trigger %s: unknown endpoint %q", ev.ID, name)
 		}
-		req.Endpoints = append(req.Endpoints, id)
+		if i == 0 {
+			group = r.group
+		} else if r.group != group {
+			a.mu.Unlock()
+			return scenarios.TriggerResult{}, fmt.Errorf("trigger %s: endpoints of different fragments", ev.ID)
+		}
+		req.Endpoints = append(req.Endpoints, r.id)
 	}
+	in, ok := a.provs[group]
 	a.mu.Unlock()
-	res, err := p.Publish(req, ev.IdemKey)
+	if !ok {
+		return scenarios.TriggerResult{Status: 404}, nil
+	}
+	res, err := in.p.Publish(req, ev.IdemKey)
 	switch {
 	case err == nil:
 		return scenarios.TriggerResult{Status: 202, ProviderID: res.ID}, nil
@@ -177,15 +281,9 @@ func (a *refAdapter) Trigger(ctx context.Context, ev scenarios.Event) (scenarios
 
 // DeleteEndpoint deletes one endpoint by name.
 func (a *refAdapter) DeleteEndpoint(_ context.Context, name string) error {
-	p, err := a.provider()
+	p, id, err := a.lookup(name)
 	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	id, ok := a.ids[name]
-	a.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("delete endpoint: unknown endpoint %q", name)
+		return fmt.Errorf("delete endpoint: %w", err)
 	}
 	return p.DeleteEndpoint(id)
 }
@@ -193,15 +291,9 @@ func (a *refAdapter) DeleteEndpoint(_ context.Context, name string) error {
 // RotateSecret gives an endpoint a new generated secret; the old one keeps
 // signing for the provider's rotation overlap.
 func (a *refAdapter) RotateSecret(_ context.Context, name string) (string, error) {
-	p, err := a.provider()
+	p, id, err := a.lookup(name)
 	if err != nil {
-		return "", err
-	}
-	a.mu.Lock()
-	id, ok := a.ids[name]
-	a.mu.Unlock()
-	if !ok {
-		return "", fmt.Errorf("rotate secret: unknown endpoint %q", name)
+		return "", fmt.Errorf("rotate secret: %w", err)
 	}
 	ep, err := p.RotateSecret(id, "")
 	if err != nil {
@@ -210,45 +302,67 @@ func (a *refAdapter) RotateSecret(_ context.Context, name string) (string, error
 	return ep.Secret, nil
 }
 
-// Restart crashes the provider (attempts in flight are cut off) and starts
-// a new one on the same data directory.
+// Restart crashes every instance (attempts in flight are cut off) and
+// starts each again on its data directory.
 func (a *refAdapter) Restart(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.closed {
-		return reference.ErrClosed
+	groups := make([]string, 0, len(a.provs))
+	for g := range a.provs {
+		groups = append(groups, g)
 	}
-	if err := a.p.Close(); err != nil {
-		return fmt.Errorf("restart: close: %w", err)
-	}
-	p, err := reference.New(a.opts)
-	if err == nil {
-		err = p.Start()
-	}
-	if err != nil {
-		a.closed = true
-		if p != nil {
-			p.Close()
+	sort.Strings(groups)
+	for _, g := range groups {
+		if err := a.restartLocked(g); err != nil {
+			return err
 		}
-		return fmt.Errorf("restart: %w", err)
 	}
-	a.p = p
-	a.mark("restart")
 	return nil
 }
 
-// Teardown stops the provider and removes its data.
+// RestartFragment crashes and restarts the instance serving one fragment.
+func (a *refAdapter) RestartFragment(ctx context.Context, fragment string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.restartLocked(a.groupOf("/f/" + fragment))
+}
+
+func (a *refAdapter) restartLocked(group string) error {
+	if a.closed {
+		return reference.ErrClosed
+	}
+	in, ok := a.provs[group]
+	if !ok {
+		return fmt.Errorf("restart: no provider for %q", group)
+	}
+	if err := in.p.Close(); err != nil {
+		return fmt.Errorf("restart: close: %w", err)
+	}
+	if err := in.start(); err != nil {
+		delete(a.provs, group)
+		in.removeDir()
+		return fmt.Errorf("restart: %w", err)
+	}
+	a.mark(in, "restart")
+	return nil
+}
+
+// Teardown stops every instance and removes their data.
 func (a *refAdapter) Teardown(context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		a.removeDir()
 		return nil
 	}
 	a.closed = true
-	err := a.p.Close()
-	a.removeDir()
-	return err
+	var errs []error
+	for _, in := range a.provs {
+		if err := in.p.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		in.removeDir()
+	}
+	return errors.Join(errs...)
 }
 
 // dataRoot picks where the reference keeps its store: a RAM-backed /dev/shm

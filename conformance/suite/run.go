@@ -20,6 +20,10 @@ import (
 	"github.com/hookbench/hookbench/trace"
 )
 
+// countByEventHeader is a header no provider sends: naming it as an
+// endpoint's id header makes the sink count arrivals per harness event id.
+const countByEventHeader = "X-Hookbench-Count-By-Event-Id"
+
 // Report is the outcome of a suite run.
 type Report struct {
 	// Results are the verdicts, in check id order.
@@ -209,7 +213,7 @@ func newAdapter(o *Options, tw *trace.Writer, runID string) (scenarios.Adapter, 
 	var ad scenarios.Adapter
 	var err error
 	if spec.Adapter == "reference" {
-		ad, err = newRefAdapter(*spec.Reference, ao)
+		ad, err = newRefAdapter(*spec.Reference, ao, o.IsolateReference)
 	} else {
 		ad, err = scenarios.NewAdapter(spec, ao)
 	}
@@ -303,6 +307,9 @@ func (e *env) newSink(frags []*fragmentPlan, secrets map[string]string, listen s
 	for _, fp := range frags {
 		for _, ep := range fp.Endpoints {
 			cfg := sink.EndpointConfig{Path: ep.Path, TypeHeader: e.o.TypeHeader}
+			if !ep.ByMessage {
+				cfg.IDHeader = countByEventHeader
+			}
 			if s, ok := secrets[ep.Path]; ok {
 				cfg.Signature = signature.Config{Scheme: e.p.Scheme, Secrets: []string{s}, Tolerance: e.p.Tolerance}
 			}
@@ -372,7 +379,7 @@ func (e *env) runFragments(ctx context.Context, frags []*fragmentPlan) ([]Fragme
 	seq := e.o.Sequential || (!e.caps.TargetEndpoints && !e.caps.EventTypes)
 	var first, last []*fragmentPlan
 	for _, fp := range frags {
-		if fp.Last {
+		if e.alone(fp) {
 			last = append(last, fp)
 		} else {
 			first = append(first, fp)
@@ -415,6 +422,16 @@ func (e *env) runFragments(ctx context.Context, frags []*fragmentPlan) ([]Fragme
 		firstErr = ctx.Err()
 	}
 	return runs, firstErr
+}
+
+// alone reports whether a fragment must run by itself after the others:
+// it asks so, and the adapter does not give fragments providers of their own.
+func (e *env) alone(fp *fragmentPlan) bool {
+	if !fp.Alone {
+		return false
+	}
+	_, isolated := e.ad.(FragmentRestarter)
+	return !isolated
 }
 
 // runFragment runs one fragment and writes its marks.
