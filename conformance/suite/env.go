@@ -77,9 +77,11 @@ func (e *env) stat(path string) sink.EndpointStats {
 }
 
 // ok returns how many 2xx answers the endpoint gave.
-func (e *env) ok(path string) uint64 {
+func (e *env) ok(path string) uint64 { return okOf(e.stat(path)) }
+
+func okOf(st sink.EndpointStats) uint64 {
 	var n uint64
-	for code, c := range e.stat(path).Status {
+	for code, c := range st.Status {
 		if s, err := strconv.Atoi(code); err == nil && s >= 200 && s < 300 {
 			n += c
 		}
@@ -165,6 +167,54 @@ type fragRun struct {
 	notes []string
 	seq   atomic.Int64
 	start int64
+	// base holds the endpoints' counters when the fragment started: its
+	// waits count from there (an adapter that broadcasts every event also
+	// reaches this fragment's endpoints before it runs).
+	base map[string]sink.EndpointStats
+}
+
+// ok and received count since the fragment started.
+func (f *fragRun) ok(path string) uint64 {
+	return f.e.ok(path) - okOf(f.base[path])
+}
+
+func (f *fragRun) received(path string) uint64 {
+	return f.e.received(path) - f.base[path].Received
+}
+
+// failPhase makes "fail the first FailFirst attempts of each event" hold
+// when the sink cannot count attempts per event (deliveries carry no
+// event id): the endpoints were given their failing rules without attempt
+// numbers, so it waits until each failed FailFirst times per event, then
+// makes them answer 200. With event ids the attempt rules do it alone.
+func (f *fragRun) failPhase(ctx context.Context, n int) error {
+	ff := f.plan.FailFirst
+	if f.e.byAttempt() || ff == 0 {
+		return nil
+	}
+	f.allReceived(ctx, uint64(ff*n), f.e.scheduleHi(ff)+time.Duration(ff)*f.e.p.Timeout)
+	for _, ep := range f.plan.Endpoints {
+		if err := f.e.sink.SetRules(ep.Path, nil); err != nil {
+			return fmt.Errorf("sink rules for %s: %w", ep.Path, err)
+		}
+	}
+	return nil
+}
+
+// byAttempt reports whether sink rules can count attempts per event: the
+// deliveries carry the harness event id.
+func (e *env) byAttempt() bool { return e.caps.EventIDs }
+
+// stripAttempt removes the attempt= condition from a rule: without event
+// ids the suite switches rules by time instead (see failPhase).
+func stripAttempt(rule string) string {
+	var keep []string
+	for _, kv := range strings.Split(rule, ",") {
+		if !strings.HasPrefix(strings.TrimSpace(kv), "attempt=") {
+			keep = append(keep, kv)
+		}
+	}
+	return strings.Join(keep, ",")
 }
 
 // eventType is the type of this fragment's events ("hookbench.backoff");
@@ -286,7 +336,7 @@ func parseRules(path string, rules []string) ([]sink.Rule, error) {
 func (f *fragRun) allOK(ctx context.Context, n uint64, d time.Duration) bool {
 	return waitFor(ctx, f.e.deadline(d), func() bool {
 		for _, ep := range f.plan.Endpoints {
-			if !ep.SinkOnly && f.e.ok(ep.Path) < n {
+			if !ep.SinkOnly && f.ok(ep.Path) < n {
 				return false
 			}
 		}
@@ -299,7 +349,7 @@ func (f *fragRun) allOK(ctx context.Context, n uint64, d time.Duration) bool {
 func (f *fragRun) allReceived(ctx context.Context, n uint64, d time.Duration) bool {
 	return waitFor(ctx, f.e.deadline(d), func() bool {
 		for _, ep := range f.plan.Endpoints {
-			if !ep.SinkOnly && f.e.received(ep.Path) < n {
+			if !ep.SinkOnly && f.received(ep.Path) < n {
 				return false
 			}
 		}

@@ -80,7 +80,10 @@ func runSimple(n int, body func(id string) string, quiet func(e *env) time.Durat
 		if err := f.triggerAll(ctx, n, "", body); err != nil {
 			return err
 		}
-		f.allOK(ctx, uint64(n), e.scheduleHi(f.plan.FailFirst+1)+time.Duration(f.plan.FailFirst+1)*e.p.Timeout)
+		if err := f.failPhase(ctx, n); err != nil {
+			return err
+		}
+		f.allOK(ctx, uint64(n), e.scheduleHi(f.plan.FailFirst+1))
 		if quiet != nil {
 			return sleep(ctx, quiet(e))
 		}
@@ -157,8 +160,11 @@ func plans() []*fragmentPlan {
 				if err := f.triggerAll(ctx, 1, "", nil); err != nil {
 					return err
 				}
+				if err := f.failPhase(ctx, 1); err != nil {
+					return err
+				}
 				waitFor(ctx, e.deadline(e.scheduleHi(2)+e.p.Timeout), func() bool {
-					return e.ok("/f/redirect") >= 1 || e.received("/f/redirect/target") >= 1
+					return f.ok("/f/redirect") >= 1 || f.received("/f/redirect/target") >= 1
 				})
 				return sleep(ctx, 200*time.Millisecond)
 			}},
@@ -196,6 +202,9 @@ func plans() []*fragmentPlan {
 		{ID: c.FragTimeout, FailFirst: 1, Endpoints: single(c.FragTimeout, "attempt=1,hang"), Needs: needsTimeout,
 			Run: func(ctx context.Context, e *env, f *fragRun) error {
 				if err := f.triggerAll(ctx, 1, "", nil); err != nil {
+					return err
+				}
+				if err := f.failPhase(ctx, 1); err != nil {
 					return err
 				}
 				f.allOK(ctx, 1, e.p.Timeout+e.o.MaxHang+e.scheduleHi(2))
@@ -344,6 +353,9 @@ func needsTimeout(e *env) string {
 func runRetryAfter(wait time.Duration) func(context.Context, *env, *fragRun) error {
 	return func(ctx context.Context, e *env, f *fragRun) error {
 		if err := f.triggerAll(ctx, 1, "", nil); err != nil {
+			return err
+		}
+		if err := f.failPhase(ctx, 1); err != nil {
 			return err
 		}
 		f.allOK(ctx, 1, wait+e.retryHi(1)+e.slack)

@@ -326,7 +326,13 @@ func (e *env) newSink(frags []*fragmentPlan, secrets map[string]string, listen s
 	e.sink = srv
 	for _, fp := range frags {
 		for _, ep := range fp.Endpoints {
-			rs, err := parseRules(ep.Path, ep.Rules(e))
+			rules := slices.Clone(ep.Rules(e))
+			if !e.byAttempt() {
+				for i := range rules {
+					rules[i] = stripAttempt(rules[i])
+				}
+			}
+			rs, err := parseRules(ep.Path, rules)
 			if err != nil {
 				return err
 			}
@@ -436,7 +442,11 @@ func (e *env) alone(fp *fragmentPlan) bool {
 
 // runFragment runs one fragment and writes its marks.
 func (e *env) runFragment(ctx context.Context, fp *fragmentPlan) (FragmentRun, error) {
-	f := &fragRun{e: e, plan: fp, start: e.tw.Now()}
+	f := &fragRun{e: e, plan: fp, start: e.tw.Now(), base: map[string]sink.EndpointStats{}}
+	e.snapshot()
+	for _, ep := range fp.Endpoints {
+		f.base[ep.Path] = e.stat(ep.Path)
+	}
 	f.frag = conformance.Fragment{EventPrefix: fp.ID + "/", FailFirst: fp.FailFirst, SecretUnknown: e.secretUnknown}
 	for _, ep := range fp.Endpoints {
 		f.frag.Endpoints = append(f.frag.Endpoints, ep.Path)
