@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,7 +146,7 @@ func New(opts Options) (*Generator, error) {
 		DisablePathNormalizing:        true,
 	}
 	g.endAt.Store(-1)
-	nShards := min(g.workers, max(8, 4*runtime.GOMAXPROCS(0)))
+	nShards := min(g.workers, maxHistShards)
 	highest := int64(time.Hour / time.Microsecond)
 	if g.opts.Duration > 0 {
 		highest = min(highest, int64((g.opts.Duration+g.opts.Timeout+g.opts.Drain+time.Minute)/time.Microsecond))
@@ -246,6 +245,9 @@ func (g *Generator) Run(ctx context.Context) (Summary, error) {
 		drain.Stop()
 	}
 	watch.Wait()
+	if deadline != nil {
+		deadline.Stop()
+	}
 	finished := time.Since(g.start)
 	g.conns.closeAll()
 	g.client.CloseIdleConnections()
@@ -255,6 +257,7 @@ func (g *Generator) Run(ctx context.Context) (Summary, error) {
 // Progress is a snapshot of a running generator, for a live display.
 type Progress struct {
 	Elapsed  time.Duration
+	Due      uint64 // hits the schedule called for so far (capacity mode: Sent)
 	Sent     uint64 // requests that left
 	Done     uint64 // requests that finished (response or error)
 	InFlight int64
@@ -270,13 +273,21 @@ func (g *Generator) Progress() Progress {
 	}
 	p.Elapsed = time.Since(g.start)
 	for _, w := range g.ws {
+		d := w.live.done.Load() // before sent, so that d <= s
 		s := w.live.sent.Load()
-		d := w.live.done.Load()
 		p.Sent += s
 		p.Done += d
 		p.InFlight += int64(s - d)
 		p.Late += w.live.late.Load()
 		p.Failed += w.live.failed.Load()
+	}
+	p.Due = p.Sent
+	if !g.capacity {
+		at := p.Elapsed
+		if g.opts.Duration > 0 {
+			at = min(at, g.opts.Duration)
+		}
+		p.Due = g.dueCount(0, at)
 	}
 	return p
 }
@@ -321,9 +332,14 @@ func (g *Generator) dueCount(from uint64, at time.Duration) uint64 {
 	return lo + 1
 }
 
-// histShard holds latency histograms for a group of workers. With up to
-// max(8, 4×GOMAXPROCS) workers each has its own shard; beyond that workers
-// share shards, so memory stays bounded with thousands of in-flight requests.
+// maxHistShards bounds the number of histogram sets: up to this many workers
+// (the default is one per connection, 64) each has its own; beyond it
+// workers share sets round-robin, so memory stays bounded (a set is a few
+// hundred KiB) with thousands of in-flight requests.
+const maxHistShards = 64
+
+// histShard holds the latency histograms of one worker, or of a group of
+// workers beyond maxHistShards. The mutex is uncontended in the first case.
 type histShard struct {
 	mu          sync.Mutex // guards the histograms and outOfRange
 	corrected   *hdrhistogram.Histogram

@@ -103,3 +103,17 @@ func BenchmarkScanID(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPreciseSleep100us reports how long a 100 µs precise sleep takes
+// (ns/op), and that it does not allocate.
+func BenchmarkPreciseSleep100us(b *testing.B) {
+	pt, err := newPreciseTimer()
+	if err != nil {
+		b.Skip(err)
+	}
+	defer pt.close()
+	b.ReportAllocs()
+	for b.Loop() {
+		pt.sleep(100 * time.Microsecond)
+	}
+}

@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"errors"
 	"os"
 	"syscall"
 	"time"
@@ -9,58 +8,80 @@ import (
 )
 
 // preciseTimer sleeps with microsecond accuracy without blocking a thread:
-// a timerfd(2) armed for the wait and read through Go's netpoller, which
-// wakes as soon as the timer fires (epoll reports the fd at once; Go's own
-// timers are rounded to the millisecond while the process idles).
-// A preciseTimer belongs to one goroutine.
+// a timerfd(2) armed for the wait and waited on through Go's netpoller,
+// which wakes as soon as the timer fires (Go's own timers are rounded to
+// the millisecond while the process idles). One arm and one read syscall
+// per sleep. A preciseTimer belongs to one goroutine; sleep does not
+// allocate.
 type preciseTimer struct {
-	f   *os.File
-	fd  uintptr
-	buf [8]byte
+	f    *os.File
+	rc   syscall.RawConn
+	wait func(fd uintptr) bool // t.step, bound once
+	// State of the current sleep, used by step.
+	spec  itimerspec
+	armed bool
+	err   error
+	buf   [8]byte
 }
 
-const (
-	clockMonotonic = 1
-	tfdNonblock    = syscall.O_NONBLOCK
-	tfdCloexec     = syscall.O_CLOEXEC
-)
-
-func newPreciseTimer() (*preciseTimer, error) {
-	fd, _, errno := syscall.Syscall(syscall.SYS_TIMERFD_CREATE, clockMonotonic, tfdNonblock|tfdCloexec, 0)
-	if errno != 0 {
-		return nil, os.NewSyscallError("timerfd_create", errno)
-	}
-	return &preciseTimer{f: os.NewFile(fd, "timerfd"), fd: fd}, nil
-}
+const clockMonotonic = 1
 
 type itimerspec struct {
 	interval, value syscall.Timespec
 }
 
-// sleep waits for d. It returns early, with false, when the timer is closed.
+func newPreciseTimer() (*preciseTimer, error) {
+	fd, _, errno := syscall.Syscall(syscall.SYS_TIMERFD_CREATE, clockMonotonic, syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if errno != 0 {
+		return nil, os.NewSyscallError("timerfd_create", errno)
+	}
+	f := os.NewFile(fd, "timerfd")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	t := &preciseTimer{f: f, rc: rc}
+	t.wait = t.step
+	return t, nil
+}
+
+// step is the RawConn read callback. The first call arms the timer and
+// asks to wait (the netpoller's readiness was reset just before, so the
+// timer's expiry cannot be missed); later calls consume the expiry.
+func (t *preciseTimer) step(fd uintptr) bool {
+	if !t.armed {
+		t.armed = true
+		_, _, errno := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, fd, 0, uintptr(unsafe.Pointer(&t.spec)), 0, 0, 0)
+		if errno != 0 {
+			t.err = errno
+			return true
+		}
+		return false
+	}
+	_, _, errno := syscall.Syscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&t.buf[0])), uintptr(len(t.buf)))
+	switch errno {
+	case 0:
+		return true
+	case syscall.EAGAIN, syscall.EINTR:
+		return false
+	}
+	t.err = errno
+	return true
+}
+
+// sleep waits for d; false when the timer is closed or broken (the caller
+// then falls back to its Go timer).
 func (t *preciseTimer) sleep(d time.Duration) bool {
 	if d <= 0 {
 		return true
 	}
-	spec := itimerspec{value: syscall.NsecToTimespec(int64(d))}
-	_, _, errno := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, t.fd, 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0)
-	if errno != 0 {
-		time.Sleep(d)
-		return true
+	t.spec.value = syscall.NsecToTimespec(int64(d))
+	t.armed, t.err = false, nil
+	if err := t.rc.Read(t.wait); err != nil || t.err != nil {
+		return false
 	}
-	for {
-		_, err := t.f.Read(t.buf[:])
-		if err == nil {
-			return true
-		}
-		if errors.Is(err, os.ErrClosed) {
-			return false
-		}
-		if !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EINTR) {
-			time.Sleep(d)
-			return true
-		}
-	}
+	return true
 }
 
 func (t *preciseTimer) close() { t.f.Close() }

@@ -49,9 +49,9 @@ type worker struct {
 	// precise sleeps the last stretch of waits on slow schedules; nil
 	// when unavailable (then the Go timer does all the waiting).
 	precise *preciseTimer
-	pcg   rand.PCG
-	rnd   *rand.Rand
-	ev    Event
+	pcg     rand.PCG
+	rnd     *rand.Rand
+	ev      Event
 
 	body, prevBody []byte // current body; last original body (for a duplicate)
 	idBuf, prevID  []byte
@@ -81,9 +81,6 @@ func (g *Generator) newWorker(id int, shard *histShard) *worker {
 	w.ev.Rand = w.rnd
 	w.timer = time.NewTimer(time.Hour)
 	w.timer.Stop()
-	if pt, err := newPreciseTimer(); err == nil {
-		w.precise = pt
-	}
 	w.req = fasthttp.AcquireRequest()
 	w.resp = fasthttp.AcquireResponse()
 	w.req.SetRequestURI(g.opts.URL)
@@ -105,9 +102,6 @@ func (g *Generator) newWorker(id int, shard *histShard) *worker {
 }
 
 func (w *worker) release() {
-	if w.precise != nil {
-		w.precise.close()
-	}
 	fasthttp.ReleaseRequest(w.req)
 	fasthttp.ReleaseResponse(w.resp)
 	w.req, w.resp = nil, nil
@@ -116,6 +110,12 @@ func (w *worker) release() {
 // run claims hits and sends them until the schedule ends.
 func (w *worker) run() {
 	g := w.g
+	if !g.capacity {
+		if pt, err := newPreciseTimer(); err == nil {
+			w.precise = pt
+			defer pt.close()
+		}
+	}
 	for {
 		if g.stopped.Load() {
 			return
@@ -160,7 +160,8 @@ func (w *worker) sleep(due time.Duration, fine bool) bool {
 		}
 		if fine && left <= fineTail && w.precise != nil {
 			if !w.precise.sleep(left) {
-				return false
+				w.precise = nil // broken: the Go timer does the rest
+				continue
 			}
 			return !g.stopped.Load()
 		}

@@ -153,6 +153,13 @@ func adapterConstructors() map[string]func(ProviderSpec, AdapterOptions) (Adapte
 			}
 			return NewHTTPAdapter(*s.HTTP, o)
 		},
+		"reference": func(s ProviderSpec, o AdapterOptions) (Adapter, error) {
+			r := ReferenceSpec{}
+			if s.Reference != nil {
+				r = *s.Reference
+			}
+			return NewReferenceAdapter(r, o)
+		},
 		"command": func(s ProviderSpec, o AdapterOptions) (Adapter, error) {
 			if s.Command == nil {
 				return nil, errors.New("command adapter: no command block")

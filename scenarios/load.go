@@ -14,6 +14,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/hookbench/hookbench/conformance/reference"
 )
 
 // LoadError is a problem with a scenario file: which file, which line
@@ -124,6 +126,7 @@ func childPath(parent, key string) string {
 // loader holds the state of one Parse.
 type loader struct {
 	name string
+	data []byte
 	vars map[string]string
 	red  *Redactor
 	pos  positions
@@ -148,7 +151,7 @@ func (l *loader) err() error {
 // file path). The result is validated: every error names the line and
 // field. Parse never panics on bad input.
 func Parse(name string, data []byte, vars map[string]string) (sc *Scenario, err error) {
-	l := &loader{name: name, vars: vars, red: &Redactor{}, pos: positions{byTok: map[*token.Token]string{}, byPath: map[string]int{}}}
+	l := &loader{name: name, data: data, vars: vars, red: &Redactor{}, pos: positions{byTok: map[*token.Token]string{}, byPath: map[string]int{}}}
 	defer func() {
 		if r := recover(); r != nil {
 			// The YAML library is not ours; a panic on hostile input becomes an
@@ -240,8 +243,7 @@ func Parse(name string, data []byte, vars map[string]string) (sc *Scenario, err 
 func (l *loader) policy(sc *Scenario, node ast.Node) error {
 	if node == nil || node.Type() == ast.NullType {
 		if sc.Provider.Adapter == "reference" {
-			p, _ := Profile(ProfileStandardWebhooks)
-			sc.Policy = p
+			sc.Policy = reference.DefaultPolicy()
 		}
 		return nil
 	}
@@ -451,6 +453,9 @@ func (l *loader) yamlError(err error) error {
 		msg = de.Message
 	default:
 		msg = ye.GetMessage()
+		if le.Line > 0 && strings.Contains(l.sourceLine(le.Line), "${") {
+			msg += ` (inside [ ] or { }, quote a variable: ["${NAME}"])`
+		}
 	}
 	le.Err = errors.New(l.red.Redact(msg))
 	return le
@@ -573,4 +578,14 @@ func (sc *Scenario) collectSecrets() {
 		addMap(c.Env)
 		addMap(c.Vars)
 	}
+}
+
+// sourceLine returns line n (from 1) of the file, "" when out of range.
+func (l *loader) sourceLine(n int) string {
+	for i, line := range strings.Split(string(l.data), "\n") {
+		if i+1 == n {
+			return line
+		}
+	}
+	return ""
 }

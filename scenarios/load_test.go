@@ -146,6 +146,7 @@ func TestParseErrors(t *testing.T) {
 		{"command provider restart", "provider:\n  adapter: command\n  command:\n    trigger:\n      run: [true]\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    chaos:\n      - action: provider-restart\n", nil, 12, "phases[0].chaos[0].action", "needs the reference adapter"},
 		{"two documents", "name: a\n---\nname: b\n", nil, 0, "", "exactly one YAML document"},
 		{"syntax error", "name: [unclosed\n", nil, 1, "", ""},
+		{"unquoted variable in a flow list", "policy:\n  secrets: [${S}]\n", map[string]string{"S": "x"}, 2, "", `quote a variable`},
 		{"top-level list", "- a\n- b\n", nil, 1, "", "must be a mapping"},
 		{"empty", "", nil, 0, "", "exactly one YAML document"},
 		{"duplicate key", "name: a\nname: b\n", nil, 2, "", "already defined"},

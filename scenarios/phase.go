@@ -94,7 +94,9 @@ func (r *runner) phase(ctx context.Context, i int, runStart time.Time) PhaseResu
 	pr.Elapsed = time.Since(t0)
 	if n := r.sched.dropPhase(i); n > 0 {
 		pr.Skipped = n
-		r.warn("phase %s ended after %v, before %d of its scheduled actions were due; they were skipped", ph.Name, pr.Elapsed.Round(time.Millisecond), n)
+	}
+	if pr.Skipped > 0 && ctx.Err() == nil {
+		r.warn("phase %s ended after %v, before %d of its scheduled actions were due; they were skipped", ph.Name, pr.Elapsed.Round(time.Millisecond), pr.Skipped)
 	}
 	return pr
 }

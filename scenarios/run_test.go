@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/hookbench/hookbench/conformance/reference"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -189,4 +192,185 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestRunReference runs a short scenario end to end against the embedded
+// reference provider: retries (503 twice), a rule change with a restore,
+// a provider crash and restart, the sink down for a while and an endpoint
+// down and up. Every accepted event must still be delivered.
+func TestRunReference(t *testing.T) {
+	t.Parallel()
+	src := `name: reference-e2e
+seed: 11
+provider:
+  adapter: reference
+  reference:
+    time_scale: 0.001
+policy:
+  profile: standard-webhooks
+  max_attempts: 10
+  timeout: 5m
+  backoff: {kind: schedule, schedule: [5s, 30s, 1m, 2m, 2m, 2m, 2m, 2m, 2m], jitter: proportional, jitter_frac: 0.2}
+sink:
+  endpoints:
+    - path: /a
+      event_types: [order.created]
+    - path: /b
+  rules:
+    - endpoint=/a,attempt=1-2,status=503
+phases:
+  - name: load
+    duration: 1500ms
+    rate: 40
+    event_types: [order.created, order.paid]
+    sink:
+      - at: 100ms
+        endpoint: /b
+        rules: [status=500]
+        for: 300ms
+    chaos:
+      - at: 500ms
+        action: provider-restart
+      - at: 800ms
+        action: sink-down
+        for: 200ms
+      - at: 1100ms
+        action: endpoint-down
+        endpoint: /b
+        for: 200ms
+  - name: quiet
+    duration: 200ms
+drain: 20s
+`
+	sc, err := Parse("e2e.yaml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, tr := runTrace(t, t.Context(), sc)
+	if !res.Drained || res.Progress.Outstanding != 0 {
+		t.Fatalf("not drained: %+v, warnings %v", res.Progress, res.Warnings)
+	}
+	if res.Policy.Backoff.Schedule[0] != 5*time.Millisecond || !res.Policy.Persistent {
+		t.Errorf("effective policy not the provider's scaled, persistent one: %+v", res.Policy)
+	}
+	ok := map[string]map[string]bool{}
+	for _, a := range tr.Attempts {
+		if a.Sig != trace.SigValid && a.Status != 0 {
+			t.Errorf("attempt %+v: signature %v", a, a.Sig)
+		}
+		if a.Status >= 200 && a.Status < 300 {
+			if ok[a.EventID] == nil {
+				ok[a.EventID] = map[string]bool{}
+			}
+			ok[a.EventID][a.Endpoint] = true
+		}
+	}
+	accepted := 0
+	for _, s := range tr.Sent {
+		if s.Status != 202 || s.DuplicateOf != "" {
+			continue
+		}
+		accepted++
+		if !ok[s.EventID]["/b"] {
+			t.Errorf("event %s never delivered to /b", s.EventID)
+		}
+		if ok[s.EventID]["/a"] != (s.Type == "order.created") {
+			t.Errorf("event %s (%s) delivered to /a: %v", s.EventID, s.Type, ok[s.EventID]["/a"])
+		}
+	}
+	if accepted < 30 {
+		t.Errorf("only %d events accepted", accepted)
+	}
+	want := map[string]bool{"provider/restart": false, "note/chaos": false, "behavior//b": false, "phase/quiet": false, "phase/drain": false, "policy/standard-webhooks": false}
+	for _, m := range tr.Marks {
+		k := m.Type + "/" + m.Name
+		if _, ok := want[k]; ok {
+			want[k] = true
+		}
+	}
+	for k, seen := range want {
+		if !seen {
+			t.Errorf("no %s mark", k)
+		}
+	}
+	retried := false
+	for _, a := range tr.Attempts {
+		retried = retried || (a.Endpoint == "/a" && a.Nth == 3 && a.Status == 200)
+	}
+	if !retried {
+		t.Error("no event at /a was delivered on its third attempt")
+	}
+}
+
+// startReference starts a reference provider for the http and command
+// adapters to drive through its public API.
+func startReference(t *testing.T) *reference.Provider {
+	t.Helper()
+	o := reference.NewOptions()
+	o.TimeScale = 0.001
+	o.Policy.Timeout = 5 * time.Minute // 300 ms scaled: no spurious timeouts under -race
+	p, err := reference.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func checkAllDelivered(t *testing.T, res *RunResult, tr *trace.Trace) {
+	t.Helper()
+	if !res.Drained || res.Progress.Accepted == 0 || res.Progress.Delivered != res.Progress.Accepted {
+		t.Errorf("progress %+v, warnings %v", res.Progress, res.Warnings)
+	}
+	for _, a := range tr.Attempts {
+		if a.Sig != trace.SigValid || a.EventID == "" {
+			t.Errorf("attempt %+v", a)
+		}
+	}
+	for _, s := range tr.Sent {
+		if s.ProviderID == "" {
+			t.Errorf("no provider id in %+v", s)
+		}
+	}
+}
+
+// TestRunReferenceHTTP drives the reference provider's own API with the
+// generic http adapter (examples/reference-http.yaml).
+func TestRunReferenceHTTP(t *testing.T) {
+	t.Parallel()
+	p := startReference(t)
+	sc, err := Load("../examples/reference-http.yaml", map[string]string{"PROVIDER_URL": p.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, tr := runTrace(t, t.Context(), sc)
+	checkAllDelivered(t, res, tr)
+	if !res.Capabilities.SetSecret || !res.Capabilities.IdempotencyKey || !res.Capabilities.DeleteEndpoint {
+		t.Errorf("capabilities %+v", res.Capabilities)
+	}
+	if n := len(p.Endpoints()); n != 0 {
+		t.Errorf("teardown left %d endpoints", n)
+	}
+}
+
+// TestRunCommand drives the reference provider through curl with the
+// command adapter (examples/command.yaml).
+func TestRunCommand(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not installed")
+	}
+	p := startReference(t)
+	sc, err := Load("../examples/command.yaml", map[string]string{"PROVIDER_URL": p.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, tr := runTrace(t, t.Context(), sc)
+	checkAllDelivered(t, res, tr)
+	if len(tr.Sent) < 5 {
+		t.Errorf("only %d triggers", len(tr.Sent))
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/conformance/reference"
 	"github.com/hookbench/hookbench/generator"
 	"github.com/hookbench/hookbench/sink"
 )
@@ -372,9 +373,15 @@ func (r *ReferenceSpec) validate(v *validator, path string) {
 	if r.QueueSize < 0 || r.QueueSize > 100000000 {
 		v.errf(path+".queue_size", "must be in [0, 1e8], got %d", r.QueueSize)
 	}
+	known := map[string]bool{}
+	var names []string
+	for _, f := range reference.Faults() {
+		known[f.Name] = true
+		names = append(names, f.Name)
+	}
 	for i, f := range r.Faults {
-		if f == "" {
-			v.errf(fmt.Sprintf("%s.faults[%d]", path, i), "empty fault name")
+		if !known[f] {
+			v.errf(fmt.Sprintf("%s.faults[%d]", path, i), "unknown fault %q (known: %s)", f, strings.Join(names, ", "))
 		}
 	}
 }

@@ -82,7 +82,7 @@ type Progress struct {
 	Accepted    uint64 // triggers the provider accepted (2xx), duplicates excluded
 	Rejected    uint64 // triggers that failed (non-2xx or error)
 	Deliveries  uint64 // delivery attempts the sink saw
-	Delivered   uint64 // (event, endpoint) pairs with a successful delivery
+	Delivered   uint64 // (accepted event, subscribed endpoint) pairs with a successful delivery
 	Failures    uint64 // attempts the sink failed (non-2xx, reset, ack-lost) or that were refused
 	BadSigs     uint64 // attempts whose signature did not verify
 	Outstanding uint64 // (event, endpoint) pairs without a terminal outcome
@@ -224,12 +224,23 @@ func (t *tracker) add(rec *trace.Record) {
 			return
 		}
 		t.p.Accepted++
+		if t.byCount {
+			for i := range t.types {
+				if t.subscribed(i, s.Type) {
+					t.anonWant[i]++
+				}
+			}
+			return
+		}
 		ev := t.event(s.EventID)
+		if ev.accepted {
+			return // a retrigger of an event already counted
+		}
 		ev.accepted = true
 		ev.typ = s.Type
-		for i := range t.types {
-			if t.subscribed(i, s.Type) {
-				t.anonWant[i]++
+		for i := range ev.success {
+			if ev.success[i] && t.subscribed(i, s.Type) {
+				t.p.Delivered++ // delivered before its Sent record was written
 			}
 		}
 		t.retire(s.EventID, ev)
@@ -299,7 +310,9 @@ func (t *tracker) attempt(a *trace.Attempt) {
 	switch {
 	case ok:
 		ev.done[i], ev.success[i] = true, true
-		t.p.Delivered++
+		if ev.accepted && t.subscribed(i, ev.typ) {
+			t.p.Delivered++
+		}
 	case a.Status != 0 && t.final(a.Status):
 		ev.done[i] = true
 	case t.policy.MaxAttempts > 0 && int(ev.attempts[i]) >= t.policy.MaxAttempts:

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -266,19 +267,21 @@ func (s *jscan) capture() bool {
 func (s *jscan) str() (raw []byte, esc bool, ok bool) {
 	s.i++
 	start := s.i
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case '"':
-			raw = s.b[start:s.i]
-			s.i++
-			return raw, esc, true
-		case '\\':
-			esc = true
-			s.i += 2
-			continue
+	for s.i <= len(s.b) {
+		j := bytes.IndexByte(s.b[s.i:], '"')
+		if j < 0 {
+			break
 		}
-		s.i++
+		end := s.i + j
+		k := bytes.IndexByte(s.b[s.i:end], '\\')
+		if k < 0 {
+			s.i = end + 1
+			return s.b[start:end], esc, true
+		}
+		esc = true
+		s.i += k + 2 // skip the backslash and the character it escapes
 	}
+	s.i = len(s.b)
 	return nil, false, false
 }
 

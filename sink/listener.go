@@ -3,6 +3,7 @@ package sink
 import (
 	"net"
 	"sync"
+	"time"
 )
 
 // switchListener is the sink's listener. It can be taken down (the socket is
@@ -144,11 +145,40 @@ func (l *switchListener) openConns() []string {
 	return out
 }
 
-// trackedConn removes itself from its listener's set when closed.
+// deadlineSlack is how much later than the armed read deadline a new one
+// may be and still be skipped. fasthttp moves the read deadline twice per
+// keep-alive request (idle wait, then reading); each move is a runtime
+// timer update that costs more than the rest of the sink's per-request
+// work. With ReadTimeout == IdleTimeout, consecutive deadlines differ by
+// microseconds, so the sink keeps the earlier one: a timeout can fire up to
+// deadlineSlack early, never late.
+const deadlineSlack = time.Second
+
+// trackedConn removes itself from its listener's set when closed, and
+// coarsens read deadlines (see deadlineSlack). Read deadlines are set only
+// by the connection's serving goroutine.
 type trackedConn struct {
 	net.Conn
-	l    *switchListener
-	once sync.Once
+	l        *switchListener
+	once     sync.Once
+	deadline time.Time // read deadline in force; zero when none
+}
+
+// SetReadDeadline implements net.Conn. A deadline later than the one in
+// force by less than deadlineSlack is skipped; earlier or zero deadlines
+// always apply.
+func (c *trackedConn) SetReadDeadline(t time.Time) error {
+	if !t.IsZero() && !c.deadline.IsZero() && !t.Before(c.deadline) && t.Sub(c.deadline) < deadlineSlack {
+		return nil
+	}
+	c.deadline = t
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetDeadline implements net.Conn.
+func (c *trackedConn) SetDeadline(t time.Time) error {
+	c.deadline = t
+	return c.Conn.SetDeadline(t)
 }
 
 // Close implements net.Conn.

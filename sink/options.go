@@ -30,9 +30,11 @@ const (
 	DefaultMaxHang = 60 * time.Second
 	// DefaultReadTimeout bounds reading one request (header and body), so
 	// slow clients (slowloris) cannot hold connections forever.
-	DefaultReadTimeout = 30 * time.Second
-	// DefaultIdleTimeout closes keep-alive connections idle this long.
-	DefaultIdleTimeout = 120 * time.Second
+	DefaultReadTimeout = 60 * time.Second
+	// DefaultIdleTimeout closes keep-alive connections idle this long. It
+	// equals DefaultReadTimeout so that read deadlines rarely need moving
+	// (see the connection's deadline coarsening).
+	DefaultIdleTimeout = 60 * time.Second
 	// DefaultShutdownGrace is how long Close lets in-flight requests finish
 	// before it interrupts their sleeps.
 	DefaultShutdownGrace = 2 * time.Second
@@ -65,8 +67,8 @@ type Options struct {
 	// are tried before global ones (Endpoint ""), each list in order.
 	Rules []Rule
 	// Seed makes probabilistic rules and delay distributions repeatable:
-	// each request's random numbers derive from the seed, the endpoint, the
-	// message id and its arrival number.
+	// each request's random numbers derive from the seed, its message id
+	// (else event id, else body hash) and its arrival number.
 	Seed int64
 	// Trace receives an Attempt per request and Marks for endpoints and
 	// rule changes; nil records nothing. The caller owns it (Close only

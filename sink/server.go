@@ -55,7 +55,6 @@ type Server struct {
 	startReal time.Time
 	serveDone chan struct{}
 
-	seq       atomic.Uint64 // requests without any id, for their random seed
 	inflight  atomic.Int64
 	down      atomic.Bool
 	traceErrs atomic.Uint64

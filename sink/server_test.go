@@ -56,9 +56,9 @@ func TestRecordsAttempts(t *testing.T) {
 		return code
 	}
 	send(nil)
-	send(nil) // same message again: nth 2
-	send(func(r *fasthttp.Request) { r.SetBodyString(body + " ") })                                   // body changed: mismatch
-	send(func(r *fasthttp.Request) { r.Header.Del("webhook-signature") })                             // missing
+	send(nil)                                                                                            // same message again: nth 2
+	send(func(r *fasthttp.Request) { r.SetBodyString(body + " ") })                                      // body changed: mismatch
+	send(func(r *fasthttp.Request) { r.Header.Del("webhook-signature") })                                // missing
 	send(func(r *fasthttp.Request) { signedRequest(t, r, "/hook", "msg_2", now.Add(-time.Hour), body) }) // stale
 	send(func(r *fasthttp.Request) { signedRequest(t, r, "/hook", "msg_3", now.Add(time.Hour), body) })  // future
 	var req fasthttp.Request

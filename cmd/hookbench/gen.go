@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +17,7 @@ import (
 
 const genExamples = `  # 2000 events/s for 30 s at a provider's trigger API, Sent records into a trace
   hookbench gen --url http://127.0.0.1:8080/events --rate 2000 --duration 30s \
-    -H 'Authorization: Bearer KEY' --trace gen.trace
+    -H 'Authorization: Bearer KEY' --trace gen.hbt
 
   # ramp from 100/s to 5000/s over a minute, with a templated body
   hookbench gen --url http://127.0.0.1:8080/events --rate 100:5000 --ramp 60s --duration 70s \
@@ -44,6 +45,7 @@ type genFlags struct {
 	trace    string
 	insecure bool
 	progress string
+	output   string
 }
 
 func runGen(ctx context.Context, e *env, args []string) error {
@@ -78,6 +80,7 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	fs.Int64Var(&opt.Seed, "seed", 1, "seed for body randomness, types, duplicates and Poisson arrivals")
 	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
 	fs.StringVar(&f.progress, "progress", "auto", "live progress line on stderr: auto (when a terminal), always, never")
+	fs.StringVarP(&f.output, "output", "o", "text", "summary format: text, or json (durations in nanoseconds)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -131,6 +134,9 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	default:
 		return usageError{fmt.Errorf("--progress %q: want auto, always or never", f.progress)}
 	}
+	if f.output != "text" && f.output != "json" {
+		return usageError{fmt.Errorf("--output %q: want text or json", f.output)}
+	}
 
 	var tw *trace.Writer
 	if f.trace != "" {
@@ -167,6 +173,11 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	if runErr != nil {
 		return runErr
 	}
+	if f.output == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(&sum)
+	}
 	return sum.WriteText(e.stdout)
 }
 
@@ -183,22 +194,13 @@ func showProgress(w io.Writer, g *generator.Generator, stop <-chan struct{}) {
 		case <-t.C:
 		}
 		p := g.Progress()
-		rate := 0.0
+		rate, due := 0.0, 0.0
 		if dt := (p.Elapsed - prev.Elapsed).Seconds(); dt > 0 {
 			rate = float64(p.Sent-prev.Sent) / dt
+			due = float64(p.Due-prev.Due) / dt
 		}
-		fmt.Fprintf(w, "\r\033[K%6.1fs  sent %d (%.0f/s)  in flight %d  late %d  failed %d",
-			p.Elapsed.Seconds(), p.Sent, rate, p.InFlight, p.Late, p.Failed)
+		fmt.Fprintf(w, "\r\033[K%6.1fs  sent %d of %d due  %.0f/s of %.0f/s  in flight %d  late %d  failed %d",
+			p.Elapsed.Seconds(), p.Sent, p.Due, rate, due, p.InFlight, p.Late, p.Failed)
 		prev = p
 	}
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

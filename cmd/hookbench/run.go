@@ -143,9 +143,9 @@ func runOne(ctx context.Context, e *env, path string, vars map[string]string, f 
 	}
 	opts.Args = e.args0
 	opts.Version = versionString()
-	var prog *progressLine
+	var prog *runProgress
 	if !f.quiet && runIsTerminal(e.stderr) {
-		prog = &progressLine{w: e.stderr, start: time.Now()}
+		prog = &runProgress{w: e.stderr, start: time.Now()}
 		opts.OnProgress = prog.update
 	}
 	fmt.Fprintf(e.stdout, "hookbench run: %s\n", describe(sc))
@@ -200,21 +200,23 @@ func runIsTerminal(w any) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// progressLine redraws one status line on a terminal.
-type progressLine struct {
+// runProgress redraws one status line on a terminal.
+type runProgress struct {
 	w        interface{ Write([]byte) (int, error) }
 	start    time.Time
 	last     scenarios.Progress
 	lastTime time.Time
 }
 
-func (p *progressLine) update(pr scenarios.Progress) {
+func (p *runProgress) update(pr scenarios.Progress) {
 	now := time.Now()
 	rate := 0.0
-	if !p.lastTime.IsZero() {
-		if dt := now.Sub(p.lastTime).Seconds(); dt > 0 && pr.Sent >= p.last.Sent {
-			rate = float64(pr.Sent-p.last.Sent) / dt
-		}
+	since := p.lastTime
+	if since.IsZero() {
+		since = p.start
+	}
+	if dt := now.Sub(since).Seconds(); dt > 0 && pr.Sent >= p.last.Sent {
+		rate = float64(pr.Sent-p.last.Sent) / dt
 	}
 	p.last, p.lastTime = pr, now
 	outstanding := strconv.FormatUint(pr.Outstanding, 10)
@@ -225,7 +227,7 @@ func (p *progressLine) update(pr scenarios.Progress) {
 		pr.Phase, now.Sub(p.start).Seconds(), pr.Sent, rate, pr.Delivered, outstanding, pr.Failures, pr.BadSigs)
 }
 
-func (p *progressLine) clear() { fmt.Fprint(p.w, "\r\033[K") }
+func (p *runProgress) clear() { fmt.Fprint(p.w, "\r\033[K") }
 
 // printRunResult prints a run's summary.
 func printRunResult(e *env, res *scenarios.RunResult) {

@@ -54,7 +54,7 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	tracePath := fs.String("trace", "", "record every attempt to this trace `FILE`")
 	fs.BoolVar(&opts.KeepBodies, "keep-bodies", false, "store request bodies in the trace")
 	fs.DurationVar(&opts.MaxHang, "max-hang", opts.MaxHang, "cap for hang and delays")
-	fs.DurationVar(&opts.ReadTimeout, "read-timeout", opts.ReadTimeout, "time allowed to read one request (slow clients are cut off)")
+	fs.DurationVar(&opts.ReadTimeout, "read-timeout", opts.ReadTimeout, "time allowed to read one request, and to keep an idle connection (slow clients are cut off)")
 	fs.DurationVar(&opts.ShutdownGrace, "grace", opts.ShutdownGrace, "on stop, time in-flight requests get to finish")
 	duration := fs.Duration("duration", 0, "stop after this long (0: run until interrupted)")
 	quiet := fs.Bool("quiet", false, "no progress line (it is only shown when stderr is a terminal)")
@@ -64,6 +64,7 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))}
 	}
+	opts.IdleTimeout = opts.ReadTimeout
 	if len(*endpoints) == 0 {
 		*endpoints = []string{defaultSinkEndpoint}
 	}
@@ -171,15 +172,6 @@ wait:
 		return closeErr
 	}
 	return nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func progressLine(st sink.Stats) string {

@@ -53,6 +53,16 @@
 // is the consumer's real-world instruction and is not multiplied by
 // TimeScale; every Policy duration is.
 //
+// # Persistence
+//
+// With Options.DataDir, endpoints, events (with their targets), delivery
+// results and idempotency keys live in a bbolt file, written by one
+// goroutine with group commit. Publish returns once its event is
+// committed; delivery results are written behind (losing one in a crash
+// repeats an attempt, which at-least-once delivery allows). Without
+// Options.Fsync commits are not flushed to the disk: they survive the
+// provider crashing or being restarted, not the machine.
+//
 // # Concurrency
 //
 // A Provider is safe for concurrent use. Each endpoint has at most

@@ -230,6 +230,8 @@ func (p *Provider) attempt(d *delivery, sc *laneScratch) {
 		p.persistDelivery(d)
 		p.schedule(d, next)
 	}
+	// After schedule: a test that advances a fake clock on this call finds
+	// the retry's timer armed. (A zero-delay retry may log before this.)
 	if p.attemptHook != nil {
 		p.attemptHook(ev.id, ep.id, rec)
 	}
@@ -393,10 +395,6 @@ func (t *connTracker) closeAll() {
 	for _, c := range conns {
 		c.Conn.Close()
 	}
-}
-
-func sortEvents(evs []*event) {
-	slices.SortFunc(evs, func(a, b *event) int { return a.created.Compare(b.created) })
 }
 
 func sortIdem(es []idemEntry) {

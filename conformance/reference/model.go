@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hookbench/hookbench/sink/signature"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -114,6 +115,7 @@ type endpoint struct {
 	secrets  []string  // secrets[0] is current; the rest were rotated out
 	oldUntil time.Time // when secrets[1:] stop signing; zero = never
 	reason   string    // why disabled
+	faultSeq uint64    // events fanned out here (drop-events, duplicate-deliveries)
 
 	lmu      sync.Mutex // guards ready, head, inflight
 	ready    []*delivery
@@ -123,9 +125,9 @@ type endpoint struct {
 
 // signing is an endpoint's signers, swapped as a whole.
 type signing struct {
-	s     signer    // with every current secret
-	wrong signer    // with a secret the endpoint never had (wrong-secret)
-	until time.Time // non-zero: rebuild without rotated-out secrets then
+	s     signature.Signer // with every current secret
+	wrong signature.Signer // with a secret the endpoint never had (wrong-secret)
+	until time.Time        // non-zero: rebuild without rotated-out secrets then
 }
 
 func (e *endpoint) subscribed(typ string) bool {
@@ -302,12 +304,23 @@ type endpointRecord struct {
 	Created    time.Time `json:"created"`
 }
 
+// eventRecord is an event and where it goes. A target without a
+// deliveryRecord is pending with no attempt made yet, due at Due: the
+// first write for a delivery is its first result.
 type eventRecord struct {
-	ID      string    `json:"id"`
-	Type    string    `json:"type"`
-	Body    []byte    `json:"body"`
-	Created time.Time `json:"created"`
-	IdemKey string    `json:"idem,omitempty"`
+	ID      string         `json:"id"`
+	Type    string         `json:"type"`
+	Body    []byte         `json:"body"`
+	Created time.Time      `json:"created"`
+	IdemKey string         `json:"idem,omitempty"`
+	Due     int64          `json:"due,omitempty"`
+	Targets []targetRecord `json:"targets,omitempty"`
+}
+
+type targetRecord struct {
+	Endpoint string `json:"ep"`
+	MsgID    string `json:"id,omitempty"` // "" = the event id
+	Dup      bool   `json:"dup,omitempty"`
 }
 
 type deliveryRecord struct {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/hookbench/hookbench/sink/signature"
 )
 
 // Limits of API input.
@@ -150,7 +152,7 @@ func (p *Provider) buildSigning(ep *endpoint) error {
 	if err != nil {
 		return err
 	}
-	var wrong signer = nopSigner{}
+	var wrong signature.Signer = nopSigner{}
 	if ep.scheme != schemeNone && ep.scheme != "" {
 		ws, err := generateSecret(ep.scheme, cryptorand.Reader)
 		if err != nil {
@@ -404,34 +406,48 @@ func (p *Provider) Publish(req EventRequest, idemKey string) (PublishResult, err
 		p.mu.Unlock()
 		return PublishResult{}, err
 	}
-	seq := p.seq + 1
-	drop := p.faults.has(fDropEvents) && seq%5 == 2
-	dup := p.faults.has(fDuplicateDeliveries) && seq%5 == 3
-	n := len(targets)
-	switch {
-	case drop:
-		n = 0
-	case dup:
-		n *= 2
+	// drop-events and duplicate-deliveries count per endpoint, so that
+	// each endpoint (one per conformance fragment) sees them the same way
+	// whatever else runs on the provider.
+	copies := make([]uint8, len(targets))
+	n := 0
+	for i, ep := range targets {
+		seq := ep.faultSeq + 1
+		switch {
+		case p.faults.has(fDropEvents) && seq%5 == 2:
+		case p.faults.has(fDuplicateDeliveries) && seq%5 == 3:
+			copies[i] = 2
+		default:
+			copies[i] = 1
+		}
+		n += int(copies[i])
 	}
 	if p.pending.Add(int64(n)) > int64(p.opts.QueueSize) {
 		p.pending.Add(-int64(n))
 		p.mu.Unlock()
 		return PublishResult{}, ErrQueueFull
 	}
-	p.seq = seq
+	for _, ep := range targets {
+		ep.faultSeq++
+	}
+	due := now
+	if p.faults.has(fSlow) {
+		due = now.Add(p.opts.SlowDelay)
+	}
 	ev := &event{id: p.newID("msg_"), typ: req.Type, body: req.Payload, created: now, idemKey: idemKey}
 	if n > 0 {
 		ev.deliveries = make([]*delivery, 0, n)
 		ds := make([]delivery, n)
+		k := 0
 		for i, ep := range targets {
-			d := &ds[i]
-			*d = delivery{ev: ev, ep: ep, msgID: ev.id, hidx: -1}
-			ev.deliveries = append(ev.deliveries, d)
-			if dup {
-				c := &ds[len(targets)+i]
-				*c = delivery{ev: ev, ep: ep, msgID: p.newID("msg_"), dup: true, hidx: -1}
-				ev.deliveries = append(ev.deliveries, c)
+			for c := range copies[i] {
+				d := &ds[k]
+				k++
+				*d = delivery{ev: ev, ep: ep, msgID: ev.id, due: due, hidx: -1}
+				if c == 1 {
+					d.msgID, d.dup = p.newID("msg_"), true
+				}
+				ev.deliveries = append(ev.deliveries, d)
 			}
 		}
 	}
@@ -456,10 +472,6 @@ func (p *Provider) Publish(req EventRequest, idemKey string) (PublishResult, err
 		p.mu.Unlock()
 		p.pending.Add(-int64(n))
 		return PublishResult{}, err
-	}
-	due := now
-	if p.faults.has(fSlow) {
-		due = now.Add(p.opts.SlowDelay)
 	}
 	for _, d := range ev.deliveries {
 		p.schedule(d, due)
@@ -529,28 +541,29 @@ func (p *Provider) expireIdemLocked(now time.Time) []string {
 	return gone
 }
 
-// persistEvent writes a new event, its deliveries and its idempotency key
-// in one transaction and waits for it.
+// persistEvent writes a new event with its targets and its idempotency
+// key in one transaction and waits for it.
 func (p *Provider) persistEvent(ev *event, idem bool, expired []string) error {
 	if !p.st.persistent() {
 		return nil
 	}
-	kvs := make([]kv, 0, 2+len(ev.deliveries)+len(expired))
-	b, err := json.Marshal(&eventRecord{ID: ev.id, Type: ev.typ, Body: ev.body, Created: ev.created, IdemKey: ev.idemKey})
+	kvs := make([]kv, 0, 2+len(expired))
+	r := eventRecord{ID: ev.id, Type: ev.typ, Body: ev.body, Created: ev.created, IdemKey: ev.idemKey}
+	if !p.faults.has(fLoseOnRestart) {
+		for _, d := range ev.deliveries {
+			t := targetRecord{Endpoint: d.ep.id, Dup: d.dup}
+			if d.msgID != ev.id {
+				t.MsgID = d.msgID
+			}
+			r.Targets = append(r.Targets, t)
+			r.Due = d.due.UnixNano()
+		}
+	}
+	b, err := json.Marshal(&r)
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
 	kvs = append(kvs, kv{bEvents, ev.id, b})
-	if !p.faults.has(fLoseOnRestart) {
-		for _, d := range ev.deliveries {
-			b, err := json.Marshal(&deliveryRecord{Event: ev.id, Endpoint: d.ep.id, MsgID: d.msgID, Dup: d.dup,
-				State: dPending.String(), Due: ev.created.UnixNano()})
-			if err != nil {
-				return fmt.Errorf("encode delivery: %w", err)
-			}
-			kvs = append(kvs, kv{bDeliveries, d.key(), b})
-		}
-	}
 	if idem {
 		b, _ := json.Marshal(&idemRecord{ID: ev.id, At: ev.created.UnixNano()})
 		kvs = append(kvs, kv{bIdempotency, ev.idemKey, b})

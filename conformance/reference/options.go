@@ -52,6 +52,12 @@ func DefaultSchedule() []time.Duration {
 	}
 }
 
+// ExponentialBackoff returns the exponential alternative to the default
+// schedule: 5 s doubling up to 24 h, with full jitter (uniform in [0, d]).
+func ExponentialBackoff() conformance.Backoff {
+	return conformance.Backoff{Kind: "exponential", Base: 5 * time.Second, Factor: 2, Cap: 24 * time.Hour, Jitter: "full"}
+}
+
 // DefaultPolicy returns the policy the reference provider keeps with no
 // flags: Standard Webhooks schedule with ±20 % jitter, 15 s timeout, 410
 // disables, redirects are failures, Retry-After honoured up to an hour.
@@ -96,6 +102,11 @@ type Options struct {
 	// DataDir, when set, keeps endpoints, events and pending deliveries in
 	// DataDir/provider.db so that a restarted provider resumes them.
 	DataDir string
+	// Fsync flushes every store commit to the disk, so that accepted
+	// events survive a machine crash too; without it they survive a
+	// provider crash (what a restart test does) and commits are ~100x
+	// cheaper.
+	Fsync bool
 	// Concurrency is the most attempts in flight per endpoint.
 	Concurrency int
 	// QueueSize bounds deliveries not yet finished; POST /events answers
@@ -115,6 +126,10 @@ type Options struct {
 	MaxConns int
 	// UserAgent is sent on every delivery.
 	UserAgent string
+	// CAFile, when set, is a PEM file of certificates trusted for https
+	// endpoints in addition to the system roots (e.g. the certificate
+	// `hookbench sink --tls --cert FILE` writes).
+	CAFile string
 	// Seed seeds Rand when Rand is nil (jitter and fault choices).
 	Seed uint64
 	// Clock is the time source for scheduling; nil = the real clock.

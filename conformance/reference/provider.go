@@ -1,13 +1,18 @@
 package reference
 
 import (
+	"cmp"
 	"container/heap"
 	cryptorand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +32,7 @@ type Provider struct {
 	logf   func(string, ...any)
 	st     *store
 	client *fasthttp.Client
-	conns  connTracker
+	conns  *connTracker // its own object: the client's goroutines must not keep p alive
 	server *fasthttp.Server
 
 	rndMu sync.Mutex // guards rnd
@@ -36,10 +41,12 @@ type Provider struct {
 	ids   *rand.ChaCha8
 
 	closing atomic.Bool
+	running atomic.Bool  // Start has run
 	pending atomic.Int64 // deliveries not finished
 	lanes   sync.WaitGroup
 	serveWG sync.WaitGroup
 	scratch sync.Pool // of *laneScratch
+	apiRef  *apiRef
 
 	mu        sync.Mutex // guards the fields below
 	started   bool
@@ -54,11 +61,10 @@ type Provider struct {
 	idemHead  int
 	doneQ     []string // finished events, oldest first
 	doneHead  int
-	seq       uint64 // events accepted, for drop/duplicate faults
 	sched     schedHeap
 	timer     Timer
 	timerAt   time.Time
-	restored  []*delivery // pending deliveries loaded from the store, started by Start
+	restored  []*delivery // pending deliveries from the store or from before Start
 
 	// attemptHook, when set (tests only, before Start), is called after
 	// every attempt is logged.
@@ -86,6 +92,7 @@ func New(opts Options) (*Provider, error) {
 		endpoints: map[string]*endpoint{},
 		events:    map[string]*event{},
 		idem:      map[string]idemRecord{},
+		conns:     &connTracker{},
 	}
 	p.opts.Faults = fs.names()
 	p.scratch.New = func() any { return &laneScratch{} }
@@ -110,7 +117,7 @@ func New(opts Options) (*Provider, error) {
 		p.policy.Tolerance = DefaultTolerance
 	}
 
-	st, err := openStore(opts.DataDir, p.logf)
+	st, err := openStore(opts.DataDir, opts.Fsync, p.logf)
 	if err != nil {
 		return nil, fmt.Errorf("reference: %w", err)
 	}
@@ -119,7 +126,17 @@ func New(opts Options) (*Provider, error) {
 		st.close()
 		return nil, fmt.Errorf("reference: load %s: %w", opts.DataDir, err)
 	}
+	var tlsConf *tls.Config
+	if opts.CAFile != "" {
+		pool, err := loadCAs(opts.CAFile)
+		if err != nil {
+			st.close()
+			return nil, &OptionError{Field: "ca_file", Err: err}
+		}
+		tlsConf = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
 	p.client = &fasthttp.Client{
+		TLSConfig:                tlsConf,
 		Name:                     opts.UserAgent,
 		NoDefaultUserAgentHeader: true,
 		Dial:                     p.conns.dialer(p.policy.Timeout),
@@ -132,8 +149,14 @@ func New(opts Options) (*Provider, error) {
 		// Exactly one HTTP request per attempt: never a hidden retry.
 		RetryIfErr: func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
 	}
+	// The server's idle workers outlive Close by seconds: they reach the
+	// provider through ref, which Close clears, so a closed provider is
+	// freed at once.
+	ref := &apiRef{}
+	ref.p.Store(p)
+	p.apiRef = ref
 	p.server = &fasthttp.Server{
-		Handler:                       p.handle,
+		Handler:                       ref.handle,
 		Name:                          "hookbench-reference",
 		MaxRequestBodySize:            opts.MaxBody,
 		ReadTimeout:                   30 * time.Second,
@@ -142,7 +165,8 @@ func New(opts Options) (*Provider, error) {
 		CloseOnShutdown:               true,
 		NoDefaultContentType:          true,
 		DisableHeaderNamesNormalizing: false,
-		ErrorHandler:                  p.handleServeError,
+		ErrorHandler:                  ref.handleServeError,
+		Logger:                        ref,
 	}
 	return p, nil
 }
@@ -172,6 +196,7 @@ func (p *Provider) Start() error {
 			p.logf("reference: serve: %v", err)
 		}
 	}()
+	p.running.Store(true)
 	restored := p.restored
 	p.restored = nil
 	for _, d := range restored {
@@ -202,7 +227,11 @@ func (p *Provider) Policy() conformance.Policy {
 func (p *Provider) TimeScale() float64 { return p.opts.TimeScale }
 
 // ActiveFaults returns the names of the faults switched on.
-func (p *Provider) ActiveFaults() []string { return append([]string(nil), p.opts.Faults...) }
+func (p *Provider) ActiveFaults() []string {
+	out := make([]string, len(p.opts.Faults))
+	copy(out, p.opts.Faults)
+	return out
+}
 
 // Pending returns how many deliveries are not finished.
 func (p *Provider) Pending() int { return int(p.pending.Load()) }
@@ -244,29 +273,79 @@ func (p *Provider) Close() error {
 	p.conns.closeAll()
 	p.lanes.Wait()
 	p.client.CloseIdleConnections()
+	p.apiRef.p.Store(nil)
 	if err := p.st.close(); err != nil {
 		errs = append(errs, fmt.Errorf("reference: %w", err))
 	}
 	return errors.Join(errs...)
 }
 
-// newID returns prefix + 22 base62 characters from a strong random source.
+// Restart closes p and starts a new provider with the same options on
+// the same address, as a crash and restart would: with a DataDir it
+// resumes what was pending; without one it starts empty. p must have been
+// started.
+func (p *Provider) Restart() (*Provider, error) {
+	p.mu.Lock()
+	if p.ln == nil {
+		p.mu.Unlock()
+		return nil, errors.New("reference: restart: not started")
+	}
+	addr := p.ln.Addr().String()
+	p.mu.Unlock()
+	if err := p.Close(); err != nil {
+		return nil, fmt.Errorf("reference: restart: %w", err)
+	}
+	o := p.opts
+	o.Listen = addr
+	q, err := New(o)
+	if err != nil {
+		return nil, fmt.Errorf("reference: restart: %w", err)
+	}
+	q.attemptHook = p.attemptHook
+	if err := q.Start(); err != nil {
+		q.Close()
+		return nil, fmt.Errorf("reference: restart: %w", err)
+	}
+	return q, nil
+}
+
+func loadCAs(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read CA file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificate found", path)
+	}
+	return pool, nil
+}
+
+// newID returns prefix + 22 base62 characters: 8 of the clock's unix
+// milliseconds (ids sort by creation, which keeps store inserts at the end
+// of the B-tree) and 14 from a strong random source (83 bits).
 func (p *Provider) newID(prefix string) string {
 	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	var b [32]byte
+	var b [40]byte
 	n := copy(b[:], prefix)
+	ms := uint64(max(p.clock.Now().UnixMilli(), 0))
+	for i := 7; i >= 0; i-- {
+		b[n+i] = alphabet[ms%62]
+		ms /= 62
+	}
+	n += 8
 	p.idMu.Lock()
 	a, c := p.ids.Uint64(), p.ids.Uint64()
 	p.idMu.Unlock()
-	for i := 0; i < 11; i++ {
+	for i := 0; i < 7; i++ {
 		b[n] = alphabet[a%62]
 		a /= 62
-		n++
-	}
-	for i := 0; i < 11; i++ {
-		b[n] = alphabet[c%62]
+		b[n+1] = alphabet[c%62]
 		c /= 62
-		n++
+		n += 2
 	}
 	return string(b[:n])
 }
@@ -276,6 +355,30 @@ func (p *Provider) uniform() float64 {
 	u := p.rnd.Float64()
 	p.rndMu.Unlock()
 	return u
+}
+
+// apiRef is how the API server reaches the provider.
+type apiRef struct{ p atomic.Pointer[Provider] }
+
+func (r *apiRef) handle(ctx *fasthttp.RequestCtx) {
+	if p := r.p.Load(); p != nil {
+		p.handle(ctx)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+}
+
+func (r *apiRef) handleServeError(ctx *fasthttp.RequestCtx, err error) {
+	if p := r.p.Load(); p != nil {
+		p.handleServeError(ctx, err)
+	}
+}
+
+// Printf routes fasthttp's log lines to Options.Logf (or nowhere).
+func (r *apiRef) Printf(format string, args ...any) {
+	if p := r.p.Load(); p != nil {
+		p.log("reference: api: "+format, args...)
+	}
 }
 
 func (p *Provider) log(format string, args ...any) {
@@ -311,7 +414,11 @@ func (p *Provider) load() error {
 	if err != nil {
 		return err
 	}
-	var evs []*event
+	type loaded struct {
+		ev  *event
+		rec eventRecord
+	}
+	var evs []loaded
 	err = p.st.forEach(bEvents, func(k, v []byte) error {
 		var r eventRecord
 		if err := json.Unmarshal(v, &r); err != nil {
@@ -319,45 +426,55 @@ func (p *Provider) load() error {
 		}
 		ev := &event{id: r.ID, typ: r.Type, body: r.Body, created: r.Created, idemKey: r.IdemKey}
 		p.events[ev.id] = ev
-		evs = append(evs, ev)
+		evs = append(evs, loaded{ev, r})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	recs := map[string]deliveryRecord{}
 	err = p.st.forEach(bDeliveries, func(k, v []byte) error {
 		var r deliveryRecord
 		if err := json.Unmarshal(v, &r); err != nil {
 			return fmt.Errorf("delivery %q: %w", k, err)
 		}
-		ev, ep := p.events[r.Event], p.endpoints[r.Endpoint]
-		if ev == nil || ep == nil {
-			return nil // its event was evicted or the record is stray
-		}
-		d := &delivery{ev: ev, ep: ep, msgID: r.MsgID, dup: r.Dup, state: parseDState(r.State),
-			attempts: r.Attempts, log: r.Log, hidx: -1}
-		if r.Due != 0 {
-			d.due = time.Unix(0, r.Due)
-		}
-		if r.FirstTS != 0 {
-			d.firstTS = time.Unix(0, r.FirstTS)
-		}
-		ev.deliveries = append(ev.deliveries, d)
-		if d.state == dPending {
-			ev.open.Add(1)
-			p.pending.Add(1)
-			p.restored = append(p.restored, d)
-		}
+		recs[string(k)] = r
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	slices.SortFunc(evs, func(a, b loaded) int { return a.ev.created.Compare(b.ev.created) })
+	for _, l := range evs {
+		ev := l.ev
+		for _, t := range l.rec.Targets {
+			ep := p.endpoints[t.Endpoint]
+			if ep == nil {
+				continue // a stray target
+			}
+			d := &delivery{ev: ev, ep: ep, msgID: cmp.Or(t.MsgID, ev.id), dup: t.Dup, hidx: -1, due: time.Unix(0, l.rec.Due)}
+			if r, ok := recs[d.key()]; ok {
+				d.state, d.attempts, d.log = parseDState(r.State), r.Attempts, r.Log
+				d.due = time.Time{}
+				if r.Due != 0 {
+					d.due = time.Unix(0, r.Due)
+				}
+				if r.FirstTS != 0 {
+					d.firstTS = time.Unix(0, r.FirstTS)
+				}
+			}
+			ev.deliveries = append(ev.deliveries, d)
+			if d.state == dPending {
+				ev.open.Add(1)
+				p.pending.Add(1)
+				p.restored = append(p.restored, d)
+			}
+		}
+	}
 	// Finished events queue for eviction, oldest first.
-	sortEvents(evs)
-	for _, ev := range evs {
-		if ev.open.Load() == 0 {
-			p.doneQ = append(p.doneQ, ev.id)
+	for _, l := range evs {
+		if l.ev.open.Load() == 0 {
+			p.doneQ = append(p.doneQ, l.ev.id)
 		}
 	}
 	now := p.clock.Now().UnixNano()
@@ -412,6 +529,16 @@ func (h *schedHeap) Pop() any {
 // schedule makes d's next attempt happen at due (at once when due has
 // passed).
 func (p *Provider) schedule(d *delivery, due time.Time) {
+	if !p.running.Load() {
+		p.mu.Lock()
+		if !p.started {
+			// Before Start nothing is sent: Start schedules these.
+			p.restored = append(p.restored, d)
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+	}
 	if !due.After(p.clock.Now()) {
 		p.dispatch(d)
 		return

@@ -83,6 +83,9 @@ func TestDeliversEveryEventToSubscribedEndpoints(t *testing.T) {
 		if !verifyStandard(secret, h, h.Body) {
 			t.Errorf("%s: signature %q does not verify", key, h.Signature)
 		}
+		if res := verify(t, "standard", []string{secret}, h, time.Now()); res != trace.SigValid {
+			t.Errorf("%s: sink/signature says %v", key, res)
+		}
 	}
 	if got["/all"] != want["/all"] || got["/orders"] != want["/orders"] {
 		t.Errorf("deliveries %v, want %v", got, want)
@@ -139,6 +142,7 @@ func TestRetriesFollowThePolicy(t *testing.T) {
 	scaled := func(o *Options) {
 		sched(o)
 		o.TimeScale = 0.001
+		o.Policy.Timeout = time.Hour // 3.6 s once scaled
 	}
 	capped := func(o *Options) {
 		sched(o)
@@ -186,6 +190,9 @@ func TestRetriesFollowThePolicy(t *testing.T) {
 				lastTS, lastAt = ts, r.log.At
 				if !verifyStandard(h.secret, hit, hit.Body) {
 					t.Errorf("attempt %d: signature does not verify", n)
+				}
+				if res := verify(t, "standard", []string{h.secret}, hit, time.Unix(0, r.log.At)); res != trace.SigValid {
+					t.Errorf("attempt %d: sink/signature says %v", n, res)
 				}
 				if n == tc.attempts {
 					if r.log.Out != lExhausted || r.log.Next != 0 {

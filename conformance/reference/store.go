@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // StoreFile is the bbolt file the provider keeps under Options.DataDir.
@@ -65,9 +66,14 @@ type store struct {
 // maxBatch bounds how many queued writes share one transaction.
 const maxBatch = 4096
 
+// batchLinger is how long a commit waits for more writes to share it.
+const batchLinger = 500 * time.Microsecond
+
 // openStore opens (creating) DataDir/provider.db, or returns an in-memory
-// store when dir is empty.
-func openStore(dir string, logf func(string, ...any)) (*store, error) {
+// store when dir is empty. Without fsync, commits reach the OS but are
+// not flushed to the disk: they survive the provider crashing, not the
+// machine.
+func openStore(dir string, fsync bool, logf func(string, ...any)) (*store, error) {
 	s := &store{logf: logf}
 	if dir == "" {
 		return s, nil
@@ -76,9 +82,9 @@ func openStore(dir string, logf func(string, ...any)) (*store, error) {
 		return nil, fmt.Errorf("create data dir %q: %w", dir, err)
 	}
 	path := filepath.Join(dir, StoreFile)
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, NoSync: !fsync, NoGrowSync: !fsync})
 	if err != nil {
-		if errors.Is(err, bbolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open store %q: locked by another process", path)
 		}
 		return nil, fmt.Errorf("open store %q: %w", path, err)
@@ -129,9 +135,15 @@ func (s *store) write(kvs []kv, wait bool) error {
 func (s *store) run() {
 	defer s.wg.Done()
 	batch := make([]storeOp, 0, 64)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for op := range s.ops {
 		batch = append(batch[:0], op)
 		n := len(op.kvs)
+		// Group commit: take what is queued, then linger briefly for more
+		// (a commit costs far more than the wait).
+		linger.Reset(batchLinger)
+		lingering := true // until linger fires
 	drain:
 		for n < maxBatch {
 			select {
@@ -141,10 +153,24 @@ func (s *store) run() {
 				}
 				batch = append(batch, more)
 				n += len(more.kvs)
+				continue
 			default:
-				break drain
+			}
+			if !lingering {
+				break
+			}
+			select {
+			case more, ok := <-s.ops:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, more)
+				n += len(more.kvs)
+			case <-linger.C:
+				lingering = false
 			}
 		}
+		linger.Stop() // Go ≥ 1.23 timers: no stale tick survives Stop or Reset
 		err := s.db.Update(func(tx *bbolt.Tx) error {
 			for _, op := range batch {
 				for _, w := range op.kvs {
