@@ -62,12 +62,12 @@ func (g *gradeFlags) report(e *env, title string, p *conformance.Policy, rs []co
 		return fmt.Errorf("write report: %w", err)
 	}
 	if g.json != "" {
-		if err := writeFile(g.json, func(f *os.File) error { return conformance.WriteJSON(f, title, p, rs) }); err != nil {
+		if err := writeReportFile(g.json, func(f *os.File) error { return conformance.WriteJSON(f, title, p, rs) }); err != nil {
 			return err
 		}
 	}
 	if g.junit != "" {
-		if err := writeFile(g.junit, func(f *os.File) error { return conformance.WriteJUnit(f, "hookbench conformance", rs) }); err != nil {
+		if err := writeReportFile(g.junit, func(f *os.File) error { return conformance.WriteJUnit(f, "hookbench conformance", rs) }); err != nil {
 			return err
 		}
 	}
@@ -77,7 +77,7 @@ func (g *gradeFlags) report(e *env, title string, p *conformance.Policy, rs []co
 	return nil
 }
 
-func writeFile(path string, write func(*os.File) error) error {
+func writeReportFile(path string, write func(*os.File) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return usageError{fmt.Errorf("create %s: %w", path, err)}
