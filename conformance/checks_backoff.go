@@ -34,15 +34,13 @@ func collectRetries(v *View, p *Policy) retrySamples {
 		}
 		rs.events++
 		rs.firsts = append(rs.firsts, d.Attempts[0].ArrivalNs)
-		if d.Sent != nil {
-			rs.lag = max(rs.lag, d.Attempts[0].ArrivalNs-(d.Sent.SentNs+d.Sent.LatencyNs))
-		}
 		for k, g := range gaps(d.Attempts) {
 			rs.gaps[k+1] = append(rs.gaps[k+1], g)
 			rs.offsets[k+1] = append(rs.offsets[k+1], d.Attempts[k+1].ArrivalNs-d.Attempts[0].ArrivalNs)
 			rs.evidence[k+1] = append(rs.evidence[k+1], d)
 		}
 	}
+	rs.lag = dispatchLag(v)
 	return rs
 }
 
@@ -93,15 +91,15 @@ func checkBackoffBand(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		lo, hi := b.Band(d)
 		for i, g := range rs.gaps[k] {
 			c.total++
-			if g < int64(lo)-int64(sc.Slack) || g > int64(hi)+lateSlack(sc.Slack, hi)+rs.lag {
+			if g < int64(lo)-int64(sc.Slack) || tooLate(g, int64(hi), sc.Slack, rs.lag) {
 				c.fail(evidence(rs.evidence[k][i], fmt.Sprintf("retry %d after %s..%s (nominal %s, jitter %s)", k, lo, hi, d, jitterName(b)), fmt.Sprintf("after %s", ms(g))))
 			}
 		}
 		if n := len(rs.gaps[k]); n >= minSamples {
 			m, sd := expectedMean(b, d, n)
 			got := mean(rs.gaps[k])
-			tol := 4*sd + float64(lateSlack(sc.Slack, hi)+rs.lag)
-			if math.Abs(got-m) > tol {
+			tol := 4*sd + float64(sc.Slack)
+			if m-got > tol || tooLate(int64(got), int64(m+4*sd), sc.Slack, rs.lag) {
 				c.bad++
 				if len(c.ev) < maxEvidence {
 					c.ev = append(c.ev, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d: mean delay %s ± %s over %d events", k, ms(int64(m)), ms(int64(tol)), n), Observed: "mean " + ms(int64(got))})
@@ -110,6 +108,14 @@ func checkBackoffBand(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		}
 	}
 	return c.result(Fail, "retry delays", "all within the declared band, means as declared")
+}
+
+// tooLate reports whether a delay got is late beyond doubt: more than
+// twice the latest expected (want), plus the lateness tolerance and the
+// provider's dispatch lag. Lateness is judged loosely (see lateSlack): only
+// a schedule clearly slower than declared fails, not a loaded machine.
+func tooLate(got, want int64, slack time.Duration, lag int64) bool {
+	return got > 2*want+lateSlack(slack, time.Duration(want))+lag
 }
 
 func jitterName(b *Backoff) string {
@@ -309,16 +315,18 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		sumHi += float64(hi)
 	}
 	n := float64(len(totals))
-	tol := 4*math.Sqrt(v2/n) + float64(sc.Slack)*float64(p.MaxAttempts-1) + sumHi/20
+	early := float64(sc.Slack) * float64(p.MaxAttempts-1)
+	tol := 4*math.Sqrt(v2/n) + early
 	got := mean(totals)
+	lag := collectRetries(v, p).lag
 	var c collector
 	c.total = len(totals)
 	for i, t := range totals {
-		if float64(t) < sumLo-float64(sc.Slack) || float64(t) > sumHi+float64(lateSlack(sc.Slack, time.Duration(sumHi))) {
+		if float64(t) < sumLo-early || tooLate(t, int64(sumHi), sc.Slack, lag) {
 			c.fail(evidence(full[i], fmt.Sprintf("retries span %s..%s", ms(int64(sumLo)), ms(int64(sumHi))), "spanned "+ms(t)))
 		}
 	}
-	if math.Abs(got-m) > tol {
+	if m-got > tol || tooLate(int64(got), int64(m+tol), sc.Slack, lag) {
 		c.bad++
 		c.ev = append(c.ev, Evidence{Endpoint: full[0].Endpoint, Expected: fmt.Sprintf("mean retry window %s ± %s over %d events", ms(int64(m)), ms(int64(tol)), len(totals)), Observed: "mean " + ms(int64(got))})
 	}

@@ -83,6 +83,7 @@ func newRefAdapter(spec scenarios.ReferenceSpec, ao scenarios.AdapterOptions, is
 		o.Listen = spec.Listen
 	}
 	o.Seed = uint64(ao.Seed)
+	o.SlowDelay = ReferenceSlowDelay
 	a := &refAdapter{opts: o, spec: spec, trace: ao.Trace, isolate: isolate, provs: map[string]*refInstance{}, ids: map[string]refID{}}
 	a.mu.Lock()
 	defer a.mu.Unlock()

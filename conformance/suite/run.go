@@ -64,6 +64,16 @@ func setupErr(format string, args ...any) error {
 	return &SetupError{Err: fmt.Errorf(format, args...)}
 }
 
+// Latency the suite's reference declares (not time-scaled), and the delay
+// its "slow" fault adds: the declared bounds are generous so that a loaded
+// CI machine does not fail a correct provider, and the fault is slower than
+// both, so it always fails them.
+const (
+	ReferenceLatencyP50 = 2 * time.Second
+	ReferenceLatencyP99 = 5 * time.Second
+	ReferenceSlowDelay  = 6 * time.Second
+)
+
 // ReferencePolicy is the policy the suite runs the reference provider with
 // when none is given: the reference's default (Standard Webhooks) with the
 // schedule cut to DefaultReferenceAttempts attempts and the timeout set to
@@ -72,6 +82,7 @@ func ReferencePolicy() conformance.Policy {
 	p := reference.DefaultPolicy()
 	p.MaxAttempts = DefaultReferenceAttempts
 	p.Timeout = DefaultReferenceTimeout
+	p.LatencyP50, p.LatencyP99 = ReferenceLatencyP50, ReferenceLatencyP99
 	return p
 }
 
