@@ -43,15 +43,18 @@
 // are those of the union, never averages.
 //
 // Memory is bounded by Options, not by the trace: matching keeps a compact
-// hash-keyed state per event (xxhash64 of the harness id: intended time
-// and flags, 24-byte slots) and per (event, endpoint) (last and pending
-// arrival, 32-byte slots) in two generations of Options.MatchEntries slots
-// each, at most 14 MiB with the default 2^17. An event's state is dropped
-// only after MatchEntries/2 newer events arrived since it was last
-// touched; Summary.Match and a warning say when that happened, and later
-// attempts of a dropped delivery are counted as late rather than
-// mistaken for first arrivals. Groups (MaxGroups per dimension), timelines,
-// marks, series points and .hlog intervals have their own caps.
+// hash-keyed state per event (xxhash64 of the harness id: intended time,
+// flags and the delivery to the first endpoint seen, 48-byte slots) and per
+// further (event, endpoint) (last and pending arrival, 32-byte slots), each
+// in two generations of Options.MatchEntries slots: at most 12 MiB + 8 MiB
+// with the default 2^17, the second table staying small when events go to
+// one endpoint. An event's state is dropped only after MatchEntries/2
+// newer events arrived since it was last touched; Summary.Match and a
+// warning say when a state was dropped while still open, and a delivery
+// whose first attempt was never seen is counted (DeliveriesNoFirst)
+// rather than given a wrong first arrival. Groups (MaxGroups per
+// dimension), timelines, marks, series points and .hlog intervals have
+// their own caps.
 //
 // A Report is not safe for concurrent use; Feed decodes on other goroutines
 // but calls the Report from one.

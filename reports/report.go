@@ -13,10 +13,12 @@ import (
 // Defaults of Options.
 const (
 	// DefaultMatchEntries is the slots per generation of each matching
-	// table: 2 tables x 2 generations x 2^17 slots x (24 or 32 bytes)
-	// = 14 MiB at most. An event is matched exactly as long as fewer than
-	// half this many newer events arrived since its state was last
-	// touched.
+	// table: 2 generations x 2^17 slots x 48 bytes = 12 MiB for events
+	// (with their first delivery inline), plus the same count of 32-byte
+	// slots (8 MiB) at most for deliveries to further endpoints, a table
+	// that stays small when events go to one endpoint. An event is matched
+	// exactly as long as fewer than half this many newer events arrived
+	// since its state was last touched.
 	DefaultMatchEntries = 1 << 17
 	// DefaultMaxGroups bounds the endpoints and the event types reported
 	// separately; later ones are counted under "(other)".
