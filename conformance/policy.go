@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -109,6 +110,12 @@ type Policy struct {
 	// Latency thresholds for the load checks; zero = not declared.
 	LatencyP50 time.Duration `json:"latency_p50,omitempty" yaml:"latency_p50,omitempty"`
 	LatencyP99 time.Duration `json:"latency_p99,omitempty" yaml:"latency_p99,omitempty"`
+
+	// TimeScale is the factor the provider runs time at (0 or 1 = real
+	// time), for the record: the durations above already include it, and a
+	// Retry-After an endpoint sends stays real seconds (it is the
+	// consumer's instruction, not the provider's policy).
+	TimeScale float64 `json:"time_scale,omitempty" yaml:"time_scale,omitempty"`
 }
 
 // Validate reports the first field that makes no sense.
@@ -140,6 +147,9 @@ func (p *Policy) Validate() error {
 		}
 	default:
 		return fmt.Errorf("policy: backoff.jitter must be none, full, equal or proportional, got %q", p.Backoff.Jitter)
+	}
+	if p.TimeScale < 0 {
+		return fmt.Errorf("policy: time_scale is negative (%v)", p.TimeScale)
 	}
 	if p.Timeout < 0 {
 		return fmt.Errorf("policy: timeout is negative (%v)", p.Timeout)
@@ -173,5 +183,60 @@ func (p Policy) Scaled(f float64) Policy {
 	}
 	q.Backoff.Base, q.Backoff.Cap = s(p.Backoff.Base), s(p.Backoff.Cap)
 	q.Timeout, q.RetryAfterMax = s(p.Timeout), s(p.RetryAfterMax)
+	q.TimeScale = f
+	if p.TimeScale > 0 {
+		q.TimeScale = p.TimeScale * f
+	}
 	return q
 }
+
+// Summary describes the policy in one line, for report titles:
+// "standard-webhooks: 5 attempts after 5ms 300ms 1.8s 7.2s (±20%), timeout 250ms, ...".
+func (p Policy) Summary() string {
+	var b strings.Builder
+	if p.Profile != "" {
+		b.WriteString(p.Profile + ": ")
+	}
+	fmt.Fprintf(&b, "%d attempt(s)", p.MaxAttempts)
+	if p.MaxAttempts > 1 {
+		switch p.Backoff.Kind {
+		case "schedule":
+			b.WriteString(" after")
+			for i, d := range p.Backoff.Schedule {
+				if i == p.MaxAttempts-1 {
+					break
+				}
+				b.WriteString(" " + d.String())
+			}
+		case "exponential":
+			fmt.Fprintf(&b, " exponential from %s ×%g", p.Backoff.Base, p.Backoff.Factor)
+			if p.Backoff.Cap > 0 {
+				fmt.Fprintf(&b, " capped at %s", p.Backoff.Cap)
+			}
+		}
+		switch p.Backoff.Jitter {
+		case "", "none":
+			b.WriteString(" (no jitter)")
+		case "proportional":
+			fmt.Fprintf(&b, " (±%g%% jitter)", p.Backoff.JitterFrac*100)
+		default:
+			fmt.Fprintf(&b, " (%s jitter)", p.Backoff.Jitter)
+		}
+	}
+	if p.Timeout > 0 {
+		fmt.Fprintf(&b, ", timeout %s", p.Timeout)
+	}
+	scheme := p.Scheme
+	if !p.Signed() {
+		scheme = "none (unsigned)"
+	}
+	b.WriteString(", signature " + scheme)
+	if p.TimeScale > 0 && p.TimeScale != 1 {
+		fmt.Fprintf(&b, ", time scale %g", p.TimeScale)
+	}
+	return b.String()
+}
+
+// Signed reports whether the policy declares a signature scheme ("" and
+// "none" mean unsigned).
+func (p *Policy) Signed() bool { return p.Scheme != "" && p.Scheme != "none" }

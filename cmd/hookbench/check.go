@@ -3,9 +3,132 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/scenarios"
+	"github.com/hookbench/hookbench/trace"
 )
 
-// runCheck is a placeholder until its issue lands.
+const checkExamples = `  hookbench check run.trace                      # grade a saved conformance run
+  hookbench check run.trace --only 3,6.2 --strict
+  hookbench check run.trace --profile svix --json verdicts.json`
+
+// gradeFlags are the flags conform and check share: what to grade and
+// where the verdicts go.
+type gradeFlags struct {
+	only, skip []string
+	strict     bool
+	profile    string
+	junit      string
+	json       string
+	verbose    bool
+}
+
+func (g *gradeFlags) register(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&g.only, "only", nil, "run only these checks or groups (comma-separated ids, e.g. 3,6.2)")
+	fs.StringSliceVar(&g.skip, "skip", nil, "leave these checks or groups out")
+	fs.BoolVar(&g.strict, "strict", false, "treat WARN (a broken SHOULD) as FAIL, as h2spec --strict does")
+	fs.StringVar(&g.profile, "profile", "", "declared policy: a built-in profile ("+strings.Join(scenarios.Profiles(), ", ")+")")
+	fs.StringVar(&g.junit, "junit", "", "also write the verdicts as JUnit XML to this file")
+	fs.StringVar(&g.json, "json", "", "also write the verdicts as JSON to this file")
+	fs.BoolVarP(&g.verbose, "verbose", "v", false, "also print why each passing check passed")
+}
+
+func (g *gradeFlags) evalOptions() conformance.Options {
+	return conformance.Options{Only: g.only, Skip: g.skip, Strict: g.strict}
+}
+
+// profilePolicy returns the --profile policy, and false when none was given.
+func (g *gradeFlags) profilePolicy() (conformance.Policy, bool, error) {
+	if g.profile == "" {
+		return conformance.Policy{}, false, nil
+	}
+	p, err := scenarios.Profile(g.profile)
+	if err != nil {
+		return p, false, usageError{fmt.Errorf("--profile: %w", err)}
+	}
+	return p, true, nil
+}
+
+// report prints the tree and writes the requested files; it returns a
+// failError when any check failed.
+func (g *gradeFlags) report(e *env, title string, p *conformance.Policy, rs []conformance.Result) error {
+	if err := conformance.WriteText(e.stdout, rs, conformance.TextOptions{Title: title, Verbose: g.verbose}); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if g.json != "" {
+		if err := writeReportFile(g.json, func(f *os.File) error { return conformance.WriteJSON(f, title, p, rs) }); err != nil {
+			return err
+		}
+	}
+	if g.junit != "" {
+		if err := writeReportFile(g.junit, func(f *os.File) error { return conformance.WriteJUnit(f, "hookbench conformance", rs) }); err != nil {
+			return err
+		}
+	}
+	if c := conformance.Tally(rs); c.Fail > 0 {
+		return failError{fmt.Sprintf("%d of %d checks failed", c.Fail, len(rs))}
+	}
+	return nil
+}
+
+func writeReportFile(path string, write func(*os.File) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return usageError{fmt.Errorf("create %s: %w", path, err)}
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// runCheck grades a saved trace offline with the same checks as conform.
 func runCheck(ctx context.Context, e *env, args []string) error {
-	return errors.New("not implemented yet")
+	fs := newFlagSet(e, "check", "check TRACE [flags]", checkExamples)
+	var g gradeFlags
+	g.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{errors.New("expected one trace file (see hookbench check --help)")}
+	}
+	path := fs.Arg(0)
+	tr, err := trace.ReadFile(path)
+	if err != nil {
+		return usageError{fmt.Errorf("read trace %s: %w", path, err)}
+	}
+	p, ok, err := g.profilePolicy()
+	if err != nil {
+		return err
+	}
+	source := "--profile " + g.profile
+	if !ok {
+		if p, ok, err = conformance.PolicyFromTrace(tr); err != nil {
+			return usageError{fmt.Errorf("trace %s: %w", path, err)}
+		}
+		if !ok {
+			return usageError{fmt.Errorf("trace %s records no declared policy: pass --profile NAME", path)}
+		}
+		source = "the trace's policy mark"
+	}
+	rs, err := conformance.Evaluate(tr, &p, g.evalOptions())
+	if err != nil {
+		return usageError{err}
+	}
+	title := fmt.Sprintf("hookbench check %s: run %s, policy from %s", path, tr.Header.RunID, source)
+	if tr.Dropped > 0 {
+		title += fmt.Sprintf(" (trace truncated: last %d bytes dropped)", tr.Dropped)
+	}
+	return g.report(e, title, &p, rs)
 }

@@ -3,9 +3,156 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookbench/hookbench/conformance/reference"
+	"github.com/hookbench/hookbench/conformance/suite"
+	"github.com/hookbench/hookbench/scenarios"
 )
 
-// runConform is a placeholder until its issue lands.
+const conformExamples = `  hookbench conform                              # the embedded reference provider: every check passes
+  hookbench conform --fault no-jitter            # break one rule on purpose: 3.3 and 3.4 fail
+  hookbench conform examples/svix.yaml --profile svix --junit conformance.xml
+  hookbench conform --only 3,6.2 --strict --trace run.trace && hookbench check run.trace`
+
+// runConform runs the conformance suite against a provider and grades it.
 func runConform(ctx context.Context, e *env, args []string) error {
-	return errors.New("not implemented yet")
+	fs := newFlagSet(e, "conform", "conform [SCENARIO] [flags]", conformExamples)
+	o := suite.NewOptions()
+	var g gradeFlags
+	g.register(fs)
+	var (
+		providerConfig string
+		faults         []string
+		timeScale      = suite.DefaultTimeScale
+		tracePath      string
+		vars           []string
+		quiet          bool
+	)
+	fs.StringVar(&providerConfig, "provider-config", "", "scenario file whose provider (and policy) to grade; same as the SCENARIO argument")
+	fs.StringArrayVar(&faults, "fault", nil, "switch on a reference provider fault (repeatable): "+faultNames())
+	fs.Float64Var(&timeScale, "time-scale", timeScale, "reference provider: multiply every policy duration by this")
+	fs.StringVar(&tracePath, "trace", "", "write the run's trace to this file (grade it again with hookbench check)")
+	fs.StringArrayVar(&vars, "var", nil, "scenario variable NAME=VALUE (repeatable)")
+	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed for secrets and the sink's random choices")
+	fs.IntVar(&o.LoadEvents, "load-events", o.LoadEvents, "events in the load fragment (0 = leave it out)")
+	fs.Float64Var(&o.LoadRate, "load-rate", o.LoadRate, "events per second in the load fragment")
+	fs.BoolVar(&o.Sequential, "sequential", o.Sequential, "run fragments one after another")
+	fs.DurationVar(&o.Eval.Slack, "slack", 0, "timing tolerance of the checks (default 25ms)")
+	fs.BoolVarP(&quiet, "quiet", "q", false, "no progress lines on stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ev := g.evalOptions()
+	o.Eval.Only, o.Eval.Skip, o.Eval.Strict = ev.Only, ev.Skip, ev.Strict
+	o.Args, o.Version = e.args0, versionString()
+
+	scenarioPath := providerConfig
+	switch {
+	case fs.NArg() > 1:
+		return usageError{errors.New("expected at most one scenario file")}
+	case fs.NArg() == 1 && providerConfig != "":
+		return usageError{errors.New("give the scenario either as an argument or with --provider-config, not both")}
+	case fs.NArg() == 1:
+		scenarioPath = fs.Arg(0)
+	}
+	what := "the embedded reference provider"
+	if scenarioPath != "" {
+		vm, err := parseVars(vars)
+		if err != nil {
+			return err
+		}
+		sc, err := scenarios.Load(scenarioPath, vm)
+		if err != nil {
+			return usageError{err}
+		}
+		o.Provider, o.Policy, o.PolicySet = sc.Provider, sc.Policy, sc.PolicySet
+		if o.Provider.Adapter != "" && o.Provider.Adapter != "reference" {
+			what = fmt.Sprintf("%s (adapter %s)", scenarioPath, o.Provider.Adapter)
+		} else {
+			what = fmt.Sprintf("%s (embedded reference provider)", scenarioPath)
+		}
+	}
+	if p, ok, err := g.profilePolicy(); err != nil {
+		return err
+	} else if ok {
+		o.Policy, o.PolicySet = p, true
+	}
+	if o.IsReference() {
+		spec := scenarios.ReferenceSpec{}
+		if o.Provider.Reference != nil {
+			spec = *o.Provider.Reference
+		}
+		if fs.Changed("time-scale") || spec.TimeScale == 0 {
+			spec.TimeScale = timeScale
+		}
+		spec.Faults = append(spec.Faults, faults...)
+		o.Provider.Adapter, o.Provider.Reference = "reference", &spec
+		if len(spec.Faults) > 0 {
+			what += " with fault " + strings.Join(spec.Faults, ", ")
+		}
+	} else if len(faults) > 0 || fs.Changed("time-scale") {
+		return usageError{errors.New("--fault and --time-scale apply to the embedded reference provider only")}
+	}
+	if tracePath != "" {
+		f, err := os.Create(tracePath)
+		if err != nil {
+			return usageError{fmt.Errorf("create trace %s: %w", tracePath, err)}
+		}
+		defer f.Close()
+		o.TraceTo = f
+	}
+	if !quiet {
+		var mu sync.Mutex
+		o.Progress = func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(e.stderr, format+"\n", args...)
+		}
+	}
+	if err := o.Validate(); err != nil {
+		return usageError{err}
+	}
+
+	rep, err := suite.Run(ctx, o)
+	if err != nil {
+		var se *suite.SetupError
+		if errors.As(err, &se) {
+			return usageError{err}
+		}
+		return err
+	}
+	title := fmt.Sprintf("hookbench conform: %s\npolicy: %s", what, rep.Policy.Summary())
+	gerr := g.report(e, title, &rep.Policy, rep.Results)
+	fmt.Fprintf(e.stdout, "suite wall time %s\n", rep.Wall.Round(10*time.Millisecond))
+	for _, f := range rep.Fragments {
+		if len(f.Notes) > 0 {
+			fmt.Fprintf(e.stderr, "note: fragment %s: %s\n", f.ID, strings.Join(f.Notes, "; "))
+		}
+	}
+	return gerr
+}
+
+func parseVars(vs []string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, v := range vs {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return nil, usageError{fmt.Errorf("--var %q: expected NAME=VALUE", v)}
+		}
+		m[k] = val
+	}
+	return m, nil
+}
+
+func faultNames() string {
+	var ns []string
+	for _, f := range reference.Faults() {
+		ns = append(ns, f.Name)
+	}
+	return strings.Join(ns, ", ")
 }

@@ -213,13 +213,3 @@ func showProgress(w io.Writer, g *generator.Generator, stop <-chan struct{}) {
 		prev = p
 	}
 }
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}

@@ -176,3 +176,14 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "hookbench %s\n", versionString())
 	return nil
 }
+
+// isTerminal reports whether w is a character device (a terminal): progress
+// lines are drawn only there.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

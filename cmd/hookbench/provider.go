@@ -2,10 +2,157 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hookbench/hookbench/conformance/reference"
 )
 
-// runProvider is a placeholder until its issue lands.
+const providerExamples = `  # a correct provider on a random port; prints its URL
+  hookbench provider
+  # fixed port, API key, every policy duration x0.001 (5 min -> 300 ms)
+  hookbench provider --listen 127.0.0.1:8080 --api-key s3cret --time-scale 0.001
+  # register an endpoint at start, keep state across restarts, break two rules
+  hookbench provider --endpoint http://127.0.0.1:9000/hook --data ./provider-data \
+      --fault no-jitter --fault ignore-retry-after
+  # exponential backoff with full jitter, 5 attempts, 2 s timeout
+  hookbench provider --backoff exponential --base 1s --factor 2 --cap 1m --max-attempts 5 --timeout 2s
+
+  # then, with curl:
+  curl -s -XPOST $URL/endpoints -d '{"url":"http://127.0.0.1:9000/hook"}'
+  curl -s -XPOST $URL/events -H 'Idempotency-Key: k1' -d '{"type":"order.created","payload":{"id":1}}'
+  curl -s $URL/events/msg_.../attempts
+  curl -s $URL/policy`
+
 func runProvider(ctx context.Context, e *env, args []string) error {
-	return errors.New("not implemented yet")
+	fs := newFlagSet(e, "provider", "provider [flags]", providerExamples)
+	o := reference.NewOptions()
+	pol := &o.Policy
+	fs.StringVar(&o.Listen, "listen", o.Listen, "API address (port 0 picks a free one)")
+	fs.StringVar(&o.APIKey, "api-key", os.Getenv("HOOKBENCH_API_KEY"), "require 'Authorization: Bearer KEY' on the API (default $HOOKBENCH_API_KEY)")
+	fs.Float64Var(&o.TimeScale, "time-scale", o.TimeScale, "multiply every policy duration by this (0.001: 5 min -> 300 ms); shown in GET /policy")
+	fs.StringArrayVar(&o.Faults, "fault", nil, "switch on a fault that breaks one delivery rule (repeatable; list below)")
+	fs.StringVar(&o.DataDir, "data", o.DataDir, "keep endpoints, events and pending deliveries in `DIR` (resumed after a restart); in memory when empty")
+	fs.BoolVar(&o.Fsync, "fsync", o.Fsync, "with --data: flush every commit to disk (survives a machine crash, ~100x slower commits)")
+	endpoints := fs.StringArray("endpoint", nil, "register an endpoint `URL` at start (repeatable); its id and secret are printed")
+	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed for jitter")
+	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "most attempts in flight per endpoint")
+	fs.IntVar(&o.QueueSize, "queue-size", o.QueueSize, "most unfinished deliveries; POST /events answers 503 beyond")
+	fs.IntVar(&o.MaxBody, "max-body", o.MaxBody, "API request body limit in bytes (413 beyond)")
+	fs.StringVar(&o.CAFile, "ca-file", o.CAFile, "trust the PEM certificates in `FILE` for https endpoints (e.g. hookbench sink --tls --cert FILE)")
+	fs.DurationVar(&o.SlowDelay, "slow-delay", o.SlowDelay, "delay the 'slow' fault adds before first attempts")
+
+	fs.IntVar(&pol.MaxAttempts, "max-attempts", pol.MaxAttempts, "attempts per event and endpoint, the first included")
+	fs.StringVar(&pol.Backoff.Kind, "backoff", pol.Backoff.Kind, "schedule (--schedule) or exponential (--base, --factor, --cap)")
+	fs.DurationSliceVar(&pol.Backoff.Schedule, "schedule", pol.Backoff.Schedule, "delays before retries 1, 2, ... (comma-separated)")
+	exp := reference.ExponentialBackoff()
+	base := fs.Duration("base", exp.Base, "exponential: first retry delay")
+	factor := fs.Float64("factor", exp.Factor, "exponential: growth factor")
+	capD := fs.Duration("cap", exp.Cap, "exponential: longest delay")
+	fs.StringVar(&pol.Backoff.Jitter, "jitter", pol.Backoff.Jitter, "none, full, equal or proportional (default full with --backoff exponential)")
+	fs.Float64Var(&pol.Backoff.JitterFrac, "jitter-frac", pol.Backoff.JitterFrac, "proportional jitter: +/- this fraction")
+	fs.DurationVar(&pol.Timeout, "timeout", pol.Timeout, "per-attempt timeout")
+	fs.DurationVar(&pol.RetryAfterMax, "retry-after-max", pol.RetryAfterMax, "cap on an honoured Retry-After")
+	fs.StringVar(&pol.Scheme, "scheme", pol.Scheme, "default signature scheme of new endpoints (none = unsigned)")
+	fs.StringArrayVar(&pol.Secrets, "secret", nil, "secret for endpoints created without one (repeatable: rotation); generated per endpoint when absent")
+	fs.DurationVar(&pol.Tolerance, "tolerance", pol.Tolerance, "consumers' timestamp tolerance (stale/future-timestamp faults sign 2x outside it)")
+	fs.DurationVar(&pol.LatencyP50, "latency-p50", pol.LatencyP50, "declared end-to-end latency p50 (0 = not declared)")
+	fs.DurationVar(&pol.LatencyP99, "latency-p99", pol.LatencyP99, "declared end-to-end latency p99 (0 = not declared)")
+
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprintln(e.stdout, "\nFaults (--fault NAME, repeatable; each breaks exactly one delivery rule, § = webhook rules it breaks):")
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		for _, f := range reference.Faults() {
+			fmt.Fprintf(tw, "  %s\t%s\n", f.Name, f.Breaks)
+		}
+		tw.Flush()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q (provider takes flags only)", fs.Arg(0))}
+	}
+	if pol.Backoff.Kind == "exponential" {
+		pol.Backoff.Schedule = nil
+		pol.Backoff.Base, pol.Backoff.Factor, pol.Backoff.Cap = *base, *factor, *capD
+		if !fs.Changed("jitter") {
+			pol.Backoff.Jitter = exp.Jitter
+		}
+	}
+	if len(o.Faults) == 1 && strings.Contains(o.Faults[0], ",") {
+		o.Faults = strings.Split(o.Faults[0], ",")
+	}
+	o.Logf = func(format string, args ...any) { fmt.Fprintf(e.stderr, format+"\n", args...) }
+
+	p, err := reference.New(o)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := p.Start(); err != nil {
+		p.Close()
+		return usageError{err}
+	}
+	defer p.Close()
+	fmt.Fprintf(e.stdout, "hookbench provider listening on %s\n", p.URL())
+	printProviderPolicy(e, p)
+	for _, u := range *endpoints {
+		ep, err := p.CreateEndpoint(reference.EndpointRequest{URL: u})
+		if err != nil {
+			return usageError{fmt.Errorf("--endpoint %s: %w", u, err)}
+		}
+		fmt.Fprintf(e.stdout, "  endpoint %s -> %s secret %s\n", ep.ID, ep.URL, ep.Secret)
+	}
+	<-ctx.Done()
+	fmt.Fprintf(e.stderr, "hookbench provider: stopping (%d deliveries pending)\n", p.Pending())
+	if err := p.Close(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func printProviderPolicy(e *env, p *reference.Provider) {
+	pol := p.Policy()
+	b := pol.Backoff
+	var shape string
+	switch b.Kind {
+	case "schedule":
+		parts := []string{"0s"}
+		for _, d := range b.Schedule {
+			parts = append(parts, shortDuration(d))
+		}
+		shape = "schedule " + strings.Join(parts, " ")
+	case "exponential":
+		shape = fmt.Sprintf("exponential base %v x%g cap %v", shortDuration(b.Base), b.Factor, shortDuration(b.Cap))
+	}
+	jitter := b.Jitter
+	if jitter == "proportional" {
+		jitter = fmt.Sprintf("±%g%%", b.JitterFrac*100)
+	}
+	fmt.Fprintf(e.stdout, "  policy: %d attempts, %s, jitter %s, timeout %v, 410 %s, Retry-After %s (max %v), scheme %s, persistent %v, time scale %g\n",
+		pol.MaxAttempts, shape, jitter, shortDuration(pol.Timeout), pol.Gone, pol.RetryAfter, shortDuration(pol.RetryAfterMax),
+		pol.Scheme, pol.Persistent, p.TimeScale())
+	faults := p.ActiveFaults()
+	if len(faults) == 0 {
+		fmt.Fprintln(e.stdout, "  faults: none")
+	} else {
+		fmt.Fprintf(e.stdout, "  faults: %s\n", strings.Join(faults, ", "))
+	}
+}
+
+// shortDuration prints 5m0s as 5m and 2h0m0s as 2h.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

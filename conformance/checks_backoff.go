@@ -1,0 +1,334 @@
+package conformance
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/hookbench/hookbench/trace"
+)
+
+// retrySamples holds, per retry number k (from 1), the provider-side delay
+// observed before retry k of each failing event, and the arrival times.
+type retrySamples struct {
+	gaps     map[int][]int64
+	offsets  map[int][]int64 // retry k's arrival minus the event's first arrival
+	firsts   []int64         // first-attempt arrivals
+	evidence map[int][]*Delivery
+	events   int
+	// lag is the provider's dispatch lag in this fragment: the longest
+	// time from a trigger to its first attempt. Retries may be that much
+	// later than their band without counting against the schedule: a
+	// loaded machine delays first attempts and retries alike.
+	lag int64
+}
+
+// collectRetries gathers the gaps of deliveries that never succeeded (the
+// backoff fragment's endpoint always fails with a fast 5xx).
+func collectRetries(v *View, p *Policy) retrySamples {
+	rs := retrySamples{gaps: map[int][]int64{}, offsets: map[int][]int64{}, evidence: map[int][]*Delivery{}}
+	for _, d := range v.Deliveries() {
+		if slicesAnyDelivered(p, d.Attempts) || len(msgIDs(d.Attempts)) > 1 {
+			continue // a success, or several messages mixed (7.1 reports it)
+		}
+		rs.events++
+		rs.firsts = append(rs.firsts, d.Attempts[0].ArrivalNs)
+		for k, g := range gaps(d.Attempts) {
+			rs.gaps[k+1] = append(rs.gaps[k+1], g)
+			rs.offsets[k+1] = append(rs.offsets[k+1], d.Attempts[k+1].ArrivalNs-d.Attempts[0].ArrivalNs)
+			rs.evidence[k+1] = append(rs.evidence[k+1], d)
+		}
+	}
+	rs.lag = dispatchLag(v)
+	return rs
+}
+
+func (rs *retrySamples) retries() []int {
+	ks := make([]int, 0, len(rs.gaps))
+	for k := range rs.gaps {
+		ks = append(ks, k)
+	}
+	sort.Ints(ks)
+	return ks
+}
+
+// expectedMean returns the mean and the standard deviation of the mean of
+// n delays drawn from the jitter band of nominal d (uniform over the band).
+func expectedMean(b *Backoff, d time.Duration, n int) (m, sdMean float64) {
+	lo, hi := b.Band(d)
+	w := float64(hi - lo)
+	return float64(lo+hi) / 2, w / math.Sqrt(12*float64(max(n, 1)))
+}
+
+// noRetries is the result when a backoff check has nothing to measure.
+func noRetries(rs *retrySamples, p *Policy) Result {
+	if rs.events == 0 {
+		return Result{Verdict: Skip, Summary: "no permanently failing event in the fragment"}
+	}
+	if p.MaxAttempts <= 1 {
+		return Result{Verdict: Info, Summary: "the policy declares no retries (max_attempts 1)"}
+	}
+	return Result{Verdict: Skip, Summary: fmt.Sprintf("no retries observed for %d failing event(s) (see 2.x): nothing to measure", rs.events)}
+}
+
+// minSamples is how many events a statistical backoff test needs.
+const minSamples = 4
+
+// check 3.1
+func checkBackoffBand(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	rs := collectRetries(sc.Main(), p)
+	if len(rs.gaps) == 0 {
+		return noRetries(&rs, p)
+	}
+	var c collector
+	b := &p.Backoff
+	for _, k := range rs.retries() {
+		d, ok := b.Nominal(k)
+		if !ok {
+			continue // beyond the schedule: 2.7 reports extra attempts
+		}
+		lo, hi := b.Band(d)
+		for i, g := range rs.gaps[k] {
+			c.total++
+			if g < int64(lo)-int64(sc.Slack) || tooLate(g, int64(hi), sc.Slack, rs.lag) {
+				c.fail(evidence(rs.evidence[k][i], fmt.Sprintf("retry %d after %s..%s (nominal %s, jitter %s)", k, lo, hi, d, jitterName(b)), fmt.Sprintf("after %s", ms(g))))
+			}
+		}
+		if n := len(rs.gaps[k]); n >= minSamples {
+			m, sd := expectedMean(b, d, n)
+			got := mean(rs.gaps[k])
+			tol := 4*sd + float64(sc.Slack)
+			if m-got > tol || tooLate(int64(got), int64(m+4*sd), sc.Slack, rs.lag) {
+				c.bad++
+				if len(c.ev) < maxEvidence {
+					c.ev = append(c.ev, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d: mean delay %s ± %s over %d events", k, ms(int64(m)), ms(int64(tol)), n), Observed: "mean " + ms(int64(got))})
+				}
+			}
+		}
+	}
+	return c.result(Fail, "retry delays", "all within the declared band, means as declared")
+}
+
+// tooLate reports whether a delay got is late beyond doubt: more than
+// twice the latest expected (want), plus the lateness tolerance and the
+// provider's dispatch lag. Lateness is judged loosely (see lateSlack): only
+// a schedule clearly slower than declared fails, not a loaded machine.
+func tooLate(got, want int64, slack time.Duration, lag int64) bool {
+	return got > 2*want+lateSlack(slack, time.Duration(want))+lag
+}
+
+func jitterName(b *Backoff) string {
+	switch b.Jitter {
+	case "", "none":
+		return "none"
+	case "proportional":
+		return fmt.Sprintf("±%.0f%%", b.JitterFrac*100)
+	}
+	return b.Jitter
+}
+
+// check 3.2
+func checkBackoffGrows(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	rs := collectRetries(sc.Main(), p)
+	if len(rs.gaps) == 0 {
+		return noRetries(&rs, p)
+	}
+	b := &p.Backoff
+	var ks []int
+	for _, k := range rs.retries() {
+		if _, ok := b.Nominal(k); ok && len(rs.gaps[k]) >= minSamples {
+			ks = append(ks, k)
+		}
+	}
+	if len(ks) < 2 {
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("need two retry numbers with %d+ events each to see growth", minSamples)}
+	}
+	// Compare the first retry with the latest one whose growth is certain.
+	kf := ks[0]
+	df, _ := b.Nominal(kf)
+	mf, sdf := expectedMean(b, df, len(rs.gaps[kf]))
+	upperFirst := mf + 4*sdf + float64(sc.Slack)
+	for i := len(ks) - 1; i > 0; i-- {
+		kl := ks[i]
+		dl, _ := b.Nominal(kl)
+		ml, sdl := expectedMean(b, dl, len(rs.gaps[kl]))
+		lowerLast := ml - 4*sdl - float64(sc.Slack)
+		if lowerLast < 1.5*upperFirst {
+			continue
+		}
+		gf, gl := mean(rs.gaps[kf]), mean(rs.gaps[kl])
+		if gl < 1.2*gf || gl < lowerLast {
+			return Result{Verdict: Fail, Summary: fmt.Sprintf("delays do not grow: retry %d mean %s, retry %d mean %s", kf, ms(int64(gf)), kl, ms(int64(gl))),
+				Evidence: []Evidence{{Endpoint: rs.evidence[kl][0].Endpoint, Expected: fmt.Sprintf("retry %d ≈ %s (nominal %s) after retry %d ≈ %s (nominal %s)", kl, ms(int64(ml)), dl, kf, ms(int64(mf)), df), Observed: fmt.Sprintf("retry %d mean %s, retry %d mean %s", kl, ms(int64(gl)), kf, ms(int64(gf))), TimesMs: times(rs.evidence[kl][0].Attempts)}}}
+		}
+		return Result{Verdict: Pass, Summary: fmt.Sprintf("delays grow: retry %d mean %s → retry %d mean %s (%d events)", kf, ms(int64(gf)), kl, ms(int64(gl)), len(rs.gaps[kl]))}
+	}
+	return Result{Verdict: Skip, Summary: "the observed retries span too little nominal growth to tell it from jitter"}
+}
+
+// widestBand returns the retry number whose expected jitter spread is
+// widest among those with enough samples, and that spread. The spread is
+// the declared band's width relative to its centre, applied to the mean
+// delay actually observed: jitter is judged on the delays the provider
+// makes, whether or not they follow the schedule (3.1 and 3.2 judge that).
+func widestBand(rs *retrySamples, b *Backoff) (int, time.Duration) {
+	best, bw := 0, time.Duration(0)
+	for _, k := range rs.retries() {
+		d, ok := b.Nominal(k)
+		if !ok || len(rs.gaps[k]) < minSamples || d <= 0 {
+			continue
+		}
+		lo, hi := b.Band(d)
+		rel := float64(hi-lo) / (float64(hi+lo) / 2)
+		if w := time.Duration(rel * max(mean(rs.gaps[k]), 0)); w > bw {
+			best, bw = k, w
+		}
+	}
+	return best, bw
+}
+
+func spread(xs []int64) int64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	lo, hi := xs[0], xs[0]
+	for _, x := range xs {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return hi - lo
+}
+
+// check 3.3
+func checkJitterObserved(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	b := &p.Backoff
+	if b.Jitter == "" || b.Jitter == "none" {
+		return Result{Verdict: Warn, Summary: "the policy declares no jitter: events that fail together retry together (the spec recommends jitter)"}
+	}
+	rs := collectRetries(sc.Main(), p)
+	if len(rs.gaps) == 0 {
+		return noRetries(&rs, p)
+	}
+	k, w := widestBand(&rs, b)
+	if k == 0 {
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("no retry number with %d+ events", minSamples)}
+	}
+	if w < 8*sc.Slack {
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("the widest jitter spread expected (retry %d, %s around a mean delay of %s) is too narrow to tell from timing noise (%s)", k, w, ms(int64(mean(rs.gaps[k]))), sc.Slack)}
+	}
+	s := spread(rs.gaps[k])
+	if s < int64(w)/4 {
+		return Result{Verdict: Fail, Summary: fmt.Sprintf("retry %d delays spread over %s across %d events; the declared jitter band is %s wide", k, ms(s), len(rs.gaps[k]), w),
+			Evidence: []Evidence{{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d delays spread over the %s band (%s jitter)", k, w, jitterName(b)), Observed: fmt.Sprintf("delays %s", fmtDurations(rs.gaps[k]))}}}
+	}
+	return Result{Verdict: Pass, Summary: fmt.Sprintf("retry %d delays spread over %s of a %s band (%d events)", k, ms(s), w, len(rs.gaps[k]))}
+}
+
+func fmtDurations(xs []int64) string {
+	ys := append([]int64(nil), xs...)
+	sort.Slice(ys, func(i, j int) bool { return ys[i] < ys[j] })
+	out := ""
+	for i, y := range ys {
+		if i > 0 {
+			out += " "
+		}
+		out += ms(y)
+	}
+	return out
+}
+
+// check 3.4
+func checkNoLockStep(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	b := &p.Backoff
+	rs := collectRetries(sc.Main(), p)
+	if len(rs.gaps) == 0 {
+		return noRetries(&rs, p)
+	}
+	k, w := widestBand(&rs, b)
+	if k == 0 {
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("no retry number with %d+ events", minSamples)}
+	}
+	// Offsets from each event's first attempt: events that failed together
+	// and retry in lock-step share them, whatever the trigger spread.
+	arr := append([]int64(nil), rs.offsets[k]...)
+	sort.Slice(arr, func(i, j int) bool { return arr[i] < arr[j] })
+	win := max(int64(w)/20, 2*int64(sc.Slack))
+	if win > int64(w)/8 {
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("retry %d's expected spread (%s) is too narrow against timing noise to judge clustering", k, w)}
+	}
+	cluster, j := 0, 0
+	for i := range arr {
+		for arr[i]-arr[j] > win {
+			j++
+		}
+		cluster = max(cluster, i-j+1)
+	}
+	need := (3*len(arr) + 3) / 4
+	if cluster >= need {
+		v := declared(b.Jitter != "" && b.Jitter != "none")
+		return Result{Verdict: v, Summary: fmt.Sprintf("%d of %d events sent retry %d at the same offset (within %s) from their first attempt: failing together, they retry together", cluster, len(arr), k, ms(win)),
+			Evidence: []Evidence{{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d offsets spread over about %s (declared jitter)", k, w), Observed: fmt.Sprintf("%d retries at the same offset from their first attempt (within %s)", cluster, ms(win)), TimesMs: msTimes(arr)}}}
+	}
+	return Result{Verdict: Pass, Summary: fmt.Sprintf("at most %d of %d retries (retry %d) within %s", cluster, len(arr), k, ms(win))}
+}
+
+func msTimes(ns []int64) []int64 {
+	out := make([]int64, len(ns))
+	for i, x := range ns {
+		out[i] = x / 1e6
+	}
+	return out
+}
+
+// check 3.5
+func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	v := sc.Main()
+	b := &p.Backoff
+	var totals []int64
+	var full []*Delivery
+	for _, d := range v.Deliveries() {
+		if len(d.Attempts) == p.MaxAttempts && p.MaxAttempts > 1 && !slicesAnyDelivered(p, d.Attempts) && len(msgIDs(d.Attempts)) == 1 {
+			var s int64
+			for _, g := range gaps(d.Attempts) {
+				s += g
+			}
+			totals = append(totals, s)
+			full = append(full, d)
+		}
+	}
+	if len(totals) == 0 {
+		if p.MaxAttempts <= 1 {
+			return Result{Verdict: Info, Summary: "the policy declares no retries"}
+		}
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("no event used all %d attempts (see 2.7)", p.MaxAttempts)}
+	}
+	var m, v2, sumLo, sumHi float64
+	for k := 1; k < p.MaxAttempts; k++ {
+		d, ok := b.Nominal(k)
+		if !ok {
+			return Result{Verdict: Fail, Summary: fmt.Sprintf("policy: max_attempts %d but the backoff defines only %d retries", p.MaxAttempts, k-1)}
+		}
+		lo, hi := b.Band(d)
+		m += float64(lo+hi) / 2
+		v2 += float64(hi-lo) * float64(hi-lo) / 12
+		sumLo += float64(lo)
+		sumHi += float64(hi)
+	}
+	n := float64(len(totals))
+	early := float64(sc.Slack) * float64(p.MaxAttempts-1)
+	tol := 4*math.Sqrt(v2/n) + early
+	got := mean(totals)
+	lag := collectRetries(v, p).lag
+	var c collector
+	c.total = len(totals)
+	for i, t := range totals {
+		if float64(t) < sumLo-early || tooLate(t, int64(sumHi), sc.Slack, lag) {
+			c.fail(evidence(full[i], fmt.Sprintf("retries span %s..%s", ms(int64(sumLo)), ms(int64(sumHi))), "spanned "+ms(t)))
+		}
+	}
+	if m-got > tol || tooLate(int64(got), int64(m+tol), sc.Slack, lag) {
+		c.bad++
+		c.ev = append(c.ev, Evidence{Endpoint: full[0].Endpoint, Expected: fmt.Sprintf("mean retry window %s ± %s over %d events", ms(int64(m)), ms(int64(tol)), len(totals)), Observed: "mean " + ms(int64(got))})
+	}
+	return c.result(Fail, "retry windows", fmt.Sprintf("mean %s, declared %s", ms(int64(got)), ms(int64(m))))
+}

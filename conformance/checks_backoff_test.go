@@ -1,0 +1,144 @@
+package conformance
+
+import (
+	"testing"
+
+	"github.com/hookbench/hookbench/trace"
+)
+
+var nominalMs = []int64{100, 400, 1600, 1600}
+
+// jittered spreads event i's delays evenly over ±15 % of nominal (inside the
+// ±20 % band), the same factor for every retry of one event.
+func jittered(n int) func(i, k int) int64 {
+	return func(i, k int) int64 {
+		f := 0.85 + 0.30*float64(i)/float64(n-1)
+		return int64(float64(nominalMs[k]) * f)
+	}
+}
+
+// scattered uses a different factor per retry, so delays are not
+// correlated across retries.
+func scattered(n int) func(i, k int) int64 {
+	return func(i, k int) int64 {
+		j := (i + 3*k) % n
+		f := 0.85 + 0.30*float64(j)/float64(n-1)
+		return int64(float64(nominalMs[k]) * f)
+	}
+}
+
+func lockStep(i, k int) int64    { return nominalMs[k] }
+func constant(i, k int) int64    { return 100 }
+func tooEarly(i, k int) int64    { return nominalMs[k] / 2 }
+func noRetriesAt(i, k int) int64 { return 0 }
+
+func TestCheckBackoffBand(t *testing.T) {
+	runCases(t, "3.1", []checkCase{
+		{name: "jittered within band", build: func() *trace.Trace { return backoffTrace(8, 4, jittered(8)) }, want: Pass},
+		{name: "uncorrelated jitter", build: func() *trace.Trace { return backoffTrace(8, 4, scattered(8)) }, want: Pass},
+		{name: "no jitter is still in band", build: func() *trace.Trace { return backoffTrace(8, 4, lockStep) }, want: Pass},
+		{name: "constant backoff", build: func() *trace.Trace { return backoffTrace(8, 4, constant) }, want: Fail},
+		{name: "early", build: func() *trace.Trace { return backoffTrace(8, 4, tooEarly) }, want: Fail},
+		{name: "mean off although each gap is in a full-jitter band", build: func() *trace.Trace {
+			return backoffTrace(64, 4, func(i, k int) int64 { return nominalMs[k] / 20 })
+		}, policy: func(p *Policy) { p.Backoff.Jitter = "full" }, want: Fail},
+		{name: "mean far below the full-jitter mean", build: func() *trace.Trace {
+			return backoffTrace(8, 4, func(i, k int) int64 { return nominalMs[k] / 20 })
+		}, policy: func(p *Policy) { p.Backoff.Jitter = "full" }, want: Fail},
+		{name: "mean a little low, too few events to tell", build: func() *trace.Trace {
+			return backoffTrace(8, 4, func(i, k int) int64 { return nominalMs[k] / 4 })
+		}, policy: func(p *Policy) { p.Backoff.Jitter = "full" }, want: Pass},
+		{name: "twice as slow as declared", build: func() *trace.Trace {
+			return backoffTrace(8, 4, func(i, k int) int64 { return 3 * nominalMs[k] })
+		}, want: Fail},
+		{name: "no retries", build: func() *trace.Trace { return backoffTrace(8, 1, noRetriesAt) }, want: Skip},
+		{name: "policy without retries", build: func() *trace.Trace { return backoffTrace(8, 1, noRetriesAt) },
+			policy: func(p *Policy) { p.MaxAttempts = 1 }, want: Info},
+	})
+}
+
+func TestCheckBackoffGrows(t *testing.T) {
+	runCases(t, "3.2", []checkCase{
+		{name: "grows", build: func() *trace.Trace { return backoffTrace(8, 4, jittered(8)) }, want: Pass},
+		{name: "constant", build: func() *trace.Trace { return backoffTrace(8, 4, constant) }, want: Fail},
+		{name: "full jitter grows", build: func() *trace.Trace {
+			return backoffTrace(8, 4, func(i, k int) int64 { return []int64{100, 400, 3200}[k] * int64(2*i+1) / 16 })
+		}, policy: func(p *Policy) { p.Backoff.Jitter = "full"; p.Backoff.Schedule[2] *= 2 }, want: Pass},
+		{name: "full jitter constant", build: func() *trace.Trace { return backoffTrace(8, 4, constant) },
+			policy: func(p *Policy) { p.Backoff.Jitter = "full"; p.Backoff.Schedule[2] *= 2 }, want: Fail},
+		{name: "full jitter: growth too small to be certain", build: func() *trace.Trace {
+			return backoffTrace(8, 4, func(i, k int) int64 { return nominalMs[k] * int64(2*i+1) / 16 })
+		}, policy: func(p *Policy) {
+			p.Backoff.Jitter = "full"
+			p.Backoff.Schedule[2] = p.Backoff.Schedule[0] * 2
+			p.Backoff.Schedule[1] = p.Backoff.Schedule[0] * 2
+		}, want: Skip},
+		{name: "slower than declared", build: func() *trace.Trace { return backoffTrace(8, 4, jittered(8)) },
+			policy: func(p *Policy) { p.Backoff.Schedule[2] *= 10 }, want: Fail},
+		{name: "too few events", build: func() *trace.Trace { return backoffTrace(2, 4, jittered(2)) }, want: Skip},
+	})
+}
+
+func TestCheckJitterObserved(t *testing.T) {
+	runCases(t, "3.3", []checkCase{
+		{name: "jittered", build: func() *trace.Trace { return backoffTrace(8, 4, jittered(8)) }, want: Pass},
+		{name: "lock-step", build: func() *trace.Trace { return backoffTrace(8, 4, lockStep) }, want: Fail},
+		{name: "policy declares none", build: func() *trace.Trace { return backoffTrace(8, 4, lockStep) },
+			policy: func(p *Policy) { p.Backoff.Jitter = "none" }, want: Warn},
+		{name: "band too narrow to see", build: func() *trace.Trace { return backoffTrace(8, 2, lockStep) },
+			policy: func(p *Policy) { p.Backoff.JitterFrac = 0.01 }, want: Skip},
+	})
+}
+
+func TestCheckNoLockStep(t *testing.T) {
+	runCases(t, "3.4", []checkCase{
+		{name: "spread", build: func() *trace.Trace { return backoffTrace(8, 4, jittered(8)) }, want: Pass},
+		{name: "storm", build: func() *trace.Trace { return backoffTrace(8, 4, lockStep) }, want: Fail},
+		{name: "storm, no jitter declared", build: func() *trace.Trace { return backoffTrace(8, 4, lockStep) },
+			policy: func(p *Policy) { p.Backoff.Jitter = "none" }, want: Skip}, // band width 0: nothing to judge against
+	})
+}
+
+func TestCheckRetryWindow(t *testing.T) {
+	runCases(t, "3.5", []checkCase{
+		{name: "spans the schedule", build: func() *trace.Trace { return backoffTrace(8, 4, jittered(8)) }, want: Pass},
+		{name: "constant backoff is short", build: func() *trace.Trace { return backoffTrace(8, 4, constant) }, want: Fail},
+		{name: "nobody used every attempt", build: func() *trace.Trace { return backoffTrace(8, 2, jittered(8)) }, want: Skip},
+		{name: "policy inconsistent", build: func() *trace.Trace { return backoffTrace(8, 5, jittered(8)) },
+			policy: func(p *Policy) { p.MaxAttempts = 5 }, want: Fail}, // 5 attempts need 4 delays; the schedule has 3
+	})
+}
+
+func TestBackoffLagTolerance(t *testing.T) {
+	// Every event reached the sink 1.1 s after its trigger (a loaded
+	// machine); retry 1 came a second late as well: not a schedule breach.
+	build := func(firstAt int64) func() *trace.Trace {
+		return func() *trace.Trace {
+			b := newTB().frag(FragBackoff, Fragment{}, 0, 0)
+			for i := range 8 {
+				id := "backoff/" + string(rune('a'+i))
+				b.sent(id, 0)
+				g := jittered(8)
+				ts := []int64{firstAt, firstAt + 1000 + g(i, 0)}
+				b.seq("/f/backoff", id, ts, []int{500})
+			}
+			return b.trace()
+		}
+	}
+	runCases(t, "3.1", []checkCase{
+		{name: "lagging provider", build: build(1100), want: Pass},
+		{name: "prompt provider, late retry", build: build(2), want: Fail},
+	})
+}
+
+func TestJitterJudgedOnObservedDelays(t *testing.T) {
+	// Constant backoff (every retry 100 ms ±15 %) breaks the schedule (3.1,
+	// 3.2) but keeps jitter on what it does: 3.3 and 3.4 cannot fault it.
+	for _, id := range []string{"3.3", "3.4"} {
+		runCases(t, id, []checkCase{
+			{name: "constant backoff, jittered", build: func() *trace.Trace {
+				return backoffTrace(8, 4, func(i, k int) int64 { return int64(85 + 30*i/7) })
+			}, want: Skip},
+		})
+	}
+}

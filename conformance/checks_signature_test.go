@@ -1,0 +1,128 @@
+package conformance
+
+import (
+	"testing"
+
+	"github.com/hookbench/hookbench/trace"
+)
+
+// signTrace builds the sign fragment (and sign-raw when raw != nil): one
+// event retried once, each attempt with the given signature results.
+func signTrace(plain []trace.SigResult, raw []trace.SigResult, mods ...func(*trace.Attempt)) *trace.Trace {
+	b := newTB().frag(FragSign, Fragment{}, 0, 0).frag(FragSignRaw, Fragment{}, 0, 0)
+	b.sent("sign/1", 0)
+	for i, s := range plain {
+		st := 500
+		if i == len(plain)-1 {
+			st = 200
+		}
+		b.att("/f/sign", "sign/1", "m1", int64(5+i*100), st, append([]func(*trace.Attempt){sig(s)}, mods...)...)
+	}
+	if raw != nil {
+		b.sent("sign-raw/1", 0)
+		for i, s := range raw {
+			b.att("/f/sign-raw", "sign-raw/1", "m2", int64(5+i*100), 200, append([]func(*trace.Attempt){sig(s)}, mods...)...)
+		}
+	}
+	return b.trace()
+}
+
+func sigs(s ...trace.SigResult) []trace.SigResult { return s }
+
+func TestCheckSignatureValid(t *testing.T) {
+	runCases(t, "6.1", []checkCase{
+		{name: "valid", build: func() *trace.Trace { return signTrace(sigs(trace.SigValid, trace.SigValid), nil) }, want: Pass},
+		{name: "retry mismatched", build: func() *trace.Trace { return signTrace(sigs(trace.SigValid, trace.SigMismatch), nil) }, want: Fail},
+		{name: "missing header", build: func() *trace.Trace { return signTrace(sigs(trace.SigMissing), nil) }, want: Fail},
+		{name: "unknown version only", build: func() *trace.Trace { return signTrace(sigs(trace.SigNoKnownVer), nil) }, want: Fail},
+		{name: "stale is judged by 6.3", build: func() *trace.Trace { return signTrace(sigs(trace.SigStale), nil) }, want: Pass},
+		{name: "weak algorithm", build: func() *trace.Trace { return signTrace(sigs(trace.SigValidWeak), nil) }, want: Warn},
+		{name: "sink verified nothing", build: func() *trace.Trace { return signTrace(sigs(trace.SigNone), nil) }, want: Skip},
+		{name: "policy unsigned", build: func() *trace.Trace { return signTrace(sigs(trace.SigNone), nil) },
+			policy: func(p *Policy) { p.Scheme = "" }, want: Warn},
+	})
+}
+
+func TestCheckSignatureRawBody(t *testing.T) {
+	runCases(t, "6.2", []checkCase{
+		{name: "raw bytes signed", build: func() *trace.Trace { return signTrace(sigs(trace.SigValid), sigs(trace.SigValid)) }, want: Pass},
+		{name: "re-encoding signed", build: func() *trace.Trace { return signTrace(sigs(trace.SigValid), sigs(trace.SigMismatch)) }, want: Fail},
+		{name: "everything broken", build: func() *trace.Trace { return signTrace(sigs(trace.SigMismatch), sigs(trace.SigMismatch)) }, want: Fail},
+	})
+}
+
+func TestCheckTimestamps(t *testing.T) {
+	runCases(t, "6.3", []checkCase{
+		{name: "fresh", build: func() *trace.Trace { return signTrace(sigs(trace.SigValid, trace.SigValid), nil) }, want: Pass},
+		{name: "stale", build: func() *trace.Trace { return signTrace(sigs(trace.SigStale, trace.SigStale), nil, skew(-400_000)) }, want: Fail},
+		{name: "scheme without timestamp", build: func() *trace.Trace {
+			return signTrace(sigs(trace.SigValid), nil, func(a *trace.Attempt) { a.Flags &^= trace.FlagTimestamp })
+		}, policy: func(p *Policy) { p.Scheme = "github" }, want: Skip},
+	})
+	runCases(t, "6.4", []checkCase{
+		{name: "fresh", build: func() *trace.Trace { return signTrace(sigs(trace.SigValid), nil) }, want: Pass},
+		{name: "future", build: func() *trace.Trace { return signTrace(sigs(trace.SigFuture), nil, skew(400_000)) }, want: Fail},
+		{name: "stale is not future", build: func() *trace.Trace { return signTrace(sigs(trace.SigStale), nil) }, want: Pass},
+	})
+}
+
+func TestCheckReplayResistance(t *testing.T) {
+	for _, scheme := range []string{"standard", "github", "generic", ""} {
+		runCases(t, "6.5", []checkCase{
+			{name: "scheme " + scheme, build: func() *trace.Trace { return signTrace(sigs(trace.SigValid), nil) },
+				policy: func(p *Policy) { p.Scheme = scheme }, want: Info},
+		})
+	}
+}
+
+func TestCheckFreshTimestamp(t *testing.T) {
+	build := func(skews []int64, gapMs int64) func() *trace.Trace {
+		return func() *trace.Trace {
+			b := newTB().frag(FragBackoff, Fragment{}, 0, 0).sent("backoff/1", 0)
+			for i, s := range skews {
+				b.att("/f/backoff", "backoff/1", "m", 5+int64(i)*gapMs, 500, skew(s))
+			}
+			return b.trace()
+		}
+	}
+	runCases(t, "6.6", []checkCase{
+		{name: "fresh", build: build([]int64{-300, -800, -100}, 4000), want: Pass},
+		{name: "reused", build: build([]int64{-300, -4300, -8300}, 4000), want: Fail},
+		{name: "retries too close together", build: build([]int64{-300, -1300}, 1000), want: Skip},
+		{name: "no timestamps", build: func() *trace.Trace {
+			return newTB().frag(FragBackoff, Fragment{}, 0, 0).sent("backoff/1", 0).
+				att("/f/backoff", "backoff/1", "m", 5, 500, func(a *trace.Attempt) { a.Flags = 0 }).trace()
+		}, want: Skip},
+	})
+}
+
+func TestCheckRotation(t *testing.T) {
+	build := func(s trace.SigResult) func() *trace.Trace {
+		return func() *trace.Trace {
+			return newTB().frag(FragRotate, Fragment{}, 0, 0).sent("rotate/1", 0).att("/f/rotate", "rotate/1", "m", 5, 200, sig(s)).trace()
+		}
+	}
+	runCases(t, "6.7", []checkCase{
+		{name: "old secret still signs", build: build(trace.SigValid), want: Pass},
+		{name: "old secret dropped", build: build(trace.SigMismatch), want: Fail},
+		{name: "rotation not possible", build: func() *trace.Trace {
+			return newTB().frag(FragRotate, Fragment{Skip: "the adapter cannot rotate secrets"}, 0, 0).trace()
+		}, want: Skip},
+	})
+}
+
+func TestSecretUnknown(t *testing.T) {
+	build := func(s trace.SigResult) func() *trace.Trace {
+		return func() *trace.Trace {
+			return newTB().frag(FragSign, Fragment{SecretUnknown: true}, 0, 0).frag(FragSignRaw, Fragment{SecretUnknown: true}, 0, 0).
+				sent("sign/1", 0).att("/f/sign", "sign/1", "m", 5, 200, sig(s)).trace()
+		}
+	}
+	runCases(t, "6.1", []checkCase{
+		{name: "missing is still a failure", build: build(trace.SigMissing), want: Fail},
+		{name: "mismatch says nothing", build: build(trace.SigMismatch), want: Skip},
+	})
+	runCases(t, "6.2", []checkCase{
+		{name: "cannot attribute", build: build(trace.SigValid), want: Skip},
+	})
+}

@@ -1,0 +1,156 @@
+package conformance
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hookbench/hookbench/trace"
+)
+
+// honoursRetryAfter judges "the retry after an answer carrying Retry-After
+// comes no earlier than it asked" (capped at retry_after_max). Retry-After
+// is the consumer's real-world instruction: a time-scaled provider still
+// waits real seconds. extra widens the early tolerance (an HTTP-date has
+// one-second resolution).
+func honoursRetryAfter(v *View, p *Policy, slack, extra time.Duration) Result {
+	var c collector
+	for _, d := range v.Deliveries() {
+		for i, a := range d.Attempts[:len(d.Attempts)-1] {
+			if a.RetryAfter <= 0 {
+				continue
+			}
+			want := retryAfterWait(p, a)
+			if p.RetryAfter == "ignore" {
+				want = time.Duration(a.RetryAfter) * time.Millisecond
+			}
+			c.total++
+			g := gaps(d.Attempts[i : i+2])[0]
+			if g < int64(want-slack-extra) {
+				c.fail(evidence(d, fmt.Sprintf("retry %d no earlier than %s after the %d (Retry-After %s)", i+1, ms(int64(want)), a.Status, ms(a.RetryAfter*1e6)), "retried after "+ms(g)))
+			}
+		}
+	}
+	r := c.result(declared(p.RetryAfter == "honor"), "retries after a Retry-After", "none came early")
+	if p.RetryAfter == "ignore" && r.Verdict != Pass && r.Verdict != Skip {
+		r.Verdict = Info
+		r.Summary = "the policy ignores Retry-After: " + r.Summary
+	}
+	return r
+}
+
+// check 4.1, 4.2
+func checkRetryAfterSeconds(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	return honoursRetryAfter(sc.Main(), p, sc.Slack, 0)
+}
+
+// check 4.3
+func checkRetryAfterDate(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	return honoursRetryAfter(sc.Main(), p, sc.Slack, time.Second)
+}
+
+// check 4.4
+func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	if p.RetryAfterMax <= 0 {
+		return Result{Verdict: Skip, Summary: "the policy declares no retry_after_max"}
+	}
+	if p.RetryAfter == "ignore" {
+		return Result{Verdict: Skip, Summary: "the policy ignores Retry-After"}
+	}
+	v := sc.Main()
+	var c collector
+	pending := 0
+	for _, d := range v.Deliveries() {
+		for i, a := range d.Attempts {
+			asked := time.Duration(a.RetryAfter) * time.Millisecond
+			if asked <= p.RetryAfterMax || i+1 >= p.MaxAttempts {
+				continue
+			}
+			latest := p.RetryAfterMax
+			if nom, ok := p.Backoff.Nominal(i + 1); ok {
+				_, hi := p.Backoff.Band(nom)
+				latest = max(latest, hi)
+			}
+			due := attemptEnd(a) + int64(latest) + lateSlack(sc.Slack, latest)
+			if i+1 < len(d.Attempts) {
+				c.total++
+				if g := gaps(d.Attempts[i : i+2])[0]; d.Attempts[i+1].ArrivalNs > due {
+					c.fail(evidence(d, fmt.Sprintf("retry within retry_after_max %s although Retry-After asked %s", p.RetryAfterMax, asked), "retried after "+ms(g)))
+				}
+				continue
+			}
+			if due > v.Frag.EndNs {
+				pending++
+				continue
+			}
+			c.total++
+			c.fail(evidence(d, fmt.Sprintf("retry within retry_after_max %s although Retry-After asked %s", p.RetryAfterMax, asked), "no retry by the end of the fragment"))
+		}
+	}
+	if c.total == 0 && pending > 0 {
+		return Result{Verdict: Skip, Summary: "the fragment ended before the capped retry was due"}
+	}
+	return c.result(Fail, "answers with a Retry-After above the cap", "retried within retry_after_max")
+}
+
+// check 5.1
+func checkTimeoutEnforced(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	if p.Timeout <= 0 {
+		return Result{Verdict: Skip, Summary: "the policy declares no timeout"}
+	}
+	var c collector
+	limit := int64(p.Timeout) + lateSlack(sc.Slack, p.Timeout)
+	for _, d := range sc.Main().Deliveries() {
+		for _, a := range d.Attempts {
+			if a.HandleNs < int64(p.Timeout)-int64(sc.Slack) && !a.Has(trace.FlagProviderGaveUp) {
+				continue // answered before the timeout: nothing to cut
+			}
+			c.total++
+			if a.HandleNs > limit {
+				c.fail(evidence(d, fmt.Sprintf("the provider gives up after %s (timeout)", p.Timeout), fmt.Sprintf("it waited %s on a hanging endpoint (%s)", ms(a.HandleNs), outcome(a))))
+			}
+		}
+	}
+	return c.result(Fail, "attempts that hung past the timeout", "each cut off at the timeout")
+}
+
+// check 5.2
+func checkTimeoutRetried(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	gaveUp := func(a *trace.Attempt) bool { return a.Has(trace.FlagProviderGaveUp) }
+	return retriedAfter(sc.Main(), p, sc.Slack, gaveUp, "timed-out attempts")
+}
+
+// check 5.3 (fragments: one answering within the timeout, then the hanging one)
+func checkNotCutEarly(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	if p.Timeout <= 0 {
+		return Result{Verdict: Skip, Summary: "the policy declares no timeout"}
+	}
+	var c collector
+	for _, v := range sc.Views {
+		// The provider's clock starts before the sink reads the request
+		// (connecting, queueing: more on a loaded machine), so the sink
+		// sees less than the timeout. Only a cut before half of it, less
+		// the dispatch lag seen in the fragment, counts as early.
+		early := max(int64(p.Timeout)/2-dispatchLag(v), int64(p.Timeout)/10)
+		for _, d := range v.Deliveries() {
+			for _, a := range d.Attempts {
+				c.total++
+				if a.Has(trace.FlagProviderGaveUp) && a.HandleNs < early {
+					c.fail(evidence(d, fmt.Sprintf("an answer within %s (the timeout) is awaited; hanging up before %s is early", p.Timeout, ms(early)), fmt.Sprintf("the provider hung up after %s", ms(a.HandleNs))))
+				}
+			}
+		}
+	}
+	return c.result(Fail, "attempts", "none cut off before the timeout")
+}
+
+// dispatchLag is the longest time from a trigger to its first attempt in a
+// view: how far behind the provider (or the machine) was.
+func dispatchLag(v *View) int64 {
+	var lag int64
+	for _, d := range v.Deliveries() {
+		if d.Sent != nil {
+			lag = max(lag, d.Attempts[0].ArrivalNs-(d.Sent.SentNs+d.Sent.LatencyNs))
+		}
+	}
+	return lag
+}

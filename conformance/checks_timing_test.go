@@ -1,0 +1,102 @@
+package conformance
+
+import (
+	"testing"
+
+	"github.com/hookbench/hookbench/trace"
+)
+
+// raTrace: the first attempt answers status with Retry-After raMs (as the
+// sink sent it), the retry comes gapMs after it (none when gapMs < 0).
+func raTrace(frag string, status int, raMs, gapMs, endMs int64) *trace.Trace {
+	b := newTB().frag(frag, Fragment{}, 0, endMs).sent(frag+"/1", 0).att("/f/"+frag, frag+"/1", "m", 5, status, retryAfter(raMs))
+	if gapMs >= 0 {
+		b.att("/f/"+frag, frag+"/1", "m", 5+gapMs, 200)
+	}
+	return b.trace()
+}
+
+func TestCheckRetryAfter(t *testing.T) {
+	for _, c := range []struct {
+		id, frag string
+		status   int
+	}{{"4.1", FragRA429, 429}, {"4.2", FragRA503, 503}} {
+		runCases(t, c.id, []checkCase{
+			{name: "honoured", build: func() *trace.Trace { return raTrace(c.frag, c.status, 500, 520, 0) }, want: Pass},
+			{name: "ignored", build: func() *trace.Trace { return raTrace(c.frag, c.status, 500, 100, 0) }, want: Fail},
+			{name: "ignored, policy silent", build: func() *trace.Trace { return raTrace(c.frag, c.status, 500, 100, 0) },
+				policy: func(p *Policy) { p.RetryAfter = "" }, want: Warn},
+			{name: "ignored as declared", build: func() *trace.Trace { return raTrace(c.frag, c.status, 500, 100, 0) },
+				policy: func(p *Policy) { p.RetryAfter = "ignore" }, want: Info},
+			{name: "time scale does not shrink Retry-After", build: func() *trace.Trace { return raTrace(c.frag, c.status, 1000, 100, 0) },
+				policy: func(p *Policy) { p.TimeScale = 0.001 }, want: Fail},
+			{name: "capped by retry_after_max", build: func() *trace.Trace { return raTrace(c.frag, c.status, 60_000, 2100, 0) }, want: Pass},
+			{name: "not retried: see 2.x", build: func() *trace.Trace { return raTrace(c.frag, c.status, 500, -1, 0) }, want: Skip},
+		})
+	}
+	runCases(t, "4.3", []checkCase{
+		{name: "honoured", build: func() *trace.Trace { return raTrace(FragRADate, 503, 2000, 2000, 0) }, want: Pass},
+		{name: "second resolution tolerated", build: func() *trace.Trace { return raTrace(FragRADate, 503, 2000, 1100, 0) }, want: Pass},
+		{name: "ignored", build: func() *trace.Trace { return raTrace(FragRADate, 503, 2000, 100, 0) }, want: Fail},
+	})
+}
+
+func TestCheckRetryAfterCapped(t *testing.T) {
+	// Retry-After 10^4 s against retry_after_max 2 s.
+	runCases(t, "4.4", []checkCase{
+		{name: "capped", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 2000, 0) }, want: Pass},
+		{name: "honoured beyond the cap", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 5000, 0) }, want: Fail},
+		{name: "never retried", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, -1, 10_000) }, want: Fail},
+		{name: "fragment too short", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, -1, 1000) }, want: Skip},
+		{name: "no cap declared", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 5000, 0) },
+			policy: func(p *Policy) { p.RetryAfterMax = 0 }, want: Skip},
+		{name: "small Retry-After is not about the cap", build: func() *trace.Trace { return raTrace(FragRACap, 429, 500, 520, 0) }, want: Skip},
+	})
+}
+
+func TestCheckTimeouts(t *testing.T) {
+	// Policy timeout 200 ms; slack 10 ms → late limit 200+10+20 = 230 ms.
+	hang := func(handleMs int64, gaveUp bool, retried bool) func() *trace.Trace {
+		return func() *trace.Trace {
+			f := []func(*trace.Attempt){handle(handleMs)}
+			if gaveUp {
+				f = append(f, flags(trace.FlagProviderGaveUp))
+			} else {
+				f = append(f, flags(trace.FlagAborted))
+			}
+			b := newTB().frag(FragTimeout, Fragment{}, 0, 5000).frag(FragTimeoutOK, Fragment{}, 0, 5000).sent("timeout/1", 0).
+				att("/f/timeout", "timeout/1", "m", 5, 0, f...)
+			if retried {
+				b.att("/f/timeout", "timeout/1", "m", 5+handleMs+100, 200)
+			}
+			return b.trace()
+		}
+	}
+	runCases(t, "5.1", []checkCase{
+		{name: "cut at the timeout", build: hang(205, true, true), want: Pass},
+		{name: "waited far longer", build: hang(2000, false, true), want: Fail},
+		{name: "no timeout declared", build: hang(2000, false, true), policy: func(p *Policy) { p.Timeout = 0 }, want: Skip},
+	})
+	runCases(t, "5.2", []checkCase{
+		{name: "retried", build: hang(205, true, true), want: Pass},
+		{name: "not retried", build: hang(205, true, false), want: Fail},
+		{name: "provider never gave up", build: hang(2000, false, true), want: Skip},
+	})
+	okFrag := func(handleMs int64, gaveUp bool) func() *trace.Trace {
+		return func() *trace.Trace {
+			f := []func(*trace.Attempt){handle(handleMs)}
+			st := 200
+			if gaveUp {
+				f, st = append(f, flags(trace.FlagProviderGaveUp)), 0
+			}
+			return newTB().frag(FragTimeout, Fragment{}, 0, 5000).frag(FragTimeoutOK, Fragment{}, 0, 5000).sent("timeout-ok/1", 0).
+				att("/f/timeout-ok", "timeout-ok/1", "m", 5, st, f...).trace()
+		}
+	}
+	runCases(t, "5.3", []checkCase{
+		{name: "awaited", build: okFrag(70, false), want: Pass},
+		{name: "cut early", build: okFrag(20, true), want: Fail},
+		{name: "hang cut early", build: hang(40, true, true), want: Fail},
+		{name: "hang cut on time", build: hang(205, true, true), want: Pass},
+	})
+}

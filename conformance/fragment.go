@@ -1,0 +1,244 @@
+package conformance
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hookbench/hookbench/trace"
+)
+
+// Mark types the conformance suite writes into a trace.
+const (
+	// FragmentMark opens a fragment's part of the run: Name is the fragment
+	// id, Detail the Fragment as JSON.
+	FragmentMark = "fragment"
+	// FragmentEndMark closes it (Name = fragment id): the suite stopped
+	// waiting for its evidence.
+	FragmentEndMark = "fragment-end"
+	// ProviderMark notes provider lifecycle events; Name "restart" is a
+	// crash and restart.
+	ProviderMark = "provider"
+)
+
+// Fragment is one part of a conformance run: the sink endpoints it set up
+// (each answering as the fragment needs), the events it triggered, and what a
+// check needs to know to read that part of the trace. The suite writes it as
+// the Detail of a "fragment" mark, so a saved trace describes itself.
+type Fragment struct {
+	ID string `json:"-"`
+	// Endpoints are the sink paths this fragment owns.
+	Endpoints []string `json:"endpoints"`
+	// EventPrefix starts every harness event id this fragment triggered
+	// ("backoff/"): deliveries carrying such an id belong to it whenever
+	// they arrive. Deliveries without a known id belong to it when they
+	// reach its endpoints inside its time window.
+	EventPrefix string `json:"event_prefix"`
+	// Skip says why the suite could not run the fragment (the adapter
+	// lacks a capability); its checks SKIP with this reason.
+	Skip string `json:"skip,omitempty"`
+	// Payloads are the exact payload bytes triggered, for fidelity checks.
+	Payloads []Payload `json:"payloads,omitempty"`
+	// Subscriptions are the event types each endpoint subscribed to.
+	Subscriptions []Subscription `json:"subscriptions,omitempty"`
+	// FailFirst is how many attempts of each event the fragment's
+	// endpoints fail before they answer 2xx (0 = they never fail on
+	// purpose, or always do: see Note).
+	FailFirst int `json:"fail_first,omitempty"`
+	// SecretUnknown: the sink verified with a secret the provider was never
+	// given (the adapter could neither set nor read one), so a signature
+	// mismatch says nothing; a missing or malformed signature still does.
+	SecretUnknown bool `json:"secret_unknown,omitempty"`
+	// Note is free text for people reading the trace.
+	Note string `json:"note,omitempty"`
+
+	StartNs int64 `json:"-"` // time of the fragment mark
+	EndNs   int64 `json:"-"` // time of the fragment-end mark, or the end of the trace
+}
+
+// Payload is one event's payload as triggered.
+type Payload struct {
+	EventID string `json:"event_id"`
+	Body    string `json:"body"`
+}
+
+// Subscription is the event types one endpoint subscribed to (empty = all).
+type Subscription struct {
+	Endpoint string   `json:"endpoint"`
+	Types    []string `json:"types,omitempty"`
+}
+
+// ParseFragments finds every fragment in a trace by its marks.
+func ParseFragments(tr *trace.Trace) (map[string]*Fragment, error) {
+	frags := map[string]*Fragment{}
+	var last int64
+	for i := range tr.Attempts {
+		last = max(last, tr.Attempts[i].ArrivalNs+tr.Attempts[i].HandleNs)
+	}
+	for i := range tr.Sent {
+		last = max(last, tr.Sent[i].SentNs+tr.Sent[i].LatencyNs)
+	}
+	for i := range tr.Marks {
+		last = max(last, tr.Marks[i].AtNs)
+	}
+	for i := range tr.Marks {
+		m := &tr.Marks[i]
+		switch m.Type {
+		case FragmentMark:
+			f := &Fragment{}
+			if err := json.Unmarshal([]byte(m.Detail), f); err != nil {
+				return nil, fmt.Errorf("conformance: fragment mark %q (mark %d): %w", m.Name, i, err)
+			}
+			if m.Name == "" {
+				return nil, fmt.Errorf("conformance: fragment mark %d has no name", i)
+			}
+			f.ID, f.StartNs, f.EndNs = m.Name, m.AtNs, last+1
+			frags[m.Name] = f
+		case FragmentEndMark:
+			if f, ok := frags[m.Name]; ok {
+				f.EndNs = m.AtNs
+			}
+		}
+	}
+	return frags, nil
+}
+
+// View is the part of a trace that belongs to one fragment. Its slices point
+// into the trace; a View is read-only and safe for concurrent readers.
+type View struct {
+	Frag     *Fragment
+	Attempts []*trace.Attempt // in trace order (arrival order per endpoint)
+	Sent     []*trace.Sent    // in trace order
+	Marks    []*trace.Mark    // marks inside the fragment's window
+}
+
+func newView(tr *trace.Trace, f *Fragment, all map[string]*Fragment) *View {
+	v := &View{Frag: f}
+	owned := func(id string) bool {
+		if id == "" {
+			return false
+		}
+		for _, g := range all {
+			if g.EventPrefix != "" && strings.HasPrefix(id, g.EventPrefix) {
+				return true
+			}
+		}
+		return false
+	}
+	mine := func(id string) bool { return f.EventPrefix != "" && strings.HasPrefix(id, f.EventPrefix) }
+	inWindow := func(t int64) bool { return t >= f.StartNs && t < f.EndNs }
+	eps := map[string]bool{}
+	for _, e := range f.Endpoints {
+		eps[e] = true
+	}
+	for i := range tr.Attempts {
+		a := &tr.Attempts[i]
+		if !eps[a.Endpoint] {
+			continue
+		}
+		if mine(a.EventID) || (!owned(a.EventID) && inWindow(a.ArrivalNs)) {
+			v.Attempts = append(v.Attempts, a)
+		}
+	}
+	for i := range tr.Sent {
+		s := &tr.Sent[i]
+		if mine(s.EventID) || (f.EventPrefix == "" && inWindow(s.SentNs)) {
+			v.Sent = append(v.Sent, s)
+		}
+	}
+	for i := range tr.Marks {
+		m := &tr.Marks[i]
+		if inWindow(m.AtNs) {
+			v.Marks = append(v.Marks, m)
+		}
+	}
+	return v
+}
+
+// Delivery is everything one event did at one endpoint: the attempts in
+// arrival order, and the trigger when it is known.
+type Delivery struct {
+	Key      string // harness event id, else "msg:"+provider id, else "#"+index
+	EventID  string
+	Endpoint string
+	Sent     *trace.Sent // nil when the trigger is not in the trace
+	Attempts []*trace.Attempt
+}
+
+// Deliveries groups the view's attempts by event and endpoint, ordered by
+// first arrival. Attempts with neither a harness nor a provider id cannot be
+// correlated: each is a delivery of its own.
+func (v *View) Deliveries() []*Delivery {
+	sent := v.SentByID()
+	idx := map[string]*Delivery{}
+	var out []*Delivery
+	for i, a := range v.Attempts {
+		key := a.EventID
+		switch {
+		case key != "":
+		case a.MsgID != "":
+			key = "msg:" + a.MsgID
+		default:
+			key = fmt.Sprintf("#%d", i)
+		}
+		k := a.Endpoint + "\x00" + key
+		d, ok := idx[k]
+		if !ok {
+			d = &Delivery{Key: key, EventID: a.EventID, Endpoint: a.Endpoint, Sent: sent[a.EventID]}
+			idx[k] = d
+			out = append(out, d)
+		}
+		d.Attempts = append(d.Attempts, a)
+	}
+	for _, d := range out {
+		sort.SliceStable(d.Attempts, func(i, j int) bool { return d.Attempts[i].ArrivalNs < d.Attempts[j].ArrivalNs })
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Attempts[0].ArrivalNs < out[j].Attempts[0].ArrivalNs })
+	return out
+}
+
+// SentByID indexes the view's triggers by harness event id (the first
+// trigger of an id wins: duplicates point at it with DuplicateOf).
+func (v *View) SentByID() map[string]*trace.Sent {
+	m := make(map[string]*trace.Sent, len(v.Sent))
+	for _, s := range v.Sent {
+		if _, ok := m[s.EventID]; !ok && s.EventID != "" {
+			m[s.EventID] = s
+		}
+	}
+	return m
+}
+
+// Originals returns the triggers that are not duplicates of another.
+func (v *View) Originals() []*trace.Sent {
+	var out []*trace.Sent
+	for _, s := range v.Sent {
+		if s.DuplicateOf == "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// HasIDs reports whether the deliveries carry harness event ids, so they can
+// be matched to triggers one by one; otherwise checks can only count.
+func (v *View) HasIDs() bool {
+	for _, a := range v.Attempts {
+		if a.EventID != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// MarksOf returns the view's marks of one type (and name, when not "").
+func (v *View) MarksOf(typ, name string) []*trace.Mark {
+	var out []*trace.Mark
+	for _, m := range v.Marks {
+		if m.Type == typ && (name == "" || m.Name == name) {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,225 @@
+package reference
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hookbench/hookbench/conformance"
+)
+
+// Defaults of Options and of the default Policy.
+const (
+	DefaultListen            = "127.0.0.1:0"
+	DefaultConcurrency       = 64      // attempts in flight per endpoint
+	DefaultQueueSize         = 100_000 // deliveries not yet finished, all endpoints
+	DefaultMaxBody           = 1 << 20 // API request body limit, bytes
+	DefaultKeepEvents        = 50_000  // finished events kept for GET /events
+	DefaultIdempotencyWindow = 24 * time.Hour
+	DefaultRotationOverlap   = 24 * time.Hour // old secret keeps signing after a rotation
+	DefaultSlowDelay         = 2 * time.Second
+	DefaultMaxConns          = 4096 // client connections per host
+	DefaultSeed              = 1
+	DefaultUserAgent         = "hookbench-reference/1"
+
+	DefaultMaxAttempts   = 10
+	DefaultTimeout       = 15 * time.Second
+	DefaultRetryAfterMax = time.Hour
+	DefaultTolerance     = 300 * time.Second
+	DefaultScheme        = "standard"
+	DefaultJitterFrac    = 0.2
+
+	// IdempotencyHeader is the trigger API's idempotency header.
+	IdempotencyHeader = "Idempotency-Key"
+	// EventTypeHeader carries the event type on every delivery.
+	EventTypeHeader = "X-Event-Type"
+	// AttemptHeader carries the 1-based attempt number on every delivery.
+	AttemptHeader = "X-Webhook-Attempt"
+
+	// maxIdempotencyKeys bounds the idempotency table; the oldest keys are
+	// forgotten early when it is full.
+	maxIdempotencyKeys = 1 << 20
+)
+
+// DefaultSchedule returns the Standard Webhooks retry schedule: the delays
+// before retries 1..9 (the first attempt goes out at once), so 10 attempts
+// in all.
+func DefaultSchedule() []time.Duration {
+	return []time.Duration{
+		5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour,
+		10 * time.Hour, 14 * time.Hour, 20 * time.Hour, 24 * time.Hour,
+	}
+}
+
+// ExponentialBackoff returns the exponential alternative to the default
+// schedule: 5 s doubling up to 24 h, with full jitter (uniform in [0, d]).
+func ExponentialBackoff() conformance.Backoff {
+	return conformance.Backoff{Kind: "exponential", Base: 5 * time.Second, Factor: 2, Cap: 24 * time.Hour, Jitter: "full"}
+}
+
+// DefaultPolicy returns the policy the reference provider keeps with no
+// flags: Standard Webhooks schedule with ±20 % jitter, 15 s timeout, 410
+// disables, redirects are failures, Retry-After honoured up to an hour.
+func DefaultPolicy() conformance.Policy {
+	return conformance.Policy{
+		Profile:     "standard-webhooks",
+		MaxAttempts: DefaultMaxAttempts,
+		Backoff: conformance.Backoff{
+			Kind:       "schedule",
+			Schedule:   DefaultSchedule(),
+			Jitter:     "proportional",
+			JitterFrac: DefaultJitterFrac,
+		},
+		Timeout:           DefaultTimeout,
+		Scheme:            DefaultScheme,
+		Tolerance:         DefaultTolerance,
+		Gone:              "disable",
+		Redirects:         "fail",
+		RetryAfter:        "honor",
+		RetryAfterMax:     DefaultRetryAfterMax,
+		IdempotencyHeader: IdempotencyHeader,
+		LatencyP50:        250 * time.Millisecond,
+		LatencyP99:        time.Second,
+	}
+}
+
+// Options configures a Provider. Build it with NewOptions and change what
+// you need; New validates it. Options is a plain value: New copies it.
+type Options struct {
+	// Listen is the API's address; port 0 picks a free one.
+	Listen string
+	// APIKey, when set, is required as "Authorization: Bearer KEY".
+	APIKey string
+	// Policy is the delivery policy as declared, before TimeScale.
+	// Policy.Persistent is ignored: it is set from DataDir.
+	Policy conformance.Policy
+	// TimeScale multiplies every Policy duration (0.001 turns 5 min into
+	// 300 ms) so that a full schedule runs in a test.
+	TimeScale float64
+	// Faults lists fault names (see Faults) to switch on.
+	Faults []string
+	// DataDir, when set, keeps endpoints, events and pending deliveries in
+	// DataDir/provider.db so that a restarted provider resumes them.
+	DataDir string
+	// Fsync flushes every store commit to the disk, so that accepted
+	// events survive a machine crash too; without it they survive a
+	// provider crash (what a restart test does) and commits are ~100x
+	// cheaper.
+	Fsync bool
+	// Concurrency is the most attempts in flight per endpoint.
+	Concurrency int
+	// QueueSize bounds deliveries not yet finished; POST /events answers
+	// 503 when an event would exceed it.
+	QueueSize int
+	// MaxBody is the API's request body limit in bytes (413 above).
+	MaxBody int
+	// KeepEvents is how many finished events stay queryable.
+	KeepEvents int
+	// IdempotencyWindow is how long an Idempotency-Key is remembered.
+	IdempotencyWindow time.Duration
+	// RotationOverlap is how long a rotated-out secret keeps signing.
+	RotationOverlap time.Duration
+	// SlowDelay is the delay the "slow" fault adds before first attempts.
+	SlowDelay time.Duration
+	// MaxConns bounds the delivery client's connections per host.
+	MaxConns int
+	// UserAgent is sent on every delivery.
+	UserAgent string
+	// CAFile, when set, is a PEM file of certificates trusted for https
+	// endpoints in addition to the system roots (e.g. the certificate
+	// `hookbench sink --tls --cert FILE` writes).
+	CAFile string
+	// Seed seeds Rand when Rand is nil (jitter and fault choices).
+	Seed uint64
+	// Clock is the time source for scheduling; nil = the real clock.
+	Clock Clock
+	// Rand drives jitter; nil = seeded from Seed. The Provider owns it
+	// after New (it is not safe for concurrent use).
+	Rand *rand.Rand
+	// Logf, when set, receives one line per notable event (endpoint
+	// disabled, store errors). It must be safe for concurrent use.
+	Logf func(format string, args ...any)
+}
+
+// NewOptions returns Options with every default set and the Standard
+// Webhooks policy.
+func NewOptions() Options {
+	return Options{
+		Listen:            DefaultListen,
+		Policy:            DefaultPolicy(),
+		TimeScale:         1,
+		Concurrency:       DefaultConcurrency,
+		QueueSize:         DefaultQueueSize,
+		MaxBody:           DefaultMaxBody,
+		KeepEvents:        DefaultKeepEvents,
+		IdempotencyWindow: DefaultIdempotencyWindow,
+		RotationOverlap:   DefaultRotationOverlap,
+		SlowDelay:         DefaultSlowDelay,
+		MaxConns:          DefaultMaxConns,
+		UserAgent:         DefaultUserAgent,
+		Seed:              DefaultSeed,
+	}
+}
+
+// OptionError is a bad Options field.
+type OptionError struct {
+	Field string // e.g. "time_scale", "policy", "faults[2]"
+	Err   error
+}
+
+func (e *OptionError) Error() string { return "reference: option " + e.Field + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *OptionError) Unwrap() error { return e.Err }
+
+func optErr(field, format string, args ...any) error {
+	return &OptionError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// Validate reports the first field that makes no sense.
+func (o *Options) Validate() error {
+	if o.Listen == "" {
+		return optErr("listen", "empty address")
+	}
+	if !(o.TimeScale > 0) || math.IsInf(o.TimeScale, 0) {
+		return optErr("time_scale", "must be a positive number, got %v", o.TimeScale)
+	}
+	if err := o.Policy.Validate(); err != nil {
+		return &OptionError{Field: "policy", Err: err}
+	}
+	if o.Policy.Timeout <= 0 {
+		return optErr("policy", "timeout must be positive, got %v", o.Policy.Timeout)
+	}
+	if o.Policy.RetryAfterMax < 0 {
+		return optErr("policy", "retry_after_max is negative (%v)", o.Policy.RetryAfterMax)
+	}
+	if o.Policy.Backoff.Kind == "exponential" && o.Policy.Backoff.Cap < 0 {
+		return optErr("policy", "backoff.cap is negative (%v)", o.Policy.Backoff.Cap)
+	}
+	if err := checkScheme(o.Policy.Scheme); err != nil {
+		return &OptionError{Field: "policy", Err: fmt.Errorf("scheme: %w", err)}
+	}
+	if _, err := parseFaults(o.Faults); err != nil {
+		return &OptionError{Field: "faults", Err: err}
+	}
+	switch {
+	case o.Concurrency < 1:
+		return optErr("concurrency", "must be at least 1, got %d", o.Concurrency)
+	case o.QueueSize < 1:
+		return optErr("queue_size", "must be at least 1, got %d", o.QueueSize)
+	case o.MaxBody < 64:
+		return optErr("max_body", "must be at least 64 bytes, got %d", o.MaxBody)
+	case o.KeepEvents < 0:
+		return optErr("keep_events", "is negative (%d)", o.KeepEvents)
+	case o.IdempotencyWindow <= 0:
+		return optErr("idempotency_window", "must be positive, got %v", o.IdempotencyWindow)
+	case o.RotationOverlap < 0:
+		return optErr("rotation_overlap", "is negative (%v)", o.RotationOverlap)
+	case o.SlowDelay < 0:
+		return optErr("slow_delay", "is negative (%v)", o.SlowDelay)
+	case o.MaxConns < 1:
+		return optErr("max_conns", "must be at least 1, got %d", o.MaxConns)
+	}
+	return nil
+}

@@ -1,0 +1,22 @@
+// Package suite runs the conformance suite: it turns each check's
+// scenario fragment into sink endpoints with scripted behaviour and events
+// triggered through a provider adapter, runs the fragments on one sink
+// (in parallel where the adapter can aim events at endpoints), records one
+// trace, and grades it with the checks of package conformance.
+//
+// A fragment owns its sink endpoints (paths under /f/<fragment>/), its event
+// ids (prefix "<fragment>/") and its event types ("hookbench.<fragment>"),
+// so fragments running side by side never read each other's evidence. Its
+// part of the trace is described by a "fragment" mark (see
+// conformance.Fragment), which makes a saved trace gradable offline with
+// `hookbench check`.
+//
+// With no adapter given, Run starts the embedded reference provider with the
+// Standard Webhooks policy cut to its first five attempts and a time scale of
+// 0.001 (see DefaultTimeScale), so the whole suite runs in well under a
+// minute.
+//
+// Run owns every goroutine it starts and returns only after they ended; it
+// honours ctx (a cancelled run still closes the sink, tears the adapter
+// down and returns the error).
+package suite

@@ -1,0 +1,358 @@
+package suite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/scenarios"
+	"github.com/hookbench/hookbench/sink"
+	"github.com/hookbench/hookbench/trace"
+)
+
+// SecretRotator is an optional adapter capability: rotate one endpoint's
+// signing secret (the provider keeps signing with the old one for a while,
+// as Standard Webhooks allows) and return the new secret. Check 6.7 needs it.
+type SecretRotator interface {
+	RotateSecret(ctx context.Context, name string) (string, error)
+}
+
+// env is what fragments share during one run. Its fields are set before
+// fragments start and only read afterwards, except stats (atomic).
+type env struct {
+	o     *Options
+	runID string
+	tw    *trace.Writer
+	sink  *sink.Server
+	ad    scenarios.Adapter
+	caps  scenarios.Capabilities
+	p     conformance.Policy // effective (time-scaled) policy, as graded
+	slack time.Duration
+	// secretUnknown: the sink verifies with a secret the provider may not
+	// use (the adapter could neither set nor read it).
+	secretUnknown bool
+
+	stats atomic.Pointer[map[string]sink.EndpointStats]
+}
+
+// statsEvery is how often the sink's counters are read (a snapshot walks
+// every endpoint's counters: cheap, but not free under the race detector).
+const statsEvery = 40 * time.Millisecond
+
+// pollStats keeps a fresh snapshot of the sink's per-endpoint counters until
+// ctx ends. Fragments wait on it instead of each polling the sink.
+func (e *env) pollStats(ctx context.Context) {
+	t := time.NewTicker(statsEvery)
+	defer t.Stop()
+	for {
+		e.snapshot()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (e *env) snapshot() {
+	st := e.sink.Stats()
+	m := make(map[string]sink.EndpointStats, len(st.Endpoints))
+	for _, ep := range st.Endpoints {
+		m[ep.Path] = ep
+	}
+	e.stats.Store(&m)
+}
+
+func (e *env) stat(path string) sink.EndpointStats {
+	if m := e.stats.Load(); m != nil {
+		return (*m)[path]
+	}
+	return sink.EndpointStats{}
+}
+
+// ok returns how many 2xx answers the endpoint gave.
+func (e *env) ok(path string) uint64 { return okOf(e.stat(path)) }
+
+func okOf(st sink.EndpointStats) uint64 {
+	var n uint64
+	for code, c := range st.Status {
+		if s, err := strconv.Atoi(code); err == nil && s >= 200 && s < 300 {
+			n += c
+		}
+	}
+	return n
+}
+
+func (e *env) received(path string) uint64 { return e.stat(path).Received }
+
+// retryHi is the latest a retry k (from 1) should come after the previous
+// attempt ended: the top of its jitter band plus the timing slack; 0 when
+// the policy makes no retry k.
+func (e *env) retryHi(k int) time.Duration {
+	if k >= e.p.MaxAttempts {
+		return 0
+	}
+	d, ok := e.p.Backoff.Nominal(k)
+	if !ok {
+		return 0
+	}
+	_, hi := e.p.Backoff.Band(d)
+	return hi + conformance.LateFactor*e.slack + hi/10
+}
+
+// scheduleHi is the latest the n-th attempt (from 1) should come after the
+// first: the sum of the first n-1 retries' retryHi.
+func (e *env) scheduleHi(n int) time.Duration {
+	var s time.Duration
+	for k := 1; k < n; k++ {
+		s += e.retryHi(k)
+	}
+	return s
+}
+
+// deadline bounds a wait for expected deliveries: d plus grace, capped.
+func (e *env) deadline(d time.Duration) time.Duration {
+	return min(d+e.o.Grace, e.o.MaxFragment)
+}
+
+// waitFor polls cond until it holds, d passes or ctx ends; it reports
+// whether cond held.
+func waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	tick := time.NewTicker(statsEvery / 2)
+	defer tick.Stop()
+	for {
+		if cond() {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return cond()
+		case <-tick.C:
+		}
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// fragRun is one fragment while it runs.
+type fragRun struct {
+	e    *env
+	plan *fragmentPlan
+	frag conformance.Fragment
+	// mu guards frag's Payloads and notes (load triggers run concurrently).
+	mu    sync.Mutex
+	notes []string
+	seq   atomic.Int64
+	start int64
+	// base holds the endpoints' counters when the fragment started: its
+	// waits count from there (an adapter that broadcasts every event also
+	// reaches this fragment's endpoints before it runs).
+	base map[string]sink.EndpointStats
+}
+
+// ok and received count since the fragment started.
+func (f *fragRun) ok(path string) uint64 {
+	return f.e.ok(path) - okOf(f.base[path])
+}
+
+func (f *fragRun) received(path string) uint64 {
+	return f.e.received(path) - f.base[path].Received
+}
+
+// failPhase makes "fail the first FailFirst attempts of each event" hold
+// when the sink cannot count attempts per event (deliveries carry no
+// event id): the endpoints were given their failing rules without attempt
+// numbers, so it waits until each failed FailFirst times per event, then
+// makes them answer 200. With event ids the attempt rules do it alone.
+func (f *fragRun) failPhase(ctx context.Context, n int) error {
+	ff := f.plan.FailFirst
+	if f.e.byAttempt() || ff == 0 {
+		return nil
+	}
+	f.allReceived(ctx, uint64(ff*n), f.e.scheduleHi(ff)+time.Duration(ff)*f.e.p.Timeout)
+	for _, ep := range f.plan.Endpoints {
+		if err := f.e.sink.SetRules(ep.Path, nil); err != nil {
+			return fmt.Errorf("sink rules for %s: %w", ep.Path, err)
+		}
+	}
+	return nil
+}
+
+// byAttempt reports whether sink rules can count attempts per event: the
+// deliveries carry the harness event id.
+func (e *env) byAttempt() bool { return e.caps.EventIDs }
+
+// stripAttempt removes the attempt= condition from a rule: without event
+// ids the suite switches rules by time instead (see failPhase).
+func stripAttempt(rule string) string {
+	var keep []string
+	for _, kv := range strings.Split(rule, ",") {
+		if !strings.HasPrefix(strings.TrimSpace(kv), "attempt=") {
+			keep = append(keep, kv)
+		}
+	}
+	return strings.Join(keep, ",")
+}
+
+// eventType is the type of this fragment's events ("hookbench.backoff");
+// sub names a second type ("hookbench.types.a").
+func (f *fragRun) eventType(sub string) string {
+	if sub == "" {
+		return "hookbench." + f.plan.ID
+	}
+	return "hookbench." + f.plan.ID + "." + sub
+}
+
+// newEvent builds the next event of the fragment: a unique harness id, its
+// type, and a payload (canonical JSON carrying the id, unless body builds
+// another from the id). It goes to every provider endpoint of the fragment.
+func (f *fragRun) newEvent(sub string, body func(id string) string) scenarios.Event {
+	n := f.seq.Add(1)
+	id := f.frag.EventPrefix + strconv.FormatInt(n, 10)
+	typ := f.eventType(sub)
+	var payload string
+	if body != nil {
+		payload = body(id)
+	} else {
+		payload = canonicalPayload(id, n, typ)
+	}
+	ev := scenarios.Event{ID: id, Type: typ, Payload: []byte(payload)}
+	if f.e.caps.TargetEndpoints && !f.plan.Broadcast {
+		for _, ep := range f.plan.Endpoints {
+			if !ep.SinkOnly && (sub == "" || ep.Sub == sub) {
+				ev.Endpoints = append(ev.Endpoints, ep.Path)
+			}
+		}
+	}
+	return ev
+}
+
+// canonicalPayload is JSON that every encoder re-encodes to the same bytes:
+// sorted keys, no spaces, small integers, ASCII strings without HTML
+// characters.
+func canonicalPayload(id string, n int64, typ string) string {
+	b, _ := json.Marshal(struct {
+		ID   string `json:"hookbench_id"`
+		Seq  int64  `json:"seq"`
+		Type string `json:"type"`
+	}{id, n, typ})
+	return string(b)
+}
+
+// trigger sends one event through the adapter and records it as a Sent.
+// A transport error is recorded (Err, status 0), not returned: the checks
+// judge refused triggers. Only a cancelled ctx is an error.
+func (f *fragRun) trigger(ctx context.Context, ev scenarios.Event, recordID, dupOf string, intended int64) error {
+	e := f.e
+	if intended == 0 {
+		intended = e.tw.Now()
+	}
+	s := trace.Sent{EventID: ev.ID, Type: ev.Type, IntendedNs: intended, IdemKey: ev.IdemKey, DuplicateOf: dupOf}
+	if recordID != "" {
+		s.EventID = recordID
+	}
+	if f.plan.RecordPayloads && dupOf == "" {
+		f.mu.Lock()
+		f.frag.Payloads = append(f.frag.Payloads, conformance.Payload{EventID: ev.ID, Body: string(ev.Payload)})
+		f.mu.Unlock()
+	}
+	s.SentNs = e.tw.Now()
+	res, err := e.ad.Trigger(ctx, ev)
+	s.LatencyNs = e.tw.Now() - s.SentNs
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.Err = trace.ErrOther
+		if strings.Contains(err.Error(), "timeout") || strings.Contains(err.Error(), "deadline") {
+			s.Err = trace.ErrTimeout
+		} else if strings.Contains(err.Error(), "refused") || strings.Contains(err.Error(), "reset") {
+			s.Err = trace.ErrConnection
+		}
+		f.note(fmt.Sprintf("trigger %s: %v", ev.ID, err))
+	}
+	s.Status, s.ProviderID = res.Status, res.ProviderID
+	if err := e.tw.WriteSent(&s); err != nil {
+		return fmt.Errorf("write trace: %w", err)
+	}
+	return nil
+}
+
+// triggerAll triggers n events of the fragment (type sub) one after another.
+func (f *fragRun) triggerAll(ctx context.Context, n int, sub string, body func(id string) string) error {
+	for range n {
+		if err := f.trigger(ctx, f.newEvent(sub, body), "", "", 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fragRun) note(s string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.notes) < 5 {
+		f.notes = append(f.notes, s)
+	}
+}
+
+func parseRules(path string, rules []string) ([]sink.Rule, error) {
+	var out []sink.Rule
+	for _, r := range rules {
+		rule, err := sink.ParseRule("endpoint=" + path + "," + r)
+		if err != nil {
+			return nil, fmt.Errorf("suite: fragment rule for %s: %w", path, err)
+		}
+		out = append(out, rule)
+	}
+	return out, nil
+}
+
+// allOK waits until every provider endpoint of the fragment answered 2xx at
+// least n times, within d (plus grace).
+func (f *fragRun) allOK(ctx context.Context, n uint64, d time.Duration) bool {
+	return waitFor(ctx, f.e.deadline(d), func() bool {
+		for _, ep := range f.plan.Endpoints {
+			if !ep.SinkOnly && f.ok(ep.Path) < n {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// allReceived waits until every provider endpoint of the fragment received
+// at least n requests, within d (plus grace).
+func (f *fragRun) allReceived(ctx context.Context, n uint64, d time.Duration) bool {
+	return waitFor(ctx, f.e.deadline(d), func() bool {
+		for _, ep := range f.plan.Endpoints {
+			if !ep.SinkOnly && f.received(ep.Path) < n {
+				return false
+			}
+		}
+		return true
+	})
+}

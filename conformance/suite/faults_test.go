@@ -1,0 +1,265 @@
+package suite
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/conformance/reference"
+)
+
+// faultTable lists, for the clean reference provider ("") and for each of
+// its faults, exactly the checks that must FAIL and those that must WARN
+// (a broken SHOULD: FAIL under --strict). Every other check must PASS, be
+// INFO, or SKIP. Where a fault fails more than its own check, the extra
+// failures are consequences a user would also see, noted beside the row.
+var faultTable = []struct {
+	fault      string
+	fail, warn []string
+}{
+	{fault: ""},
+	{fault: "no-retry", // nothing is retried: every retry-dependent delivery and check fails
+		fail: []string{"1.5", "2.1", "2.2", "2.3", "2.4", "2.7", "4.4", "5.2", "7.4", "11.1", "11.3"}},
+	{fault: "retry-4xx", fail: []string{"2.5"}},
+	{fault: "give-up-early", // 2 attempts instead of 5: events needing a third are lost
+		fail: []string{"1.5", "2.7", "11.1", "11.3"}},
+	{fault: "constant-backoff", fail: []string{"3.1", "3.2", "3.5"}},
+	{fault: "no-jitter", fail: []string{"3.3", "3.4"}},
+	{fault: "retry-storm", fail: []string{"3.1", "3.2", "3.5"}},
+	{fault: "ignore-retry-after", fail: []string{"4.1", "4.2", "4.3"}},
+	{fault: "follow-redirects", fail: []string{"2.6"}},
+	{fault: "no-timeout", fail: []string{"5.1"}},
+	{fault: "timeout-as-success", fail: []string{"5.2"}},
+	{fault: "ignore-410", fail: []string{"8.1", "8.2"}},
+	{fault: "deliver-to-deleted-endpoint", fail: []string{"8.3"}},
+	{fault: "new-id-per-attempt", fail: []string{"7.1", "7.5"}},
+	{fault: "mutate-body-on-retry", fail: []string{"7.2", "9.2"}},
+	{fault: "lossy-payload", fail: []string{"9.1", "9.2"}},
+	{fault: "sign-reserialised-body", fail: []string{"6.1", "6.2", "6.7"}},
+	{fault: "bad-signature", fail: []string{"6.1", "6.2", "6.7"}},
+	{fault: "wrong-secret", fail: []string{"6.1", "6.2", "6.7"}},
+	{fault: "unsigned", // no signature and, with it, no webhook-id header
+		fail: []string{"6.1", "6.2", "6.7"}, warn: []string{"7.1", "7.5"}},
+	{fault: "stale-timestamp", fail: []string{"6.3"}},
+	{fault: "future-timestamp", fail: []string{"6.4"}},
+	{fault: "reuse-timestamp", fail: []string{"6.6"}},
+	{fault: "drop-old-secret", fail: []string{"6.7"}},
+	{fault: "drop-events", // every 5th event of each instance is lost
+		fail: []string{"1.1", "1.3", "1.4", "1.5", "10.3", "11.1", "11.3"}},
+	{fault: "duplicate-deliveries", fail: []string{"7.1", "7.6"}, warn: []string{"1.2"}},
+	{fault: "ignore-idempotency-key", fail: []string{"7.3"}},
+	{fault: "slow", fail: []string{"10.1", "10.2"}},
+	{fault: "lose-on-restart", fail: []string{"11.3"}},
+	{fault: "drop-event-type-header", fail: []string{"9.3"}},
+	// wrong-content-type breaks nothing the suite can see: the sink does
+	// not record the Content-Type header (see unobservable below).
+	{fault: "wrong-content-type"},
+}
+
+// unobservable lists reference faults no check can see, and why.
+var unobservable = map[string]string{
+	"wrong-content-type": "the sink records no Content-Type",
+}
+
+// noFault lists graded checks that no reference fault makes fail yet.
+var noFault = map[string]string{
+	"5.3": "needs a fault that cuts requests off before the declared timeout",
+}
+
+// suiteParallel is how many suites the fault table runs at once; more
+// starve each other's timers on a small machine.
+func suiteParallel() int {
+	if n, err := strconv.Atoi(os.Getenv("HOOKBENCH_SUITE_PARALLEL")); err == nil && n > 0 {
+		return n
+	}
+	return 6
+}
+
+// testOptions are the suite options the table runs with: the defaults,
+// with a smaller load fragment.
+func testOptions(fault string) Options {
+	o := NewOptions()
+	o.LoadEvents = 60
+	if fault != "" {
+		o.Provider.Reference.Faults = []string{fault}
+	}
+	return o
+}
+
+func verdictSet(rs []conformance.Result, v conformance.Verdict) []string {
+	var out []string
+	for _, r := range rs {
+		if r.Verdict == v {
+			out = append(out, r.ID)
+		}
+	}
+	return out
+}
+
+func sortedIDs(ids []string) []string {
+	out := slices.Clone(ids)
+	sort.Slice(out, func(i, j int) bool {
+		gi, gj := conformance.GroupOf(out[i]), conformance.GroupOf(out[j])
+		if gi != gj {
+			return gi < gj
+		}
+		_, a, _ := strings.Cut(out[i], ".")
+		_, b, _ := strings.Cut(out[j], ".")
+		x, _ := strconv.Atoi(a)
+		y, _ := strconv.Atoi(b)
+		return x < y
+	})
+	return out
+}
+
+func explain(rs []conformance.Result, ids []string) string {
+	var b strings.Builder
+	for _, r := range rs {
+		if slices.Contains(ids, r.ID) {
+			fmt.Fprintf(&b, "\n  %s %s: %s", r.ID, r.Verdict, r.Summary)
+			if len(r.Evidence) > 0 {
+				fmt.Fprintf(&b, "\n    %+v", r.Evidence[0])
+			}
+		}
+	}
+	return b.String()
+}
+
+// TestSuiteFaults runs the whole suite against the reference provider clean
+// and once per fault, and checks that each fault makes exactly its checks
+// fail. The runs go in parallel (bounded), then each is judged in a subtest.
+func TestSuiteFaults(t *testing.T) {
+	t.Parallel()
+	type outcome struct {
+		rep *Report
+		err error
+	}
+	results := make([]outcome, len(faultTable))
+	sem := make(chan struct{}, suiteParallel())
+	var wg sync.WaitGroup
+	for i, row := range faultTable {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			// Stagger the first wave so the runs' opening bursts differ.
+			if i < cap(sem) {
+				if err := sleep(t.Context(), time.Duration(i)*400*time.Millisecond); err != nil {
+					results[i].err = err
+					return
+				}
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+			defer cancel()
+			rep, err := Run(ctx, testOptions(row.fault))
+			results[i] = outcome{rep, err}
+		}()
+	}
+	wg.Wait()
+
+	var walls []time.Duration
+	for i, row := range faultTable {
+		name := row.fault
+		if name == "" {
+			name = "clean"
+		}
+		t.Run(name, func(t *testing.T) {
+			res := results[i]
+			if res.err != nil {
+				t.Fatalf("suite run: %v", res.err)
+			}
+			rs := res.rep.Results
+			walls = append(walls, res.rep.Wall)
+			gotFail, gotWarn := verdictSet(rs, conformance.Fail), verdictSet(rs, conformance.Warn)
+			wantFail, wantWarn := sortedIDs(row.fail), sortedIDs(row.warn)
+			if !slices.Equal(gotFail, wantFail) {
+				t.Errorf("FAIL %v, want %v%s", gotFail, wantFail, explain(rs, gotFail))
+			}
+			if !slices.Equal(gotWarn, wantWarn) {
+				t.Errorf("WARN %v, want %v%s", gotWarn, wantWarn, explain(rs, gotWarn))
+			}
+			if row.fault == "" {
+				if skips := verdictSet(rs, conformance.Skip); len(skips) > 0 {
+					t.Errorf("clean reference: SKIP %v, want none%s", skips, explain(rs, skips))
+				}
+			}
+			for _, id := range gotFail {
+				for _, r := range rs {
+					if r.ID == id && len(r.Evidence) == 0 && !strings.Contains(r.Summary, " ") {
+						t.Errorf("%s FAIL without evidence or explanation", id)
+					}
+				}
+			}
+			// --strict turns exactly the WARNs into FAILs, offline.
+			p := res.rep.Policy
+			strict, err := conformance.Evaluate(res.rep.Trace, &p, conformance.Options{Strict: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sortedIDs(append(slices.Clone(row.fail), row.warn...))
+			if got := verdictSet(strict, conformance.Fail); !slices.Equal(got, want) {
+				t.Errorf("strict FAIL %v, want %v", got, want)
+			}
+		})
+	}
+	slices.Sort(walls)
+	if len(walls) > 0 {
+		t.Logf("suite wall time: clean %s; over %d runs min %s, median %s, max %s",
+			results[0].rep.Wall.Round(10*time.Millisecond), len(walls), walls[0].Round(10*time.Millisecond),
+			walls[len(walls)/2].Round(10*time.Millisecond), walls[len(walls)-1].Round(10*time.Millisecond))
+	}
+}
+
+// TestFaultTableCoversEverything checks the table against the provider's
+// fault list and the suite's checks: every fault has a row (or a reason it
+// is unobservable), and every graded check fails under some fault (or is
+// listed in noFault with a reason).
+func TestFaultTableCoversEverything(t *testing.T) {
+	rows := map[string]bool{}
+	failedBy := map[string][]string{}
+	for _, row := range faultTable {
+		if rows[row.fault] {
+			t.Errorf("fault %q has two rows", row.fault)
+		}
+		rows[row.fault] = true
+		for _, id := range append(slices.Clone(row.fail), row.warn...) {
+			failedBy[id] = append(failedBy[id], row.fault)
+		}
+		if row.fault != "" && len(row.fail)+len(row.warn) == 0 && unobservable[row.fault] == "" {
+			t.Errorf("fault %q fails no check and is not listed as unobservable", row.fault)
+		}
+	}
+	for _, f := range reference.Faults() {
+		if !rows[f.Name] {
+			t.Errorf("reference fault %q has no row in the table", f.Name)
+		}
+	}
+	graded := 0
+	for _, c := range conformance.Checks() {
+		if c.Level == conformance.Informational {
+			if len(failedBy[c.ID]) > 0 {
+				t.Errorf("informational check %s is listed as failing", c.ID)
+			}
+			continue
+		}
+		graded++
+		switch by, why := failedBy[c.ID], noFault[c.ID]; {
+		case len(by) == 0 && why == "":
+			t.Errorf("check %s (%s): no fault makes it fail", c.ID, c.Title)
+		case len(by) > 0 && why != "":
+			t.Errorf("check %s fails under %v: remove it from noFault", c.ID, by)
+		}
+	}
+	if proven := graded - len(noFault); proven < 40 {
+		t.Errorf("%d graded checks proven to fail, want at least 40", proven)
+	}
+}

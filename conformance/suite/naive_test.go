@@ -1,0 +1,208 @@
+package suite
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/scenarios"
+)
+
+// The seeds' naive systems, imitated in a few lines each, graded by the
+// suite: they must fail the retry and signature checks with readable
+// evidence, and the run must end (no hang) with a report.
+
+// seed003Server imitates seed 003's webhook server: POST /webhook registers
+// {"webhookUrl"}, POST /trigger sends one fixed, unsigned event to every
+// registered URL, once, never retrying.
+func seed003Server(tb testing.TB) *httptest.Server {
+	var mu sync.Mutex
+	var hooks []string
+	client := &http.Client{Timeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhook", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			WebhookURL string `json:"webhookUrl"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.WebhookURL == "" {
+			http.Error(w, "Missing webhookUrl", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		hooks = append(hooks, req.WebhookURL)
+		mu.Unlock()
+		w.Write([]byte("Webhook registered successfully!"))
+	})
+	mux.HandleFunc("POST /trigger", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		urls := slices.Clone(hooks)
+		mu.Unlock()
+		event := []byte(`{"type":"new_order","data":{"orderID":123}}`)
+		for _, u := range urls {
+			go func() {
+				resp, err := client.Post(u, "application/json", bytes.NewReader(event))
+				if err == nil {
+					resp.Body.Close()
+				}
+			}()
+		}
+		w.Write([]byte("Event triggered!"))
+	})
+	srv := httptest.NewServer(mux)
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// naiveAdapter drives a naive system with plain HTTP; fields are the steps.
+type naiveAdapter struct {
+	caps    scenarios.Capabilities
+	setup   func(ctx context.Context, eps []scenarios.EndpointSpec) error
+	trigger func(ctx context.Context, ev scenarios.Event) (scenarios.TriggerResult, error)
+}
+
+var _ scenarios.Adapter = (*naiveAdapter)(nil)
+
+func (a *naiveAdapter) Setup(ctx context.Context, eps []scenarios.EndpointSpec) error {
+	return a.setup(ctx, eps)
+}
+func (a *naiveAdapter) Trigger(ctx context.Context, ev scenarios.Event) (scenarios.TriggerResult, error) {
+	return a.trigger(ctx, ev)
+}
+func (a *naiveAdapter) Teardown(context.Context) error       { return nil }
+func (a *naiveAdapter) Capabilities() scenarios.Capabilities { return a.caps }
+
+func post(ctx context.Context, url, body string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+func seed003Adapter(srv *httptest.Server) *naiveAdapter {
+	return &naiveAdapter{
+		setup: func(ctx context.Context, eps []scenarios.EndpointSpec) error {
+			for _, ep := range eps {
+				b, _ := json.Marshal(map[string]string{"webhookUrl": ep.URL})
+				if _, err := post(ctx, srv.URL+"/webhook", string(b)); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		trigger: func(ctx context.Context, ev scenarios.Event) (scenarios.TriggerResult, error) {
+			st, err := post(ctx, srv.URL+"/trigger", "{}")
+			return scenarios.TriggerResult{Status: st}, err
+		},
+	}
+}
+
+// seed002Adapter imitates seed 002's sender: the "provider" is a function
+// that POSTs the payload once to the endpoint, logs an error and moves on.
+func seed002Adapter() *naiveAdapter {
+	var mu sync.Mutex
+	urls := map[string]string{}
+	return &naiveAdapter{
+		caps: scenarios.Capabilities{TargetEndpoints: true, EventIDs: true},
+		setup: func(_ context.Context, eps []scenarios.EndpointSpec) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, ep := range eps {
+				urls[ep.Name] = ep.URL
+			}
+			return nil
+		},
+		trigger: func(ctx context.Context, ev scenarios.Event) (scenarios.TriggerResult, error) {
+			for _, name := range ev.Endpoints {
+				mu.Lock()
+				u := urls[name]
+				mu.Unlock()
+				go func() {
+					c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+					defer cancel()
+					post(c, u, string(ev.Payload)) // "console.error" and move on
+				}()
+			}
+			return scenarios.TriggerResult{Status: 200}, nil
+		},
+	}
+}
+
+func TestNaiveSystems(t *testing.T) {
+	t.Parallel()
+	// Both claim the policy the reference runs by default (Standard
+	// Webhooks, time-scaled): the suite holds them to it.
+	policy := ReferencePolicy().Scaled(DefaultTimeScale)
+	cases := []struct {
+		name string
+		// only: seed 003 broadcasts every event to every endpoint and
+		// carries no ids, so fragments run one by one: grade the delivery,
+		// retry, signature and lifecycle groups to keep the test short.
+		only []string
+		ad   func(t *testing.T) scenarios.Adapter
+		// must FAIL: retries and signatures at least
+		fail []string
+	}{
+		{"seed 003 server", []string{"1", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "6", "7.4", "8"}, func(t *testing.T) scenarios.Adapter { return seed003Adapter(seed003Server(t)) },
+			[]string{"2.1", "2.2", "2.3", "2.4", "6.1"}},
+		{"seed 002 sender", nil, func(t *testing.T) scenarios.Adapter { return seed002Adapter() },
+			[]string{"1.5", "2.1", "2.2", "2.3", "2.4", "2.6", "5.1", "6.1", "7.4", "11.1"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			o := NewOptions()
+			o.Policy, o.PolicySet = policy, true
+			o.NewAdapter = func(scenarios.AdapterOptions) (scenarios.Adapter, error) { return c.ad(t), nil }
+			o.LoadEvents = 30
+			o.Eval.Only = c.only
+			o.Grace = 500 * time.Millisecond
+			o.MaxHang = 3 * time.Second
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+			defer cancel()
+			rep, err := Run(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			conformance.WriteText(&b, rep.Results, conformance.TextOptions{Title: c.name})
+			out := b.String()
+			for _, id := range c.fail {
+				var r *conformance.Result
+				for i := range rep.Results {
+					if rep.Results[i].ID == id {
+						r = &rep.Results[i]
+					}
+				}
+				if r == nil || r.Verdict != conformance.Fail {
+					t.Errorf("%s: want FAIL, got %+v", id, r)
+					continue
+				}
+				if len(r.Evidence) == 0 || r.Evidence[0].Expected == "" || r.Evidence[0].Observed == "" {
+					t.Errorf("%s: FAIL without readable evidence: %+v", id, r)
+				}
+			}
+			if !conformance.Failed(rep.Results) || !strings.Contains(out, "[FAIL] 2.1") {
+				t.Errorf("report does not show the failures:\n%s", out)
+			}
+			t.Logf("%s graded in %s: %+v", c.name, rep.Wall.Round(time.Millisecond), conformance.Tally(rep.Results))
+			if testing.Verbose() {
+				t.Log("\n" + out)
+			}
+		})
+	}
+}

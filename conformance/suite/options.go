@@ -1,0 +1,154 @@
+package suite
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/scenarios"
+)
+
+// Defaults of Options.
+const (
+	// DefaultTimeScale runs the reference provider's policy 1000 times
+	// faster: the fifth attempt of the Standard Webhooks schedule comes
+	// 9.3 s after the first instead of 2.6 h.
+	DefaultTimeScale = 0.001
+	// DefaultReferenceAttempts cuts the reference's schedule to its first
+	// five attempts (5 s, 5 min, 30 min, 2 h before time scaling).
+	DefaultReferenceAttempts = 5
+	// DefaultReferenceTimeout is the reference's declared timeout before
+	// scaling: 2000 s, i.e. 2 s at DefaultTimeScale. (15 s would be 15 ms:
+	// a provider's timeout clock starts before it connects, and on a loaded
+	// machine a burst of deliveries can spend that long just reaching the
+	// sink, turning answered attempts into timeouts.)
+	DefaultReferenceTimeout = 2000 * time.Second
+	// DefaultMaxFragment bounds how long any fragment waits for evidence.
+	DefaultMaxFragment = 45 * time.Second
+	// DefaultGrace is added to every wait for an expected delivery, so a
+	// slow provider is seen as slow rather than as missing.
+	DefaultGrace = 3 * time.Second
+	// DefaultMaxHang caps the sink's hanging endpoints: a provider that
+	// never times out is cut off here.
+	DefaultMaxHang = 5 * time.Second
+	// DefaultLoadEvents and DefaultLoadRate shape the load fragment.
+	DefaultLoadEvents = 300
+	DefaultLoadRate   = 200.0 // events per second
+	// DefaultSeed seeds secrets and the sink's random choices.
+	DefaultSeed = 1
+	// ReferenceTypeHeader is the header the reference provider names the
+	// event type in.
+	ReferenceTypeHeader = "X-Event-Type"
+)
+
+// Options configures a suite run. Build it with NewOptions; Run validates it.
+type Options struct {
+	// Provider says which adapter drives the provider under test; the zero
+	// value (or Adapter "reference") is the embedded reference provider.
+	Provider scenarios.ProviderSpec
+	// NewAdapter, when set, replaces Provider: it builds the adapter from
+	// the options the suite prepares (trace, policy). For embedding and tests.
+	NewAdapter func(scenarios.AdapterOptions) (scenarios.Adapter, error)
+	// Policy is what the provider promises. PolicySet false: the adapter's
+	// declared policy (the reference's own); an adapter that declares none
+	// is a setup error.
+	Policy    conformance.Policy
+	PolicySet bool
+	// Eval selects checks (--only, --skip), --strict and the timing slack.
+	Eval conformance.Options
+	// Seed makes secrets and sink randomness repeatable.
+	Seed int64
+	// SinkListen is the sink's address (default 127.0.0.1:0).
+	SinkListen string
+	// MaxHang caps hanging sink endpoints (default DefaultMaxHang).
+	MaxHang time.Duration
+	// TypeHeader is the header the sink reads the event type from; "" reads
+	// the "type" member of the body. The reference uses X-Event-Type.
+	TypeHeader string
+	// LoadEvents and LoadRate shape the load fragment.
+	LoadEvents int
+	LoadRate   float64
+	// IsolateReference gives every fragment its own reference provider
+	// instance (the reference adapter only): fragments cannot disturb each
+	// other, and the restart and load fragments run beside the rest.
+	IsolateReference bool
+	// Sequential runs fragments one after another even when they could run
+	// side by side (forced when the adapter cannot aim events at endpoints).
+	Sequential bool
+	// MaxFragment bounds each fragment's waiting; Grace pads every wait for
+	// an expected delivery.
+	MaxFragment time.Duration
+	Grace       time.Duration
+	// TraceTo, when set, receives a copy of the raw trace as it is written.
+	TraceTo io.Writer
+	// Args and Version go into the trace header.
+	Args    []string
+	Version string
+	// Progress, when set, receives one line per fragment as it finishes.
+	// It must be safe for concurrent use.
+	Progress func(format string, args ...any)
+}
+
+// NewOptions returns the defaults: the reference provider at time scale
+// DefaultTimeScale, every check, parallel fragments.
+func NewOptions() Options {
+	return Options{
+		Provider:    scenarios.ProviderSpec{Adapter: "reference", Reference: &scenarios.ReferenceSpec{TimeScale: DefaultTimeScale}},
+		Seed:        DefaultSeed,
+		SinkListen:  "127.0.0.1:0",
+		MaxHang:     DefaultMaxHang,
+		LoadEvents:  DefaultLoadEvents,
+		LoadRate:    DefaultLoadRate,
+		MaxFragment: DefaultMaxFragment,
+		Grace:       DefaultGrace,
+
+		IsolateReference: true,
+	}
+}
+
+// IsReference reports whether the options drive the embedded reference.
+func (o *Options) IsReference() bool {
+	return o.NewAdapter == nil && (o.Provider.Adapter == "" || o.Provider.Adapter == "reference")
+}
+
+// Validate reports the first option that makes no sense.
+func (o *Options) Validate() error {
+	if err := o.Eval.Validate(); err != nil {
+		return err
+	}
+	if o.PolicySet {
+		if err := o.Policy.Validate(); err != nil {
+			return fmt.Errorf("suite: %w", err)
+		}
+	}
+	switch {
+	case o.LoadEvents < 0 || o.LoadEvents > 100_000:
+		return fmt.Errorf("suite: load events must be 0..100000, got %d", o.LoadEvents)
+	case o.LoadEvents > 0 && !(o.LoadRate > 0 && o.LoadRate <= 50_000):
+		return fmt.Errorf("suite: load rate must be in (0, 50000] events/s, got %v", o.LoadRate)
+	case o.MaxFragment <= 0 || o.MaxFragment > time.Hour:
+		return fmt.Errorf("suite: max fragment time must be in (0, 1h], got %v", o.MaxFragment)
+	case o.Grace < 0:
+		return fmt.Errorf("suite: grace is negative (%v)", o.Grace)
+	case o.MaxHang <= 0:
+		return fmt.Errorf("suite: max hang must be positive, got %v", o.MaxHang)
+	}
+	if o.NewAdapter == nil && o.Provider.Adapter != "" && o.Provider.Adapter != "reference" && !slicesContains(scenarios.Adapters(), o.Provider.Adapter) {
+		return fmt.Errorf("suite: unknown adapter %q", o.Provider.Adapter)
+	}
+	if r := o.Provider.Reference; o.IsReference() && r != nil && r.TimeScale < 0 {
+		return errors.New("suite: reference time scale is negative")
+	}
+	return nil
+}
+
+func slicesContains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

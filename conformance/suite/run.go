@@ -1,0 +1,511 @@
+package suite
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/conformance/reference"
+	"github.com/hookbench/hookbench/scenarios"
+	"github.com/hookbench/hookbench/sink"
+	"github.com/hookbench/hookbench/sink/signature"
+	"github.com/hookbench/hookbench/trace"
+)
+
+// countByEventHeader is a header no provider sends: naming it as an
+// endpoint's id header makes the sink count arrivals per harness event id.
+const countByEventHeader = "X-Hookbench-Count-By-Event-Id"
+
+// Report is the outcome of a suite run.
+type Report struct {
+	// Results are the verdicts, in check id order.
+	Results []conformance.Result
+	// Policy is the policy the provider was graded against (effective:
+	// durations already time-scaled).
+	Policy conformance.Policy
+	// Capabilities are what the adapter could do.
+	Capabilities scenarios.Capabilities
+	// Fragments says how each fragment went.
+	Fragments []FragmentRun
+	// Trace is the run's trace, as the checks read it.
+	Trace *trace.Trace
+	// Wall is how long the run took, setup to verdicts.
+	Wall time.Duration
+}
+
+// FragmentRun is one fragment's outcome.
+type FragmentRun struct {
+	ID   string
+	Skip string // why it did not run, "" when it ran
+	Took time.Duration
+	// Notes are problems met while running (trigger errors, a failed
+	// restart), also written into the fragment mark.
+	Notes []string
+}
+
+// SetupError is a failure to start the run (adapter, sink, policy): the
+// provider was not graded. Callers map it to exit status 2.
+type SetupError struct{ Err error }
+
+func (e *SetupError) Error() string { return "conformance setup: " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *SetupError) Unwrap() error { return e.Err }
+
+func setupErr(format string, args ...any) error {
+	return &SetupError{Err: fmt.Errorf(format, args...)}
+}
+
+// Latency the suite's reference declares (not time-scaled), and the delay
+// its "slow" fault adds: the declared bounds are generous so that a loaded
+// CI machine does not fail a correct provider, and the fault is slower than
+// both, so it always fails them.
+const (
+	ReferenceLatencyP50 = 2 * time.Second
+	ReferenceLatencyP99 = 5 * time.Second
+	ReferenceSlowDelay  = 6 * time.Second
+)
+
+// ReferencePolicy is the policy the suite runs the reference provider with
+// when none is given: the reference's default (Standard Webhooks) with the
+// schedule cut to DefaultReferenceAttempts attempts and the timeout set to
+// DefaultReferenceTimeout, both before time scaling.
+func ReferencePolicy() conformance.Policy {
+	p := reference.DefaultPolicy()
+	p.MaxAttempts = DefaultReferenceAttempts
+	p.Timeout = DefaultReferenceTimeout
+	p.LatencyP50, p.LatencyP99 = ReferenceLatencyP50, ReferenceLatencyP99
+	return p
+}
+
+// Run sets the provider up, runs every fragment the selected checks need,
+// and grades the trace. An error means the run could not be made (a
+// *SetupError before any fragment ran, or ctx ended); a provider that
+// misbehaves is graded, not an error.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if err := o.Validate(); err != nil {
+		return nil, &SetupError{Err: err}
+	}
+	begin := time.Now()
+	var buf bytes.Buffer
+	var w io.Writer = &buf
+	if o.TraceTo != nil {
+		w = io.MultiWriter(&buf, o.TraceTo)
+	}
+	hdr := trace.NewHeader(o.Args, o.Version)
+	tw, err := trace.NewWriter(w, hdr)
+	if err != nil {
+		return nil, setupErr("open trace: %w", err)
+	}
+	closeTrace := sync.OnceValue(tw.Close)
+	defer closeTrace()
+
+	ad, err := newAdapter(&o, tw, hdr.RunID)
+	if err != nil {
+		return nil, &SetupError{Err: err}
+	}
+	tornDown := false
+	teardown := func() error {
+		if tornDown {
+			return nil
+		}
+		tornDown = true
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		return ad.Teardown(tctx)
+	}
+	defer teardown()
+
+	e := &env{o: &o, runID: hdr.RunID, tw: tw, ad: ad, caps: ad.Capabilities(), slack: o.Eval.Slack}
+	if e.slack == 0 {
+		e.slack = conformance.DefaultSlack
+	}
+	if e.p, err = gradedPolicy(&o, ad); err != nil {
+		return nil, &SetupError{Err: err}
+	}
+
+	frags := selectedPlans(&o.Eval)
+	secrets, err := e.startSink(frags)
+	if err != nil {
+		return nil, &SetupError{Err: err}
+	}
+	defer e.sink.Close()
+
+	var eps []scenarios.EndpointSpec
+	for _, fp := range frags {
+		for _, ep := range fp.Endpoints {
+			if ep.SinkOnly {
+				continue
+			}
+			spec := scenarios.EndpointSpec{Name: ep.Path, Path: ep.Path, URL: e.sink.URL() + ep.Path, Scheme: e.p.Scheme, EventTypes: []string{eventType(fp.ID, ep.Sub)}}
+			if e.caps.SetSecret {
+				spec.Secret = secrets[ep.Path]
+			}
+			eps = append(eps, spec)
+		}
+	}
+	if err := ad.Setup(ctx, eps); err != nil {
+		return nil, setupErr("adapter setup: %w", err)
+	}
+	if err := e.learnSecrets(frags, secrets); err != nil {
+		return nil, &SetupError{Err: err}
+	}
+	if err := e.writePolicy(); err != nil {
+		return nil, setupErr("write trace: %w", err)
+	}
+
+	pctx, stopPoll := context.WithCancel(ctx)
+	var pollWG sync.WaitGroup
+	pollWG.Add(1)
+	go func() { defer pollWG.Done(); e.pollStats(pctx) }()
+	runs, runErr := e.runFragments(ctx, frags)
+	stopPoll()
+	pollWG.Wait()
+
+	tdErr := teardown()
+	sinkErr := e.sink.Close()
+	if err := closeTrace(); err != nil {
+		return nil, fmt.Errorf("close trace: %w", err)
+	}
+	if runErr != nil {
+		return nil, runErr
+	}
+	if sinkErr != nil {
+		return nil, fmt.Errorf("close sink: %w", sinkErr)
+	}
+	tr, err := trace.Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		return nil, fmt.Errorf("read back trace: %w", err)
+	}
+	results, err := conformance.Evaluate(tr, &e.p, o.Eval)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Results: results, Policy: e.p, Capabilities: e.caps, Fragments: runs, Trace: tr, Wall: time.Since(begin)}
+	if tdErr != nil {
+		rep.Fragments = append(rep.Fragments, FragmentRun{ID: "teardown", Notes: []string{tdErr.Error()}})
+	}
+	return rep, nil
+}
+
+// newAdapter builds the adapter: the options' own constructor, or the
+// scenarios adapter named by Provider (the reference by default, with the
+// suite's reference policy unless a policy was given).
+func newAdapter(o *Options, tw *trace.Writer, runID string) (scenarios.Adapter, error) {
+	ao := scenarios.AdapterOptions{Policy: o.Policy, PolicySet: o.PolicySet, Seed: o.Seed, Trace: tw, RunID: runID}
+	if o.NewAdapter != nil {
+		ad, err := o.NewAdapter(ao)
+		if err != nil {
+			return nil, fmt.Errorf("adapter: %w", err)
+		}
+		return ad, nil
+	}
+	spec := o.Provider
+	if o.IsReference() {
+		spec.Adapter = "reference"
+		if spec.Reference == nil {
+			spec.Reference = &scenarios.ReferenceSpec{TimeScale: DefaultTimeScale}
+		}
+		if !o.PolicySet {
+			ao.Policy, ao.PolicySet = ReferencePolicy(), true
+		}
+		if o.TypeHeader == "" {
+			o.TypeHeader = ReferenceTypeHeader
+		}
+	}
+	var ad scenarios.Adapter
+	var err error
+	if spec.Adapter == "reference" {
+		ad, err = newRefAdapter(*spec.Reference, ao, o.IsolateReference)
+	} else {
+		ad, err = scenarios.NewAdapter(spec, ao)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("adapter %s: %w", spec.Adapter, err)
+	}
+	return ad, nil
+}
+
+// gradedPolicy is the declared policy the trace is judged against: what the
+// adapter's provider says it runs (the reference: time-scaled), else the
+// options' policy.
+func gradedPolicy(o *Options, ad scenarios.Adapter) (conformance.Policy, error) {
+	if pd, ok := ad.(scenarios.PolicyDeclarer); ok {
+		if p, ok := pd.DeclaredPolicy(); ok {
+			if err := p.Validate(); err != nil {
+				return p, fmt.Errorf("the provider declares an invalid %w", err)
+			}
+			return p, nil
+		}
+	}
+	if !o.PolicySet {
+		return conformance.Policy{}, errors.New("no policy: the provider declares none; give a scenario with a policy or --profile")
+	}
+	return o.Policy, nil
+}
+
+// selectedPlans returns the fragments the selected checks read, in plan order.
+func selectedPlans(eo *conformance.Options) []*fragmentPlan {
+	need := map[string]bool{}
+	for _, ch := range conformance.Checks() {
+		if eo.Selected(ch.ID) {
+			for _, f := range ch.Fragments {
+				need[f] = true
+			}
+		}
+	}
+	var out []*fragmentPlan
+	for _, fp := range plans() {
+		if need[fp.ID] {
+			out = append(out, fp)
+		}
+	}
+	return out
+}
+
+func eventType(frag, sub string) string {
+	if sub == "" {
+		return "hookbench." + frag
+	}
+	return "hookbench." + frag + "." + sub
+}
+
+// startSink starts the sink with every fragment endpoint, verifying the
+// policy's scheme with a secret generated per endpoint (the provider gets
+// it at setup when the adapter can set secrets).
+func (e *env) startSink(frags []*fragmentPlan) (map[string]string, error) {
+	rnd := rand.NewChaCha8(seedBytes(e.o.Seed))
+	secrets := map[string]string{}
+	for _, fp := range frags {
+		for _, ep := range fp.Endpoints {
+			if !e.p.Signed() || ep.SinkOnly {
+				continue
+			}
+			s, err := signature.GenerateSecret(e.p.Scheme, rnd)
+			if err != nil {
+				return nil, fmt.Errorf("secret for %s: %w", ep.Path, err)
+			}
+			secrets[ep.Path] = s
+		}
+	}
+	e.secretUnknown = e.p.Signed() && !e.caps.SetSecret
+	return secrets, e.newSink(frags, secrets, e.o.SinkListen)
+}
+
+func seedBytes(seed int64) [32]byte {
+	var b [32]byte
+	for i := range 8 {
+		b[i] = byte(uint64(seed) >> (8 * i))
+	}
+	copy(b[8:], "hookbench conformance suite.....")
+	return b
+}
+
+func (e *env) newSink(frags []*fragmentPlan, secrets map[string]string, listen string) error {
+	so := sink.NewOptions()
+	if listen != "" {
+		so.Listen = listen
+	}
+	so.Trace, so.KeepBodies, so.MaxHang, so.Seed = e.tw, true, e.o.MaxHang, e.o.Seed
+	for _, fp := range frags {
+		for _, ep := range fp.Endpoints {
+			cfg := sink.EndpointConfig{Path: ep.Path, TypeHeader: e.o.TypeHeader}
+			if !ep.ByMessage {
+				cfg.IDHeader = countByEventHeader
+			}
+			if s, ok := secrets[ep.Path]; ok {
+				cfg.Signature = signature.Config{Scheme: e.p.Scheme, Secrets: []string{s}, Tolerance: e.p.Tolerance}
+			}
+			so.Endpoints = append(so.Endpoints, cfg)
+		}
+	}
+	srv, err := sink.New(so)
+	if err != nil {
+		return fmt.Errorf("sink: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return fmt.Errorf("sink: %w", err)
+	}
+	e.sink = srv
+	for _, fp := range frags {
+		for _, ep := range fp.Endpoints {
+			rules := slices.Clone(ep.Rules(e))
+			if !e.byAttempt() {
+				for i := range rules {
+					rules[i] = stripAttempt(rules[i])
+				}
+			}
+			rs, err := parseRules(ep.Path, rules)
+			if err != nil {
+				return err
+			}
+			if len(rs) > 0 {
+				if err := srv.SetRules(ep.Path, rs); err != nil {
+					return fmt.Errorf("sink rules for %s: %w", ep.Path, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// learnSecrets restarts the sink on the same address with the secrets the
+// provider generated, when the adapter could not set ours but read its own.
+func (e *env) learnSecrets(frags []*fragmentPlan, secrets map[string]string) error {
+	src, ok := e.ad.(scenarios.SecretSource)
+	if e.caps.SetSecret || !ok || !e.p.Signed() {
+		return nil
+	}
+	learned := src.EndpointSecrets()
+	if len(learned) == 0 {
+		return nil
+	}
+	for path := range secrets {
+		if s, ok := learned[path]; ok {
+			secrets[path] = s
+		}
+	}
+	addr := e.sink.URL()[len("http://"):]
+	if err := e.sink.Close(); err != nil {
+		return fmt.Errorf("sink restart: %w", err)
+	}
+	e.secretUnknown = false
+	return e.newSink(frags, secrets, addr)
+}
+
+// writePolicy records the graded policy, so `hookbench check` can re-grade.
+func (e *env) writePolicy() error {
+	d, err := json.Marshal(&e.p)
+	if err != nil {
+		return err
+	}
+	return e.tw.WriteMark(&trace.Mark{AtNs: e.tw.Now(), Type: conformance.PolicyMark, Name: e.p.Profile, Detail: string(d)})
+}
+
+// runFragments runs the side-by-side fragments together (or one by one when
+// the adapter cannot aim events), then the Last ones alone.
+func (e *env) runFragments(ctx context.Context, frags []*fragmentPlan) ([]FragmentRun, error) {
+	seq := e.o.Sequential || (!e.caps.TargetEndpoints && !e.caps.EventTypes)
+	var first, last []*fragmentPlan
+	for _, fp := range frags {
+		if e.alone(fp) {
+			last = append(last, fp)
+		} else {
+			first = append(first, fp)
+		}
+	}
+	runs := make([]FragmentRun, len(frags))
+	index := map[*fragmentPlan]int{}
+	for i, fp := range frags {
+		index[fp] = i
+	}
+	var mu sync.Mutex
+	var firstErr error
+	do := func(fp *fragmentPlan) {
+		r, err := e.runFragment(ctx, fp)
+		mu.Lock()
+		defer mu.Unlock()
+		runs[index[fp]] = r
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if seq {
+		for _, fp := range first {
+			do(fp)
+		}
+	} else {
+		var wg sync.WaitGroup
+		for _, fp := range first {
+			wg.Add(1)
+			go func() { defer wg.Done(); do(fp) }()
+		}
+		wg.Wait()
+	}
+	for _, fp := range last {
+		if ctx.Err() == nil {
+			do(fp)
+		}
+	}
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return runs, firstErr
+}
+
+// alone reports whether a fragment must run by itself after the others:
+// it asks so, and the adapter does not give fragments providers of their own.
+func (e *env) alone(fp *fragmentPlan) bool {
+	if !fp.Alone {
+		return false
+	}
+	_, isolated := e.ad.(FragmentRestarter)
+	return !isolated
+}
+
+// runFragment runs one fragment and writes its marks.
+func (e *env) runFragment(ctx context.Context, fp *fragmentPlan) (FragmentRun, error) {
+	f := &fragRun{e: e, plan: fp, start: e.tw.Now(), base: map[string]sink.EndpointStats{}}
+	e.snapshot()
+	for _, ep := range fp.Endpoints {
+		f.base[ep.Path] = e.stat(ep.Path)
+	}
+	f.frag = conformance.Fragment{EventPrefix: fp.ID + "/", FailFirst: fp.FailFirst, SecretUnknown: e.secretUnknown}
+	for _, ep := range fp.Endpoints {
+		f.frag.Endpoints = append(f.frag.Endpoints, ep.Path)
+		if ep.Sub != "" && !ep.SinkOnly {
+			f.frag.Subscriptions = append(f.frag.Subscriptions, conformance.Subscription{Endpoint: ep.Path, Types: []string{eventType(fp.ID, ep.Sub)}})
+		}
+	}
+	begin := time.Now()
+	var err error
+	if fp.Needs != nil {
+		f.frag.Skip = fp.Needs(e)
+	}
+	if f.frag.Skip == "" {
+		err = fp.Run(ctx, e, f)
+	}
+	f.mu.Lock()
+	notes := slices.Clone(f.notes)
+	f.frag.Note = joinNotes(notes)
+	d, merr := json.Marshal(&f.frag)
+	f.mu.Unlock()
+	if merr == nil {
+		merr = e.tw.WriteMark(&trace.Mark{AtNs: f.start, Type: conformance.FragmentMark, Name: fp.ID, Detail: string(d)})
+	}
+	if merr == nil {
+		merr = e.tw.WriteMark(&trace.Mark{AtNs: e.tw.Now(), Type: conformance.FragmentEndMark, Name: fp.ID})
+	}
+	if err == nil && merr != nil {
+		err = fmt.Errorf("write trace: %w", merr)
+	}
+	r := FragmentRun{ID: fp.ID, Skip: f.frag.Skip, Took: time.Since(begin), Notes: notes}
+	if e.o.Progress != nil {
+		switch {
+		case r.Skip != "":
+			e.o.Progress("fragment %-13s skipped: %s", fp.ID, r.Skip)
+		default:
+			e.o.Progress("fragment %-13s done in %s", fp.ID, r.Took.Round(time.Millisecond))
+		}
+	}
+	return r, err
+}
+
+func joinNotes(ns []string) string {
+	s := ""
+	for i, n := range ns {
+		if i > 0 {
+			s += "; "
+		}
+		s += n
+	}
+	return s
+}

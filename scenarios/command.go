@@ -1,0 +1,248 @@
+package scenarios
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits of the command adapter.
+const (
+	// maxCommandOutput bounds what is kept of a command's stdout and
+	// stderr each; the rest is discarded.
+	maxCommandOutput = 1 << 20
+	// commandWaitDelay is how long a command's output pipes may stay open
+	// after it was killed at its timeout.
+	commandWaitDelay = 2 * time.Second
+)
+
+// CommandAdapter drives a provider through a user's command line tool, as a
+// CommandSpec declares it. Every command is bounded by the spec's timeout
+// and by the context; output is capped. Safe for concurrent Trigger calls.
+type CommandAdapter struct {
+	spec CommandSpec
+	vars *stepVars
+	red  *Redactor
+}
+
+var (
+	_ Adapter         = (*CommandAdapter)(nil)
+	_ EndpointDeleter = (*CommandAdapter)(nil)
+	_ SecretSource    = (*CommandAdapter)(nil)
+)
+
+// NewCommandAdapter returns an adapter running the declared commands.
+func NewCommandAdapter(spec CommandSpec, opts AdapterOptions) (*CommandAdapter, error) {
+	if len(spec.Trigger.Run) == 0 {
+		return nil, errors.New("command adapter: a trigger command is required")
+	}
+	if spec.Timeout == 0 {
+		spec.Timeout = DefaultStepTimeout
+	}
+	if opts.Redactor == nil {
+		opts.Redactor = &Redactor{}
+	}
+	return &CommandAdapter{spec: spec, vars: newStepVars(spec.Vars, opts), red: opts.Redactor}, nil
+}
+
+// Capabilities derives what the declared commands allow from their
+// templates.
+func (a *CommandAdapter) Capabilities() Capabilities {
+	c := Capabilities{DeleteEndpoint: len(a.spec.EndpointTeardown) > 0}
+	for _, s := range a.spec.Endpoint {
+		all := strings.Join(s.Run, " ") + s.Stdin
+		c.SetSecret = c.SetSecret || templateUses(all, "secret")
+		c.EventTypes = c.EventTypes || templateUses(all, "event_types") || templateUses(all, "event_types_json")
+		if _, ok := s.Extract["secret"]; ok {
+			c.ReadSecret = true
+		}
+	}
+	all := strings.Join(a.spec.Trigger.Run, " ") + a.spec.Trigger.Stdin
+	c.IdempotencyKey = templateUses(all, "idempotency_key")
+	c.EventIDs = templateUses(all, "id") || templateUses(all, "payload")
+	c.ProviderIDs = a.spec.Trigger.ProviderID != ""
+	c.Notes = append(c.Notes, "load phases run the trigger command once per event (no generator)")
+	if !c.SetSecret && !c.ReadSecret {
+		c.Notes = append(c.Notes, "the endpoint commands neither pass {{secret}} nor extract a secret: signatures cannot be verified")
+	}
+	if !c.EventIDs {
+		c.Notes = append(c.Notes, "the trigger passes neither {{id}} nor {{payload}}: deliveries are matched to triggers by count only")
+	}
+	return c
+}
+
+// Setup runs the setup commands, then the endpoint commands per endpoint.
+func (a *CommandAdapter) Setup(ctx context.Context, eps []EndpointSpec) error {
+	states := a.vars.setEndpoints(eps)
+	for i := range a.spec.Setup {
+		if _, err := a.step(ctx, "setup", &a.spec.Setup[i], a.vars.lookupGlobal, nil); err != nil {
+			return err
+		}
+	}
+	for _, ep := range states {
+		for i := range a.spec.Endpoint {
+			if _, err := a.step(ctx, "endpoint "+ep.spec.Name, &a.spec.Endpoint[i], a.vars.endpointLookup(ep), ep); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// EndpointSecrets returns every endpoint's secret after Setup.
+func (a *CommandAdapter) EndpointSecrets() map[string]string { return a.vars.secrets() }
+
+// Trigger runs the trigger command for one event. Exit status 0 is
+// reported as status 200; a failing command is an error.
+func (a *CommandAdapter) Trigger(ctx context.Context, ev Event) (TriggerResult, error) {
+	out, err := a.step(ctx, "trigger", &a.spec.Trigger, a.vars.triggerLookup(ev, time.Now()), nil)
+	if err != nil {
+		return TriggerResult{}, err
+	}
+	res := TriggerResult{Status: 200}
+	if a.spec.Trigger.ProviderID != "" {
+		id, err := extractValue(a.spec.Trigger.ProviderID, out, nil)
+		if err != nil {
+			return res, fmt.Errorf("trigger: provider id: %w", err)
+		}
+		res.ProviderID = id
+	}
+	return res, nil
+}
+
+// DeleteEndpoint runs the endpoint_teardown commands for one endpoint.
+func (a *CommandAdapter) DeleteEndpoint(ctx context.Context, name string) error {
+	if len(a.spec.EndpointTeardown) == 0 {
+		return fmt.Errorf("delete endpoint %q: %w (no endpoint_teardown commands)", name, ErrUnsupported)
+	}
+	ep, ok := a.vars.endpoint(name)
+	if !ok {
+		return fmt.Errorf("delete endpoint %q: no such endpoint", name)
+	}
+	for i := range a.spec.EndpointTeardown {
+		if _, err := a.step(ctx, "endpoint_teardown "+name, &a.spec.EndpointTeardown[i], a.vars.endpointLookup(ep), ep); err != nil {
+			return err
+		}
+	}
+	a.vars.mu.Lock()
+	ep.deleted = true
+	a.vars.mu.Unlock()
+	return nil
+}
+
+// Teardown deletes the remaining endpoints and runs the teardown commands,
+// continuing after errors.
+func (a *CommandAdapter) Teardown(ctx context.Context) error {
+	var errs []error
+	a.vars.mu.Lock()
+	eps := append([]*endpointVars(nil), a.vars.eps...)
+	a.vars.mu.Unlock()
+	for _, ep := range eps {
+		a.vars.mu.Lock()
+		deleted := ep.deleted
+		a.vars.mu.Unlock()
+		if deleted {
+			continue
+		}
+		for i := range a.spec.EndpointTeardown {
+			if _, err := a.step(ctx, "endpoint_teardown "+ep.spec.Name, &a.spec.EndpointTeardown[i], a.vars.endpointLookup(ep), ep); err != nil {
+				errs = append(errs, err)
+				break
+			}
+		}
+	}
+	for i := range a.spec.Teardown {
+		if _, err := a.step(ctx, "teardown", &a.spec.Teardown[i], a.vars.lookupGlobal, nil); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// cappedBuffer keeps the first max bytes written and counts the rest.
+type cappedBuffer struct {
+	buf     bytes.Buffer
+	max     int
+	dropped int64
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	room := c.max - c.buf.Len()
+	if room >= len(p) {
+		return c.buf.Write(p)
+	}
+	if room > 0 {
+		c.buf.Write(p[:room])
+	}
+	c.dropped += int64(len(p) - max(room, 0))
+	return len(p), nil
+}
+
+// step renders and runs one command, returning its stdout.
+func (a *CommandAdapter) step(ctx context.Context, stage string, s *CommandStep, lookup func(string) (string, bool), ep *endpointVars) ([]byte, error) {
+	label := stage + " command"
+	if s.Name != "" {
+		label += " " + strconv.Quote(s.Name)
+	}
+	argv := make([]string, len(s.Run))
+	for i, arg := range s.Run {
+		v, err := render(arg, lookup)
+		if err != nil {
+			return nil, fmt.Errorf("%s: argument %d: %w", label, i, err)
+		}
+		argv[i] = v
+	}
+	stdin, err := render(s.Stdin, lookup)
+	if err != nil {
+		return nil, fmt.Errorf("%s: stdin: %w", label, err)
+	}
+	env := make([]string, 0, len(a.spec.Env))
+	for k, v := range a.spec.Env {
+		val, err := render(v, lookup)
+		if err != nil {
+			return nil, fmt.Errorf("%s: env %s: %w", label, k, err)
+		}
+		env = append(env, k+"="+val)
+	}
+	if len(argv) == 0 || argv[0] == "" {
+		return nil, fmt.Errorf("%s: no command", label)
+	}
+	cctx, cancel := context.WithTimeout(ctx, a.spec.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)
+	cmd.WaitDelay = commandWaitDelay
+	cmd.Dir = a.spec.Dir
+	if len(env) > 0 {
+		cmd.Env = append(cmd.Environ(), env...)
+	}
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	stdout := &cappedBuffer{max: maxCommandOutput}
+	stderr := &cappedBuffer{max: 4096}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	shown := a.red.Redact(argv[0])
+	err = cmd.Run()
+	switch {
+	case cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil:
+		return nil, fmt.Errorf("%s (%s): timed out after %v", label, shown, a.spec.Timeout)
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%s (%s): %w", label, shown, ctx.Err())
+	case err != nil:
+		return nil, fmt.Errorf("%s (%s): %w; stderr %s", label, shown, errors.New(a.red.Redact(err.Error())), a.red.Redact(snippet(stderr.buf.Bytes(), 300)))
+	}
+	out := stdout.buf.Bytes()
+	for name, expr := range s.Extract {
+		v, err := extractValue(expr, out, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s (%s): extract %s: %w", label, shown, name, errors.New(a.red.Redact(err.Error())))
+		}
+		a.vars.extracted(ep, name, v)
+	}
+	return out, nil
+}

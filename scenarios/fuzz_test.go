@@ -1,0 +1,69 @@
+package scenarios
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParse feeds arbitrary bytes to the loader: it must return a scenario
+// or a *LoadError, never panic or hang.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("../examples/*.yaml")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(validScenario))
+	f.Add([]byte("name: [\n"))
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("phases:\n  - duration: ${D:-1s}\n    rate: ${R}\n"))
+	f.Add([]byte("policy: {profile: svix, backoff: {kind: exponential}}\n"))
+	vars := map[string]string{"R": "10", "API_KEY": "k", "D": "2s"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := Parse("fuzz.yaml", data, vars)
+		if err != nil {
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("error is not a *LoadError: %T %v", err, err)
+			}
+			return
+		}
+		if sc == nil || len(sc.Phases) == 0 || len(sc.Sink.Endpoints) == 0 {
+			t.Fatalf("accepted an incomplete scenario: %+v", sc)
+		}
+	})
+}
+
+// FuzzJSONPath compiles arbitrary paths and applies them to arbitrary JSON.
+func FuzzJSONPath(f *testing.F) {
+	f.Add("$.a.b[0]", []byte(`{"a":{"b":[1]}}`))
+	f.Add("$['x-y'][2]", []byte(`{"x-y":[0,1,{"k":true}]}`))
+	f.Add("$[", []byte(`[]`))
+	f.Fuzz(func(t *testing.T, expr string, doc []byte) {
+		p, err := parseJSONPath(expr)
+		if err != nil {
+			return
+		}
+		_, _ = p.extract(doc)
+	})
+}
+
+// FuzzTemplate compiles and renders arbitrary templates.
+func FuzzTemplate(f *testing.F) {
+	f.Add(`{"u":"{{sink_url}}{{path}}","n":{{rand_int 1 9}}}`)
+	f.Add("{{")
+	f.Add("{{ pick a|b }}")
+	v := newStepVars(map[string]string{"x": "1"}, AdapterOptions{})
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, err := compileTemplate(s)
+		if err != nil {
+			return
+		}
+		_, _ = tm.render(v.triggerLookup(Event{ID: "e"}, zeroTime))
+		_ = tm.renderPartial(v.lookupGlobal)
+		_ = newScope(builtinsTrigger, nil).check(s)
+	})
+}

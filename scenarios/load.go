@@ -1,0 +1,591 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+
+	"github.com/hookbench/hookbench/conformance/reference"
+)
+
+// LoadError is a problem with a scenario file: which file, which line
+// (0 when not known), which field (a path such as "phases[1].rate", "" when
+// the problem is not one field) and what is wrong. Messages never contain
+// secrets.
+type LoadError struct {
+	File  string
+	Line  int
+	Field string
+	Err   error
+}
+
+// Error formats the error as "file:line: field: message".
+func (e *LoadError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.File == "" {
+		b.WriteString("scenario")
+	}
+	if e.Line > 0 {
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// Is makes every LoadError match ErrInvalid.
+func (e *LoadError) Is(target error) bool { return target == ErrInvalid }
+
+// ErrInvalid matches (errors.Is) every error about a scenario's content, as
+// opposed to an error reading the file.
+var ErrInvalid = errors.New("invalid scenario")
+
+// Load reads and parses a scenario file. vars supplies ${VAR} values (see
+// VarsFromEnviron); it may be nil.
+func Load(path string, vars map[string]string) (*Scenario, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open scenario: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read scenario %q: %w", path, err)
+	}
+	return Parse(path, data, vars)
+}
+
+// durationKeys are the mapping keys whose values are durations anywhere in
+// a scenario file; the loader checks them itself so that a bad duration is
+// reported with its line (the YAML library reports none).
+var durationKeys = map[string]bool{
+	"drain": true, "duration": true, "timeout": true, "at": true, "for": true, "max_hang": true,
+	"base": true, "cap": true, "tolerance": true, "retry_after_max": true, "latency_p50": true, "latency_p99": true,
+	"schedule": true,
+}
+
+// positions maps the YAML tree back to lines: each node's token to its
+// field path, and each field path to the line of its key (or value).
+type positions struct {
+	byTok  map[*token.Token]string
+	byPath map[string]int
+}
+
+func (p *positions) record(tk *token.Token, path string) {
+	if tk == nil || tk.Position == nil {
+		return
+	}
+	if _, ok := p.byTok[tk]; !ok {
+		p.byTok[tk] = path
+	}
+	if _, ok := p.byPath[path]; !ok {
+		p.byPath[path] = tk.Position.Line
+	}
+}
+
+// line returns the line of path, or of its closest ancestor that has one.
+func (p *positions) line(path string) int {
+	for {
+		if l, ok := p.byPath[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i <= 0 {
+			return p.byPath[""]
+		}
+		path = path[:i]
+	}
+}
+
+func childPath(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+// loader holds the state of one Parse.
+type loader struct {
+	name string
+	data []byte
+	vars map[string]string
+	red  *Redactor
+	pos  positions
+	errs []error
+}
+
+func (l *loader) errAt(line int, field string, err error) {
+	l.errs = append(l.errs, &LoadError{File: l.name, Line: line, Field: field, Err: errors.New(l.red.Redact(err.Error()))})
+}
+
+func (l *loader) err() error {
+	switch len(l.errs) {
+	case 0:
+		return nil
+	case 1:
+		return l.errs[0]
+	}
+	return errors.Join(l.errs...)
+}
+
+// Parse parses a scenario from memory. name is used in errors (usually the
+// file path). The result is validated: every error names the line and
+// field. Parse never panics on bad input.
+func Parse(name string, data []byte, vars map[string]string) (sc *Scenario, err error) {
+	l := &loader{name: name, data: data, vars: vars, red: &Redactor{}, pos: positions{byTok: map[*token.Token]string{}, byPath: map[string]int{}}}
+	defer func() {
+		if r := recover(); r != nil {
+			// The YAML library is not ours; a panic on hostile input becomes an
+			// error rather than a crash.
+			sc, err = nil, &LoadError{File: name, Err: fmt.Errorf("YAML library failed on this input: %v", r)}
+		}
+	}()
+	if len(data) > MaxFileSize {
+		return nil, &LoadError{File: name, Err: fmt.Errorf("file is larger than %d bytes", MaxFileSize)}
+	}
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, l.yamlError(err)
+	}
+	var body ast.Node
+	docs := 0
+	for _, d := range file.Docs {
+		if d == nil || d.Body == nil {
+			continue
+		}
+		docs++
+		body = d.Body
+	}
+	if docs != 1 {
+		line := 0
+		if docs > 1 {
+			line = file.Docs[len(file.Docs)-1].GetToken().Position.Line
+		}
+		return nil, &LoadError{File: name, Line: line, Err: fmt.Errorf("want exactly one YAML document, found %d", docs)}
+	}
+	if _, ok := body.(ast.MapNode); !ok {
+		return nil, &LoadError{File: name, Line: lineOf(body), Err: fmt.Errorf("the top level must be a mapping (name:, provider:, phases: ...), found %s", body.Type().YAMLName())}
+	}
+	l.pos.record(body.GetToken(), "")
+	body = l.walk(body, "", "")
+	if err := l.err(); err != nil {
+		return nil, err
+	}
+
+	var raw struct {
+		Name        string        `yaml:"name"`
+		Description string        `yaml:"description"`
+		Seed        int64         `yaml:"seed"`
+		Provider    ProviderSpec  `yaml:"provider"`
+		Policy      ast.Node      `yaml:"policy"`
+		Sink        SinkSpec      `yaml:"sink"`
+		Phases      []Phase       `yaml:"phases"`
+		Drain       time.Duration `yaml:"drain"`
+	}
+	if err := yaml.NodeToValue(body, &raw, yaml.Strict()); err != nil {
+		return nil, l.yamlError(err)
+	}
+	sc = &Scenario{
+		Name:        raw.Name,
+		Description: raw.Description,
+		File:        name,
+		Seed:        raw.Seed,
+		Provider:    raw.Provider,
+		Sink:        raw.Sink,
+		Phases:      raw.Phases,
+		Drain:       raw.Drain,
+		Redactor:    l.red,
+	}
+	if sc.Provider.Adapter == "" {
+		sc.Provider.Adapter = DefaultAdapter
+	}
+	if sc.Drain == 0 {
+		sc.Drain = DefaultDrain
+	}
+	if err := l.policy(sc, raw.Policy); err != nil {
+		return nil, err
+	}
+	sc.applyDefaults()
+	sc.collectSecrets()
+
+	var v validator
+	sc.validate(&v)
+	for _, fe := range v.errs {
+		l.errAt(l.pos.line(fe.path), fe.path, errors.New(fe.msg))
+	}
+	if err := l.err(); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// policy decodes the policy node: a profile name, or a mapping of policy
+// fields optionally starting from "profile: NAME".
+func (l *loader) policy(sc *Scenario, node ast.Node) error {
+	if node == nil || node.Type() == ast.NullType {
+		if sc.Provider.Adapter == "reference" {
+			sc.Policy = reference.DefaultPolicy()
+		}
+		return nil
+	}
+	sc.PolicySet = true
+	switch n := node.(type) {
+	case *ast.StringNode:
+		p, err := Profile(n.Value)
+		if err != nil {
+			l.errAt(lineOf(n), "policy", err)
+			return l.err()
+		}
+		sc.Policy = p
+		return nil
+	case ast.MapNode:
+		iter := n.MapRange()
+		for iter.Next() {
+			if k, ok := iter.Key().(*ast.StringNode); ok && k.Value == "profile" {
+				v, ok := iter.Value().(*ast.StringNode)
+				if !ok {
+					l.errAt(lineOf(iter.Value()), "policy.profile", fmt.Errorf("expected a profile name (%s)", strings.Join(Profiles(), ", ")))
+					return l.err()
+				}
+				p, err := Profile(v.Value)
+				if err != nil {
+					l.errAt(lineOf(v), "policy.profile", err)
+					return l.err()
+				}
+				sc.Policy = p
+			}
+		}
+		if err := yaml.NodeToValue(node, &sc.Policy, yaml.Strict()); err != nil {
+			return l.yamlError(err)
+		}
+		return nil
+	}
+	l.errAt(lineOf(node), "policy", fmt.Errorf("expected a profile name (%s) or a mapping of policy fields, found %s", strings.Join(Profiles(), ", "), node.Type().YAMLName()))
+	return l.err()
+}
+
+func lineOf(n ast.Node) int {
+	if n == nil {
+		return 0
+	}
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		return tk.Position.Line
+	}
+	return 0
+}
+
+// walk records positions, substitutes ${VAR} in string scalars and checks
+// duration fields, returning the node to keep in place of n (a plain scalar
+// whose substituted text is a number or boolean becomes that type).
+func (l *loader) walk(n ast.Node, path, key string) ast.Node {
+	if n == nil {
+		return nil
+	}
+	switch x := n.(type) {
+	case *ast.DocumentNode:
+		x.Body = l.walk(x.Body, path, key)
+	case *ast.MappingNode:
+		l.pos.record(x.GetToken(), path)
+		for _, mv := range x.Values {
+			l.mappingValue(mv, path)
+		}
+	case *ast.MappingValueNode:
+		l.mappingValue(x, path)
+	case *ast.SequenceNode:
+		l.pos.record(x.GetToken(), path)
+		for i, v := range x.Values {
+			x.Values[i] = l.walk(v, path+"["+strconv.Itoa(i)+"]", key)
+		}
+	case *ast.AnchorNode:
+		x.Value = l.walk(x.Value, path, key)
+	case *ast.TagNode:
+		x.Value = l.walk(x.Value, path, key)
+	case *ast.LiteralNode:
+		l.pos.record(x.GetToken(), path)
+		if x.Value != nil {
+			s, err := expandVars(x.Value.Value, l.vars, l.used)
+			if err != nil {
+				l.errAt(lineOf(x), path, err)
+			} else {
+				x.Value.Value = s
+			}
+		}
+	case *ast.StringNode:
+		out := l.scalar(x, path)
+		l.pos.record(out.GetToken(), path)
+		l.checkDuration(out, path, key)
+		return out
+	default:
+		l.pos.record(n.GetToken(), path)
+	}
+	return n
+}
+
+func (l *loader) mappingValue(mv *ast.MappingValueNode, path string) {
+	key := ""
+	if mv.Key != nil {
+		if tk := mv.Key.GetToken(); tk != nil {
+			key = tk.Value
+		}
+	}
+	cp := childPath(path, key)
+	if mv.Key != nil {
+		l.pos.record(mv.Key.GetToken(), cp)
+	}
+	mv.Value = l.walk(mv.Value, cp, key)
+}
+
+func (l *loader) used(name, value string) {
+	if secretName(name) {
+		l.red.Add(value)
+	}
+}
+
+// scalar substitutes variables in a string scalar. A plain (unquoted)
+// scalar that becomes a number, boolean or null after substitution takes
+// that type, so "rate: ${RATE}" works; quoted scalars stay strings.
+func (l *loader) scalar(n *ast.StringNode, path string) ast.Node {
+	if !strings.Contains(n.Value, "${") {
+		return n
+	}
+	s, err := expandVars(n.Value, l.vars, l.used)
+	if err != nil {
+		l.errAt(lineOf(n), path, err)
+		return n
+	}
+	orig := n.Token
+	if orig == nil || orig.Type != token.StringType || strings.ContainsAny(s, "\n\r") {
+		n.Value = s
+		return n
+	}
+	tk := token.New(s, s, orig.Position)
+	switch tk.Type {
+	case token.IntegerType, token.BinaryIntegerType, token.OctetIntegerType, token.HexIntegerType:
+		return ast.Integer(tk)
+	case token.FloatType:
+		return ast.Float(tk)
+	case token.BoolType:
+		return ast.Bool(tk)
+	case token.NullType:
+		return ast.Null(tk)
+	}
+	n.Value = s
+	return n
+}
+
+// checkDuration reports an unparseable duration with its line: the YAML
+// library's duration errors carry no position.
+func (l *loader) checkDuration(n ast.Node, path, key string) {
+	s, ok := n.(*ast.StringNode)
+	if !ok || !durationKeys[key] {
+		return
+	}
+	if _, err := time.ParseDuration(s.Value); err != nil {
+		l.errAt(lineOf(n), path, fmt.Errorf("expected a duration such as 300ms, 30s or 5m, found %q", s.Value))
+	}
+}
+
+// yamlError turns an error of the YAML library into a LoadError with the
+// line and the field path of the node it is about.
+func (l *loader) yamlError(err error) error {
+	var ye yaml.Error
+	if !errors.As(err, &ye) {
+		if errors.Is(err, yaml.ErrExceededMaxDepth) {
+			return &LoadError{File: l.name, Err: errors.New("nested too deeply")}
+		}
+		return &LoadError{File: l.name, Err: errors.New(l.red.Redact(err.Error()))}
+	}
+	tk := ye.GetToken()
+	le := &LoadError{File: l.name}
+	if tk != nil && tk.Position != nil {
+		le.Line = tk.Position.Line
+		le.Field = l.pos.byTok[tk]
+	}
+	var msg string
+	var te *yaml.TypeError
+	var oe *yaml.OverflowError
+	var ue *yaml.UnknownFieldError
+	var de *yaml.DuplicateKeyError
+	switch {
+	case errors.As(err, &te):
+		found := "a " + friendlyType(te.SrcType)
+		if tk != nil && tk.Value != "" && len(tk.Value) <= 40 {
+			found += " (" + strconv.Quote(tk.Value) + ")"
+		}
+		msg = fmt.Sprintf("expected %s, found %s", friendlyExpected(te.DstType), found)
+	case errors.As(err, &oe):
+		msg = fmt.Sprintf("%s is out of range for %s", oe.SrcNum, friendlyExpected(oe.DstType))
+	case errors.As(err, &ue):
+		msg = ue.Message
+		if le.Field != "" {
+			// The key's own path ends in the unknown name; name its parent.
+			parent := le.Field
+			if i := strings.LastIndexByte(parent, '.'); i >= 0 {
+				parent = parent[:i]
+			} else {
+				parent = ""
+			}
+			if parent != "" {
+				msg += " in " + parent
+			}
+			le.Field = ""
+		}
+	case errors.As(err, &de):
+		msg = de.Message
+	default:
+		msg = ye.GetMessage()
+		if le.Line > 0 && strings.Contains(l.sourceLine(le.Line), "${") {
+			msg += ` (inside [ ] or { }, quote a variable: ["${NAME}"])`
+		}
+	}
+	le.Err = errors.New(l.red.Redact(msg))
+	return le
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func friendlyExpected(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	if t == durationType {
+		return "a duration such as 300ms, 30s or 5m"
+	}
+	switch t.Kind() {
+	case reflect.Ptr:
+		return friendlyExpected(t.Elem())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	}
+	return t.String()
+}
+
+func friendlyType(t reflect.Type) string {
+	if t == nil {
+		return "null"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "number"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "list"
+	case reflect.Map, reflect.Struct:
+		return "mapping"
+	}
+	return t.String()
+}
+
+// applyDefaults fills the fields a file may leave out.
+func (sc *Scenario) applyDefaults() {
+	for i := range sc.Sink.Endpoints {
+		ep := &sc.Sink.Endpoints[i]
+		if ep.Name == "" {
+			ep.Name = ep.Path
+		}
+		switch ep.Scheme {
+		case "":
+			ep.Scheme = sc.Policy.Scheme
+		case SchemeNone:
+			ep.Scheme = ""
+		}
+		if ep.Secret == "" && len(sc.Policy.Secrets) > 0 {
+			ep.Secret = sc.Policy.Secrets[0]
+		}
+	}
+	if sc.Provider.Adapter == "reference" && sc.Provider.Reference == nil {
+		sc.Provider.Reference = &ReferenceSpec{}
+	}
+	for i := range sc.Phases {
+		if sc.Phases[i].Name == "" {
+			sc.Phases[i].Name = "phase-" + strconv.Itoa(i+1)
+		}
+	}
+}
+
+// collectSecrets registers every secret field's value with the redactor.
+func (sc *Scenario) collectSecrets() {
+	r := sc.Redactor
+	r.Add(sc.Policy.Secrets...)
+	for _, ep := range sc.Sink.Endpoints {
+		r.Add(ep.Secret)
+		for _, opt := range strings.Split(ep.Options, ",") {
+			k, v, _ := strings.Cut(opt, "=")
+			if secretName(k) || k == "auth" {
+				r.Add(v)
+				if i := strings.LastIndexByte(v, ':'); i >= 0 {
+					r.Add(v[i+1:])
+				}
+			}
+		}
+	}
+	if ref := sc.Provider.Reference; ref != nil {
+		r.Add(ref.APIKey)
+	}
+	addMap := func(m map[string]string) {
+		for k, v := range m {
+			if secretName(k) {
+				r.Add(v)
+			}
+		}
+	}
+	if h := sc.Provider.HTTP; h != nil {
+		addMap(h.Headers)
+		addMap(h.Vars)
+		for _, steps := range [][]HTTPStep{h.Setup, h.Endpoint, {h.Trigger}, h.EndpointTeardown, h.Teardown} {
+			for _, s := range steps {
+				addMap(s.Headers)
+			}
+		}
+	}
+	if c := sc.Provider.Command; c != nil {
+		addMap(c.Env)
+		addMap(c.Vars)
+	}
+}
+
+// sourceLine returns line n (from 1) of the file, "" when out of range.
+func (l *loader) sourceLine(n int) string {
+	for i, line := range strings.Split(string(l.data), "\n") {
+		if i+1 == n {
+			return line
+		}
+	}
+	return ""
+}

@@ -1,0 +1,416 @@
+package scenarios
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookbench/hookbench/generator"
+	"github.com/hookbench/hookbench/sink"
+	"github.com/hookbench/hookbench/trace"
+)
+
+// phaseDetail is the JSON written in a phase's Mark.
+type phaseDetail struct {
+	Duration   string   `json:"duration,omitempty"`
+	Count      uint64   `json:"count,omitempty"`
+	Rate       float64  `json:"rate"`
+	RateTo     float64  `json:"rate_to,omitempty"`
+	Arrival    string   `json:"arrival,omitempty"`
+	EventTypes []string `json:"event_types,omitempty"`
+	Duplicates float64  `json:"duplicates,omitempty"`
+	Load       string   `json:"load"` // generator, trigger or none
+}
+
+// phase runs one phase: its scheduled sink changes and chaos actions, and
+// its load. It returns when the load is done (or the quiet phase's
+// duration passed, or ctx ended).
+func (r *runner) phase(ctx context.Context, i int, runStart time.Time) PhaseResult {
+	ph := &r.sc.Phases[i]
+	pr := PhaseResult{Name: ph.Name, Started: time.Since(runStart)}
+	r.tracker.setPhase(ph.Name)
+	quiet := ph.Rate == 0 && ph.Count == 0 && ph.RateTo == 0
+	tg, gen := Target{}, false
+	if t, ok := r.adapter.(Targeter); ok && !quiet {
+		tg, gen = t.GeneratorTarget(payloadOf(ph))
+	}
+	d := phaseDetail{Count: ph.Count, Rate: ph.Rate, RateTo: ph.RateTo, Arrival: ph.Arrival, EventTypes: ph.EventTypes, Duplicates: ph.Duplicates, Load: "none"}
+	if ph.Duration > 0 {
+		d.Duration = ph.Duration.String()
+	}
+	switch {
+	case quiet:
+	case gen:
+		d.Load = "generator"
+	default:
+		d.Load = "trigger"
+	}
+	dj, _ := json.Marshal(d)
+	r.mark("phase", ph.Name, string(dj))
+
+	t0 := time.Now()
+	for j := range ph.Sink {
+		rc := ph.Sink[j]
+		r.sched.add(&schedItem{at: t0.Add(rc.At), phase: i, name: "sink rules " + rc.Endpoint, fn: func(ctx context.Context) {
+			rules, err := parseRules(rc.Rules)
+			if err != nil {
+				r.warn("phase %s: %v", ph.Name, err)
+				return
+			}
+			prev := r.setEndpointRules(rc.Endpoint, rules)
+			if rc.For > 0 {
+				r.sched.add(&schedItem{at: time.Now().Add(rc.For), phase: i, revert: true, name: "restore rules " + rc.Endpoint, fn: func(context.Context) {
+					r.setEndpointRules(rc.Endpoint, prev)
+				}})
+			}
+		}})
+	}
+	for j := range ph.Chaos {
+		c := ph.Chaos[j]
+		r.sched.add(&schedItem{at: t0.Add(c.At), phase: i, name: c.Action, fn: func(ctx context.Context) {
+			r.chaos(ctx, i, ph.Name, c)
+		}})
+	}
+
+	switch {
+	case quiet:
+		t := time.NewTimer(ph.Duration)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	case gen:
+		r.generate(ctx, i, ph, tg, &pr)
+	default:
+		r.triggerLoop(ctx, i, ph, &pr)
+	}
+	pr.Elapsed = time.Since(t0)
+	if n := r.sched.dropPhase(i); n > 0 {
+		pr.Skipped = n
+	}
+	if pr.Skipped > 0 && ctx.Err() == nil {
+		r.warn("phase %s ended after %v, before %d of its scheduled actions were due; they were skipped", ph.Name, pr.Elapsed.Round(time.Millisecond), pr.Skipped)
+	}
+	return pr
+}
+
+func payloadOf(ph *Phase) string {
+	if ph.Payload != "" {
+		return ph.Payload
+	}
+	return DefaultPayload
+}
+
+func typesOf(ph *Phase) []string {
+	if len(ph.EventTypes) > 0 {
+		return ph.EventTypes
+	}
+	return []string{DefaultEventType}
+}
+
+// pacer returns the phase's arrival schedule.
+func (r *runner) pacer(i int, ph *Phase) generator.Pacer {
+	switch {
+	case ph.Rate == 0:
+		return generator.Constant{Rate: 0}
+	case ph.RateTo > 0:
+		return generator.Linear{From: ph.Rate, To: ph.RateTo, Over: ph.Duration}
+	case ph.Arrival == "poisson":
+		return generator.NewPoisson(ph.Rate, r.sc.Seed+int64(i))
+	}
+	return generator.Constant{Rate: ph.Rate}
+}
+
+func (r *runner) idPrefix(i int) string {
+	id := r.res.RunID
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	return "hb-" + id + "-" + strconv.Itoa(i+1) + "-"
+}
+
+// generate drives the phase's load through the generator.
+func (r *runner) generate(ctx context.Context, i int, ph *Phase, tg Target, pr *PhaseResult) {
+	o := generator.NewOptions()
+	o.URL, o.Method, o.Headers = tg.URL, tg.Method, tg.Headers
+	o.Body = tg.Body
+	o.IdempotencyHeader = tg.IdempotencyHeader
+	o.Types = typesOf(ph)
+	o.Rate = r.pacer(i, ph)
+	o.Duration, o.Count = ph.Duration, ph.Count
+	o.Connections = DefaultConnections
+	if ph.Connections > 0 {
+		o.Connections = ph.Connections
+	}
+	o.MaxInflight = ph.MaxInflight
+	if ph.Timeout > 0 {
+		o.Timeout = ph.Timeout
+	}
+	o.Duplicates = ph.Duplicates
+	o.Trace = r.tw
+	o.Seed = r.sc.Seed + int64(i)
+	o.IDPrefix = r.idPrefix(i)
+	g, err := generator.New(o)
+	if err != nil {
+		r.warn("phase %s: generator: %v", ph.Name, err)
+		return
+	}
+	pr.Warnings = append(pr.Warnings, g.Warnings()...)
+	sum, err := g.Run(ctx)
+	if err != nil {
+		r.warn("phase %s: generator: %v", ph.Name, err)
+	}
+	pr.Summary = &sum
+	pr.Sent, pr.Failed, pr.Pacer = sum.Sent, sum.Failed, sum.Pacer
+}
+
+// triggerLoop drives the phase's load through Adapter.Trigger, for
+// adapters the generator cannot drive: the same pacers, bounded
+// concurrency, a Sent record per trigger.
+func (r *runner) triggerLoop(ctx context.Context, i int, ph *Phase, pr *PhaseResult) {
+	pacer := r.pacer(i, ph)
+	pr.Pacer = describePacer(pacer)
+	tmpl, err := generator.ParseTemplate(payloadOf(ph))
+	if err != nil {
+		r.warn("phase %s: payload: %v", ph.Name, err)
+		return
+	}
+	types := typesOf(ph)
+	rnd := rand.New(rand.NewPCG(uint64(r.sc.Seed), uint64(i)+1))
+	limit := ph.MaxInflight
+	if limit == 0 {
+		limit = ph.Connections
+	}
+	if limit == 0 {
+		limit = 4
+	}
+	timeout := ph.Timeout
+	if timeout == 0 {
+		timeout = DefaultStepTimeout
+	}
+	prefix := r.idPrefix(i)
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	var sent, failed atomic.Uint64
+	start := time.Now()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var n uint64
+loop:
+	for ctx.Err() == nil {
+		if ph.Count > 0 && n >= ph.Count {
+			break
+		}
+		elapsed := time.Since(start)
+		if ph.Duration > 0 && elapsed >= ph.Duration {
+			break
+		}
+		wait, stop := pacer.Pace(elapsed, n)
+		if stop {
+			break
+		}
+		if wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+				break loop
+			case <-timer.C:
+			}
+			continue
+		}
+		intended := start.Add(elapsed + wait)
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break loop
+		}
+		n++
+		id := prefix + strconv.FormatUint(n, 10)
+		typ := types[rnd.IntN(len(types))]
+		payload := tmpl.Append(nil, &generator.Event{ID: []byte(id), Seq: n, Time: intended, Type: typ, Rand: rnd})
+		ev := Event{ID: id, Type: typ, Payload: payload}
+		if r.caps.IdempotencyKey {
+			ev.IdemKey = id
+		}
+		dup := ph.Duplicates > 0 && rnd.Float64() < ph.Duplicates
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if !r.triggerOne(ctx, ev, intended, timeout, false) {
+				failed.Add(1)
+			}
+			sent.Add(1)
+			if dup {
+				if !r.triggerOne(ctx, ev, time.Now(), timeout, true) {
+					failed.Add(1)
+				}
+				sent.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	pr.Sent, pr.Failed = sent.Load(), failed.Load()
+}
+
+func describePacer(p generator.Pacer) string {
+	if s, ok := p.(interface{ String() string }); ok {
+		return s.String()
+	}
+	return ""
+}
+
+// triggerOne sends one event through the adapter and records it; it
+// reports whether the provider accepted it (2xx).
+func (r *runner) triggerOne(ctx context.Context, ev Event, intended time.Time, timeout time.Duration, dup bool) bool {
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	sentAt := time.Now()
+	res, err := r.adapter.Trigger(tctx, ev)
+	done := time.Now()
+	s := trace.Sent{
+		EventID:    ev.ID,
+		Type:       ev.Type,
+		IntendedNs: r.tw.At(intended),
+		SentNs:     r.tw.At(sentAt),
+		LatencyNs:  int64(done.Sub(sentAt)),
+		Status:     res.Status,
+		IdemKey:    ev.IdemKey,
+		ProviderID: res.ProviderID,
+	}
+	if dup {
+		s.DuplicateOf = ev.ID
+	}
+	if err != nil && res.Status == 0 {
+		s.Err = trace.ErrOther
+		if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "timed out") {
+			s.Err = trace.ErrTimeout
+		}
+	}
+	_ = r.tw.WriteSent(&s)
+	return s.Err == trace.ErrNone && res.Status >= 200 && res.Status <= 299
+}
+
+// setEndpointRules installs rules for one endpoint ("" = global) and
+// returns the rules they replace.
+func (r *runner) setEndpointRules(endpoint string, rules []sink.Rule) []sink.Rule {
+	own := make([]sink.Rule, len(rules))
+	for k, rule := range rules {
+		rule.Endpoint = endpoint
+		own[k] = rule
+	}
+	r.rulesMu.Lock()
+	prev := r.rules[endpoint]
+	r.rules[endpoint] = own
+	r.rulesMu.Unlock()
+	if srv := r.sink(); srv != nil {
+		if err := srv.SetRules(endpoint, own); err != nil {
+			r.warn("set sink rules for %q: %v", endpoint, err)
+		}
+	}
+	return prev
+}
+
+// chaos performs one chaos action, scheduling its undo when it has a
+// duration.
+func (r *runner) chaos(ctx context.Context, i int, phase string, c ChaosAction) {
+	detail := c.Action
+	if c.Endpoint != "" {
+		detail += " " + c.Endpoint
+	}
+	if c.For > 0 {
+		detail += " for " + c.For.String()
+	}
+	r.mark("note", "chaos", detail)
+	undo := func(name string, fn func(context.Context)) {
+		if c.For > 0 {
+			r.sched.add(&schedItem{at: time.Now().Add(c.For), phase: i, revert: true, name: name, fn: fn})
+		}
+	}
+	switch c.Action {
+	case ChaosProviderRestart:
+		rs, ok := r.adapter.(Restarter)
+		if !ok {
+			r.warn("phase %s: %s: %v", phase, c.Action, ErrUnsupported)
+			return
+		}
+		if err := rs.Restart(ctx); err != nil {
+			r.warn("phase %s: provider restart: %v", phase, err)
+		}
+	case ChaosProviderStop, ChaosProviderStart:
+		st, ok := r.adapter.(Stopper)
+		if !ok {
+			r.warn("phase %s: %s: %v", phase, c.Action, ErrUnsupported)
+			return
+		}
+		if c.Action == ChaosProviderStart {
+			if err := st.Start(ctx); err != nil {
+				r.warn("phase %s: provider start: %v", phase, err)
+			}
+			return
+		}
+		if err := st.Stop(ctx); err != nil {
+			r.warn("phase %s: provider stop: %v", phase, err)
+			return
+		}
+		undo("provider-start", func(ctx context.Context) {
+			r.mark("note", "chaos", "provider-start (end of provider-stop)")
+			if err := st.Start(ctx); err != nil {
+				r.warn("provider start: %v", err)
+			}
+		})
+	case ChaosSinkDown, ChaosSinkUp:
+		down := c.Action == ChaosSinkDown
+		if srv := r.sink(); srv != nil {
+			if err := srv.SetDown(down); err != nil {
+				r.warn("phase %s: %s: %v", phase, c.Action, err)
+				return
+			}
+		}
+		if down {
+			undo("sink-up", func(context.Context) {
+				if srv := r.sink(); srv != nil {
+					if err := srv.SetDown(false); err != nil {
+						r.warn("sink up: %v", err)
+					}
+				}
+			})
+		}
+	case ChaosEndpointDown:
+		reset, err := sink.ParseRule("reset")
+		if err != nil {
+			r.warn("phase %s: %v", phase, err)
+			return
+		}
+		prev := r.setEndpointRules(c.Endpoint, []sink.Rule{reset})
+		r.rulesMu.Lock()
+		if r.downPrev == nil {
+			r.downPrev = map[string][]sink.Rule{}
+		}
+		if _, already := r.downPrev[c.Endpoint]; !already {
+			r.downPrev[c.Endpoint] = prev
+		}
+		r.rulesMu.Unlock()
+		undo("endpoint-up "+c.Endpoint, func(context.Context) { r.endpointUp(c.Endpoint) })
+	case ChaosEndpointUp:
+		r.endpointUp(c.Endpoint)
+	}
+}
+
+// endpointUp restores the rules an endpoint had before endpoint-down.
+func (r *runner) endpointUp(path string) {
+	r.rulesMu.Lock()
+	prev, ok := r.downPrev[path]
+	delete(r.downPrev, path)
+	r.rulesMu.Unlock()
+	if ok {
+		r.setEndpointRules(path, prev)
+	}
+}

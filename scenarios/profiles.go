@@ -1,0 +1,162 @@
+package scenarios
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/hookbench/hookbench/conformance"
+)
+
+// Built-in policy profile names (see the reference notes, §2: delivery and
+// retry policies of real providers).
+const (
+	ProfileStandardWebhooks = "standard-webhooks"
+	ProfileSvix             = "svix"
+	ProfileStripe           = "stripe"
+	ProfileGitHub           = "github"
+	ProfileShopify          = "shopify"
+	ProfileSlack            = "slack"
+)
+
+// profiles is the registry of built-in policies: an explicit map literal of
+// constructors, so each call returns a fresh Policy the caller may change.
+func profiles() map[string]func() conformance.Policy {
+	return map[string]func() conformance.Policy{
+		// Standard Webhooks: 2xx is success; 410 disables; 3xx is a failure and
+		// is not followed; timeout 15–30 s recommended (15 s here); retries
+		// with jitter on the schedule the spec's reference implementations use
+		// (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h);
+		// Retry-After honoured; signed with webhook-* headers, 300 s tolerance.
+		ProfileStandardWebhooks: func() conformance.Policy {
+			return conformance.Policy{
+				Profile:     ProfileStandardWebhooks,
+				MaxAttempts: 10,
+				Backoff: conformance.Backoff{
+					Kind:       "schedule",
+					Schedule:   []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 14 * time.Hour, 20 * time.Hour, 24 * time.Hour},
+					Jitter:     "proportional",
+					JitterFrac: 0.2,
+				},
+				Timeout:           15 * time.Second,
+				Scheme:            "standard",
+				Tolerance:         300 * time.Second,
+				Gone:              "disable",
+				Redirects:         "fail",
+				RetryAfter:        "honor",
+				IdempotencyHeader: "Idempotency-Key",
+			}
+		},
+		// Svix (open-source server): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h,
+		// each ±20 %; 30 s timeout; Retry-After honoured (clamped to twice the
+		// scheduled delay, which a fixed cap cannot express: left undeclared);
+		// svix-* signature headers.
+		ProfileSvix: func() conformance.Policy {
+			return conformance.Policy{
+				Profile:     ProfileSvix,
+				MaxAttempts: 8,
+				Backoff: conformance.Backoff{
+					Kind:       "schedule",
+					Schedule:   []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour},
+					Jitter:     "proportional",
+					JitterFrac: 0.2,
+				},
+				Timeout:           30 * time.Second,
+				Scheme:            "svix",
+				Tolerance:         300 * time.Second,
+				Redirects:         "fail",
+				RetryAfter:        "honor",
+				IdempotencyHeader: "Idempotency-Key",
+			}
+		},
+		// Stripe documents "up to three days with an exponential back off" and
+		// publishes no exact formula: base 1 min doubling to a 12 h cap over 12
+		// attempts spans about three days. Stripe-Signature, 300 s tolerance.
+		ProfileStripe: func() conformance.Policy {
+			return conformance.Policy{
+				Profile:     ProfileStripe,
+				MaxAttempts: 12,
+				Backoff: conformance.Backoff{
+					Kind:   "exponential",
+					Base:   time.Minute,
+					Factor: 2,
+					Cap:    12 * time.Hour,
+					Jitter: "full",
+				},
+				Timeout:           30 * time.Second,
+				Scheme:            "stripe",
+				Tolerance:         300 * time.Second,
+				Redirects:         "fail",
+				IdempotencyHeader: "Idempotency-Key",
+			}
+		},
+		// GitHub: no automatic retry (manual redelivery keeps
+		// X-GitHub-Delivery); 10 s timeout; body-only HMAC-SHA256.
+		ProfileGitHub: func() conformance.Policy {
+			return conformance.Policy{
+				Profile:     ProfileGitHub,
+				MaxAttempts: 1,
+				Backoff:     conformance.Backoff{Jitter: "none"},
+				Timeout:     10 * time.Second,
+				Scheme:      "github",
+				Redirects:   "fail",
+			}
+		},
+		// Shopify: 5 s timeout, 8 retries over 4 h (1 min doubling: 255 min in
+		// all); body-only HMAC-SHA256 in base64.
+		ProfileShopify: func() conformance.Policy {
+			return conformance.Policy{
+				Profile:     ProfileShopify,
+				MaxAttempts: 9,
+				Backoff: conformance.Backoff{
+					Kind:   "exponential",
+					Base:   time.Minute,
+					Factor: 2,
+					Cap:    4 * time.Hour,
+					Jitter: "none",
+				},
+				Timeout:   5 * time.Second,
+				Scheme:    "shopify",
+				Redirects: "fail",
+			}
+		},
+		// Slack Events API: 3 s timeout; 3 retries: immediately, ~1 min,
+		// ~5 min; v0 signature with a 300 s tolerance.
+		ProfileSlack: func() conformance.Policy {
+			return conformance.Policy{
+				Profile:     ProfileSlack,
+				MaxAttempts: 4,
+				Backoff: conformance.Backoff{
+					Kind:       "schedule",
+					Schedule:   []time.Duration{0, time.Minute, 5 * time.Minute},
+					Jitter:     "proportional",
+					JitterFrac: 0.2,
+				},
+				Timeout:   3 * time.Second,
+				Scheme:    "slack",
+				Tolerance: 300 * time.Second,
+				Redirects: "fail",
+			}
+		},
+	}
+}
+
+// Profile returns the built-in policy with that name.
+func Profile(name string) (conformance.Policy, error) {
+	f, ok := profiles()[name]
+	if !ok {
+		return conformance.Policy{}, fmt.Errorf("unknown policy profile %q (known: %v)", name, Profiles())
+	}
+	return f(), nil
+}
+
+// Profiles lists the built-in policy profile names, sorted.
+func Profiles() []string {
+	m := profiles()
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

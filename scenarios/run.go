@@ -1,0 +1,653 @@
+package scenarios
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/generator"
+	"github.com/hookbench/hookbench/sink"
+	"github.com/hookbench/hookbench/sink/signature"
+	"github.com/hookbench/hookbench/trace"
+)
+
+// Run defaults.
+const (
+	// DefaultProgressInterval is how often RunOptions.OnProgress is called.
+	DefaultProgressInterval = time.Second
+	// DefaultTeardownTimeout bounds teardown, which also runs after the
+	// run's context was cancelled.
+	DefaultTeardownTimeout = 30 * time.Second
+	// DefaultConnections is a load phase's connection count when it sets
+	// none.
+	DefaultConnections = 16
+	// drainPoll is how often the drain checks for outstanding events.
+	drainPoll = 25 * time.Millisecond
+)
+
+// RunOptions configures Run.
+type RunOptions struct {
+	// TracePath is the trace file to create; "" writes to TraceOut, or
+	// nowhere when that is nil too.
+	TracePath string
+	// TraceOut receives the trace when TracePath is "" (tests: a
+	// bytes.Buffer). Run does not close it.
+	TraceOut io.Writer
+	// Args and Version go into the trace header (Args are redacted).
+	Args    []string
+	Version string
+	// OnProgress, when set, is called every ProgressInterval from one
+	// goroutine, and once more at the end.
+	OnProgress       func(Progress)
+	ProgressInterval time.Duration
+	// TeardownTimeout bounds teardown; 0 = DefaultTeardownTimeout.
+	TeardownTimeout time.Duration
+}
+
+// NewRunOptions returns the defaults.
+func NewRunOptions() RunOptions {
+	return RunOptions{ProgressInterval: DefaultProgressInterval, TeardownTimeout: DefaultTeardownTimeout}
+}
+
+// Validate reports the first unusable option.
+func (o *RunOptions) Validate() error {
+	if o.ProgressInterval < 0 || o.TeardownTimeout < 0 {
+		return errors.New("run options: negative interval or timeout")
+	}
+	return nil
+}
+
+// PhaseResult is what one phase did.
+type PhaseResult struct {
+	Name     string
+	Started  time.Duration // since the run started
+	Elapsed  time.Duration
+	Sent     uint64 // trigger requests (duplicates included)
+	Failed   uint64 // trigger requests without a 2xx answer
+	Skipped  int    // scheduled actions that never ran (the phase ended first)
+	Pacer    string // the schedule, e.g. "50/s"
+	Summary  *generator.Summary
+	Warnings []string
+}
+
+// RunResult is the outcome of Run.
+type RunResult struct {
+	RunID     string
+	TracePath string
+	// Policy is the effective policy: the provider's own (reference
+	// adapter, time-scaled) or the scenario's. PolicySet is false when
+	// neither declared one.
+	Policy       conformance.Policy
+	PolicySet    bool
+	Capabilities Capabilities
+	Endpoints    []EndpointSpec // as configured, URLs filled, secrets redacted
+	Phases       []PhaseResult
+	Progress     Progress // final counts
+	// Drained: every accepted event reached a terminal outcome before the
+	// drain time ended.
+	Drained     bool
+	Interrupted bool // the context was cancelled
+	Elapsed     time.Duration
+	Warnings    []string
+}
+
+// runner is the state of one Run.
+type runner struct {
+	sc   *Scenario
+	opts RunOptions
+	red  *Redactor
+
+	tw      *trace.Writer
+	tee     *teeBuffer
+	tracker *tracker
+	adapter Adapter
+	caps    Capabilities
+	eps     []EndpointSpec
+	verify  []bool // per endpoint: the sink verifies signatures
+
+	sinkMu sync.Mutex // guards srv
+	srv    *sink.Server
+
+	rulesMu sync.Mutex // guards rules and downPrev
+	rules   map[string][]sink.Rule
+	// downPrev holds the rules of endpoints taken down by chaos.
+	downPrev map[string][]sink.Rule
+
+	sched *scheduler
+	res   *RunResult
+
+	warnMu sync.Mutex // guards res.Warnings
+}
+
+// Run executes a scenario: start the sink, set the provider up through its
+// adapter, run the phases (load, sink rule changes, chaos), drain until
+// every accepted event reached a terminal outcome or the drain time ends,
+// tear down and close the trace. Cancelling ctx stops the run early; the
+// trace is still closed cleanly and the result says Interrupted.
+//
+// Errors are setup errors (the sink, the adapter, the trace file); what
+// happened to the events is in the result and the trace.
+func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*RunResult, error) {
+	if sc == nil {
+		return nil, errors.New("run: nil scenario")
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.ProgressInterval == 0 {
+		opts.ProgressInterval = DefaultProgressInterval
+	}
+	if opts.TeardownTimeout == 0 {
+		opts.TeardownTimeout = DefaultTeardownTimeout
+	}
+	r := &runner{sc: sc, opts: opts, red: sc.Redactor.Clone(), rules: map[string][]sink.Rule{}, res: &RunResult{TracePath: opts.TracePath}}
+	return r.run(ctx)
+}
+
+func (r *runner) warn(format string, args ...any) {
+	msg := r.red.Redact(fmt.Sprintf(format, args...))
+	r.warnMu.Lock()
+	r.res.Warnings = append(r.res.Warnings, msg)
+	r.warnMu.Unlock()
+	if r.tw != nil {
+		_ = r.tw.WriteMark(&trace.Mark{AtNs: r.tw.Now(), Type: "note", Name: "warning", Detail: msg})
+	}
+}
+
+func (r *runner) mark(typ, name, detail string) {
+	_ = r.tw.WriteMark(&trace.Mark{AtNs: r.tw.Now(), Type: typ, Name: name, Detail: r.red.Redact(detail)})
+}
+
+func (r *runner) run(ctx context.Context) (res *RunResult, err error) {
+	start := time.Now()
+	sc := r.sc
+
+	// The trace goes to the file (or TraceOut) and to the tracker.
+	var out io.Writer = io.Discard
+	var file *os.File
+	if r.opts.TracePath != "" {
+		file, err = os.Create(r.opts.TracePath)
+		if err != nil {
+			return nil, fmt.Errorf("create trace: %w", err)
+		}
+	}
+	switch {
+	case file != nil:
+		out = file
+	case r.opts.TraceOut != nil:
+		out = r.opts.TraceOut
+	}
+	r.eps = append([]EndpointSpec(nil), sc.Sink.Endpoints...)
+	r.tee = newTeeBuffer()
+	r.tracker = newTracker(sc.Policy, r.eps, false)
+	trackerDone := make(chan struct{})
+	go func() {
+		defer close(trackerDone)
+		if r.tracker.consume(r.tee) != nil {
+			r.tee.abandon()
+		}
+	}()
+	hdr := trace.NewHeader(r.red.RedactAll(r.opts.Args), r.opts.Version)
+	r.res.RunID = hdr.RunID
+	r.tw, err = trace.NewWriter(io.MultiWriter(out, r.tee), hdr)
+	if err != nil {
+		r.tee.Close()
+		<-trackerDone
+		if file != nil {
+			file.Close()
+		}
+		return nil, fmt.Errorf("start trace: %w", err)
+	}
+	// Whatever happens from here, the trace ends cleanly.
+	defer func() {
+		if cerr := r.tw.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close trace: %w", cerr)
+		}
+		r.tee.Close()
+		<-trackerDone
+		if file != nil {
+			if cerr := file.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("close trace: %w", cerr)
+			}
+		}
+		if res != nil {
+			res.Progress = r.tracker.snapshot()
+			res.Elapsed = time.Since(start)
+			if r.opts.OnProgress != nil {
+				r.opts.OnProgress(res.Progress)
+			}
+		}
+	}()
+	if sc.Name != "" || sc.File != "" {
+		r.mark("note", "scenario", sc.Name+" "+sc.File)
+	}
+
+	r.adapter, err = NewAdapter(sc.Provider, AdapterOptions{
+		Policy: sc.Policy, PolicySet: sc.PolicySet, Seed: sc.Seed, Trace: r.tw, Redactor: r.red, RunID: hdr.RunID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("adapter: %w", err)
+	}
+	r.caps = r.adapter.Capabilities()
+	r.res.Capabilities = r.caps
+	r.tracker.setByCount(!r.caps.EventIDs)
+	if capJSON, err := json.Marshal(r.caps); err == nil {
+		r.mark("note", "capabilities", string(capJSON))
+	}
+	if err := r.prepareSecrets(); err != nil {
+		return nil, err
+	}
+	if err := r.startSink(""); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := r.closeSink(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+
+	// Setup, then teardown whatever happens (bounded, even after ctx ended).
+	setupErr := r.adapter.Setup(ctx, r.eps)
+	defer func() {
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.TeardownTimeout)
+		defer cancel()
+		r.mark("phase", "teardown", "")
+		if terr := r.adapter.Teardown(tctx); terr != nil {
+			if err == nil && res != nil {
+				r.warn("teardown: %v", terr)
+			}
+		}
+	}()
+	if setupErr != nil {
+		return nil, fmt.Errorf("provider setup: %w", r.red.RedactError(setupErr))
+	}
+	if err := r.adoptSecrets(); err != nil {
+		return nil, err
+	}
+	r.res.Policy, r.res.PolicySet = sc.Policy, sc.PolicySet
+	if d, ok := r.adapter.(PolicyDeclarer); ok {
+		if p, ok := d.DeclaredPolicy(); ok {
+			r.res.Policy, r.res.PolicySet = p, true
+		}
+	}
+	r.tracker.setPolicy(r.res.Policy)
+	if r.res.PolicySet {
+		if pj, err := json.Marshal(r.res.Policy); err == nil {
+			r.mark("policy", r.res.Policy.Profile, string(pj))
+		}
+	}
+	for _, ep := range r.eps {
+		shown := ep
+		shown.Secret = r.red.Redact(ep.Secret)
+		if shown.Secret != "" {
+			shown.Secret = Redacted
+		}
+		r.res.Endpoints = append(r.res.Endpoints, shown)
+	}
+
+	// Progress reports, scheduled actions, phases, drain.
+	stopProgress := r.startProgress()
+	defer stopProgress()
+	r.sched = newScheduler()
+	schedCtx, stopSched := context.WithCancel(ctx)
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		r.sched.loop(schedCtx)
+	}()
+	defer func() {
+		stopSched()
+		<-schedDone
+		// Undo what is still down or changed (sink down, endpoint rules,
+		// stopped provider) so teardown finds a working setup.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.TeardownTimeout)
+		r.sched.finish(fctx)
+		cancel()
+	}()
+
+	var expectedSent uint64
+	for i := range sc.Phases {
+		if ctx.Err() != nil {
+			break
+		}
+		pr := r.phase(ctx, i, start)
+		expectedSent += pr.Sent
+		r.res.Phases = append(r.res.Phases, pr)
+	}
+	if ctx.Err() == nil {
+		r.res.Drained = r.drain(ctx, expectedSent)
+	}
+	r.res.Interrupted = ctx.Err() != nil
+	if r.res.Interrupted {
+		r.mark("note", "interrupted", "the run was cancelled")
+	}
+	return r.res, nil
+}
+
+// prepareSecrets gives each signed endpoint a secret the sink can verify
+// with: the scenario's, a generated one the adapter passes to the provider,
+// or (for providers that generate their own) the one Setup reads back.
+func (r *runner) prepareSecrets() error {
+	r.verify = make([]bool, len(r.eps))
+	for i := range r.eps {
+		ep := &r.eps[i]
+		if ep.Scheme == "" {
+			continue
+		}
+		switch {
+		case ep.Secret != "":
+			r.verify[i] = true
+		case r.caps.SetSecret:
+			s, err := signature.GenerateSecret(ep.Scheme, nil)
+			if err != nil {
+				return fmt.Errorf("endpoint %s: %w", ep.Name, err)
+			}
+			ep.Secret = s
+			r.red.Add(s)
+			r.verify[i] = true
+		case r.caps.ReadSecret:
+			// Verified once Setup has read the provider's secret.
+		default:
+			r.warn("endpoint %s: the adapter can neither set nor read the signing secret and the scenario gives none: signatures are not verified", ep.Name)
+		}
+	}
+	return nil
+}
+
+// adoptSecrets takes the secrets the adapter learned during Setup and, if
+// any changed, restarts the sink on the same address with them.
+func (r *runner) adoptSecrets() error {
+	src, ok := r.adapter.(SecretSource)
+	if !ok {
+		return nil
+	}
+	got := src.EndpointSecrets()
+	changed := false
+	for i := range r.eps {
+		ep := &r.eps[i]
+		s, ok := got[ep.Name]
+		if !ok || s == "" || s == ep.Secret {
+			continue
+		}
+		r.red.Add(s)
+		ep.Secret = s
+		if ep.Scheme != "" {
+			r.verify[i] = true
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	r.sinkMu.Lock()
+	addr := r.srv.URL()
+	r.sinkMu.Unlock()
+	if err := r.closeSink(); err != nil {
+		return err
+	}
+	host, err := hostPort(addr)
+	if err != nil {
+		return err
+	}
+	r.mark("note", "sink", "restarted with the secrets the provider generated")
+	return r.startSink(host)
+}
+
+func hostPort(u string) (string, error) {
+	for _, p := range []string{"http://", "https://"} {
+		if len(u) > len(p) && u[:len(p)] == p {
+			hp := u[len(p):]
+			if _, _, err := net.SplitHostPort(hp); err != nil {
+				return "", fmt.Errorf("sink url %q: %w", u, err)
+			}
+			return hp, nil
+		}
+	}
+	return "", fmt.Errorf("sink url %q: not http(s)", u)
+}
+
+// startSink starts the sink (on listen, or the scenario's address).
+func (r *runner) startSink(listen string) error {
+	o := sink.NewOptions()
+	switch {
+	case listen != "":
+		o.Listen = listen
+	case r.sc.Sink.Listen != "":
+		o.Listen = r.sc.Sink.Listen
+	}
+	for i := range r.eps {
+		cfg, err := r.eps[i].sinkConfig(r.verify[i])
+		if err != nil {
+			return fmt.Errorf("sink endpoint %s: %w", r.eps[i].Name, r.red.RedactError(err))
+		}
+		o.Endpoints = append(o.Endpoints, cfg)
+	}
+	rules, err := parseRules(r.sc.Sink.Rules)
+	if err != nil {
+		return fmt.Errorf("sink rules: %w", err)
+	}
+	o.Rules = rules
+	r.rulesMu.Lock()
+	if len(r.rules) == 0 {
+		for _, rule := range rules {
+			r.rules[rule.Endpoint] = append(r.rules[rule.Endpoint], rule)
+		}
+	} else {
+		// A restart keeps the rules in force now.
+		o.Rules = nil
+		for _, rs := range r.rules {
+			o.Rules = append(o.Rules, rs...)
+		}
+	}
+	r.rulesMu.Unlock()
+	o.Seed = r.sc.Seed
+	o.Trace = r.tw
+	o.KeepBodies = r.sc.Sink.KeepBodies
+	if r.sc.Sink.MaxHang > 0 {
+		o.MaxHang = r.sc.Sink.MaxHang
+	}
+	srv, err := sink.New(o)
+	if err != nil {
+		return fmt.Errorf("sink: %w", r.red.RedactError(err))
+	}
+	if err := srv.Start(); err != nil {
+		return fmt.Errorf("sink: %w", err)
+	}
+	r.sinkMu.Lock()
+	r.srv = srv
+	r.sinkMu.Unlock()
+	for i := range r.eps {
+		r.eps[i].URL = srv.URL() + r.eps[i].Path
+	}
+	return nil
+}
+
+func (r *runner) sink() *sink.Server {
+	r.sinkMu.Lock()
+	defer r.sinkMu.Unlock()
+	return r.srv
+}
+
+func (r *runner) closeSink() error {
+	r.sinkMu.Lock()
+	srv := r.srv
+	r.srv = nil
+	r.sinkMu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("close sink: %w", err)
+	}
+	return nil
+}
+
+// startProgress calls OnProgress every interval until the returned stop.
+func (r *runner) startProgress() (stop func()) {
+	if r.opts.OnProgress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(r.opts.ProgressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = r.tw.Flush()
+				r.opts.OnProgress(r.tracker.snapshot())
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+// drain waits until the tracker has seen every trigger of the run and no
+// accepted event awaits an outcome, or the drain time ends.
+func (r *runner) drain(ctx context.Context, expectedSent uint64) bool {
+	r.tracker.setPhase("drain")
+	r.mark("phase", "drain", r.sc.Drain.String())
+	deadline := time.NewTimer(r.sc.Drain)
+	defer deadline.Stop()
+	tick := time.NewTicker(drainPoll)
+	defer tick.Stop()
+	for {
+		_ = r.tw.Flush()
+		p := r.tracker.snapshot()
+		if p.Sent >= expectedSent && p.Outstanding == 0 && !r.sched.pendingReverts() {
+			r.mark("note", "drained", "every accepted event reached a terminal outcome")
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-deadline.C:
+			_ = r.tw.Flush()
+			p = r.tracker.snapshot()
+			r.mark("note", "drain-timeout", strconv.FormatUint(p.Outstanding, 10)+" outstanding")
+			return false
+		case <-tick.C:
+		}
+	}
+}
+
+// scheduler runs timed actions of a run in order, one at a time. Actions
+// with revert set undo a change; finish runs the reverts still pending so
+// the run ends with the sink up and the provider running.
+type scheduler struct {
+	mu    sync.Mutex // guards items
+	items []*schedItem
+	wake  chan struct{}
+}
+
+type schedItem struct {
+	at     time.Time
+	phase  int
+	revert bool
+	name   string
+	fn     func(context.Context)
+}
+
+func newScheduler() *scheduler { return &scheduler{wake: make(chan struct{}, 1)} }
+
+func (s *scheduler) add(it *schedItem) {
+	s.mu.Lock()
+	s.items = append(s.items, it)
+	sort.SliceStable(s.items, func(i, j int) bool { return s.items[i].at.Before(s.items[j].at) })
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// dropPhase removes the forward actions of a phase that ended before they
+// were due, returning how many.
+func (s *scheduler) dropPhase(phase int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.items[:0]
+	n := 0
+	for _, it := range s.items {
+		if it.phase == phase && !it.revert {
+			n++
+			continue
+		}
+		kept = append(kept, it)
+	}
+	s.items = kept
+	return n
+}
+
+func (s *scheduler) pendingReverts() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range s.items {
+		if it.revert {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scheduler) next() (*schedItem, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.items) == 0 {
+		return nil, time.Hour
+	}
+	it := s.items[0]
+	if d := time.Until(it.at); d > 0 {
+		return nil, d
+	}
+	s.items = s.items[1:]
+	return it, 0
+}
+
+func (s *scheduler) loop(ctx context.Context) {
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		it, wait := s.next()
+		if it != nil {
+			it.fn(ctx)
+			continue
+		}
+		t.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// finish runs the pending reverts now, in order, and drops the rest.
+func (s *scheduler) finish(ctx context.Context) {
+	s.mu.Lock()
+	items := s.items
+	s.items = nil
+	s.mu.Unlock()
+	for _, it := range items {
+		if it.revert {
+			it.fn(ctx)
+		}
+	}
+}
