@@ -171,7 +171,6 @@ func TestNaiveSystems(t *testing.T) {
 			o.LoadEvents = 30
 			o.Eval.Only = c.only
 			o.Grace = 500 * time.Millisecond
-			o.MaxHang = 3 * time.Second
 			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 			defer cancel()
 			rep, err := Run(ctx, o)
