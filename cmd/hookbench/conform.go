@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +82,11 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		return err
 	} else if ok {
 		o.Policy, o.PolicySet = p, true
+	}
+	for _, f := range faults {
+		if !slices.ContainsFunc(reference.Faults(), func(k reference.Fault) bool { return k.Name == f }) {
+			return usageError{fmt.Errorf("--fault %q: no such fault (known: %s)", f, faultNames())}
+		}
 	}
 	if o.IsReference() {
 		spec := scenarios.ReferenceSpec{}
