@@ -38,12 +38,13 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	fs.StringArrayVar(&faults, "fault", nil, "switch on a reference provider fault (repeatable): "+faultNames())
 	fs.Float64Var(&timeScale, "time-scale", timeScale, "reference provider: multiply every policy duration by this")
 	fs.StringVar(&tracePath, "trace", "", "write the run's trace to this file (grade it again with hookbench check)")
-	fs.StringArrayVar(&vars, "var", nil, "scenario variable NAME=VALUE (repeatable)")
+	fs.StringArrayVar(&vars, "var", nil, "set a scenario ${NAME} variable: NAME=VALUE (repeatable; overrides the environment)")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed for secrets and the sink's random choices")
 	fs.IntVar(&o.LoadEvents, "load-events", o.LoadEvents, "events in the load fragment (0 = leave it out)")
 	fs.Float64Var(&o.LoadRate, "load-rate", o.LoadRate, "events per second in the load fragment")
 	fs.BoolVar(&o.Sequential, "sequential", o.Sequential, "run fragments one after another")
-	fs.DurationVar(&o.Eval.Slack, "slack", 0, "timing tolerance of the checks (default 25ms)")
+	fs.DurationVar(&o.Eval.Slack, "slack", 0, "timing tolerance of the checks (default 25ms; lateness gets 20x)")
+	fs.DurationVar(&o.MaxFragment, "max-wait", o.MaxFragment, "longest any fragment waits for deliveries (a real provider's schedule may be hours long)")
 	fs.BoolVarP(&quiet, "quiet", "q", false, "no progress lines on stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -63,7 +64,7 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	}
 	what := "the embedded reference provider"
 	if scenarioPath != "" {
-		vm, err := parseVars(vars)
+		vm, err := scenarioVars(os.Environ(), vars)
 		if err != nil {
 			return err
 		}
@@ -141,18 +142,6 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	return gerr
-}
-
-func parseVars(vs []string) (map[string]string, error) {
-	m := map[string]string{}
-	for _, v := range vs {
-		k, val, ok := strings.Cut(v, "=")
-		if !ok || k == "" {
-			return nil, usageError{fmt.Errorf("--var %q: expected NAME=VALUE", v)}
-		}
-		m[k] = val
-	}
-	return m, nil
 }
 
 func faultNames() string {
