@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookbench/hookbench/conformance"
 	"github.com/hookbench/hookbench/conformance/reference"
 	"github.com/hookbench/hookbench/conformance/suite"
 	"github.com/hookbench/hookbench/scenarios"
@@ -33,6 +34,7 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		tracePath      string
 		vars           []string
 		quiet          bool
+		list           bool
 	)
 	fs.StringVar(&providerConfig, "provider-config", "", "scenario file whose provider (and policy) to grade; same as the SCENARIO argument")
 	fs.StringArrayVar(&faults, "fault", nil, "switch on a reference provider fault (repeatable): "+faultNames())
@@ -46,8 +48,12 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&o.Eval.Slack, "slack", 0, "timing tolerance of the checks (default 25ms; lateness gets 20x)")
 	fs.DurationVar(&o.MaxFragment, "max-wait", o.MaxFragment, "longest any fragment waits for deliveries (a real provider's schedule may be hours long)")
 	fs.BoolVarP(&quiet, "quiet", "q", false, "no progress lines on stderr")
+	fs.BoolVar(&list, "list", false, "list the checks (id, level, title, source) and exit")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if list {
+		return listChecks(e)
 	}
 	ev := g.evalOptions()
 	o.Eval.Only, o.Eval.Skip, o.Eval.Strict = ev.Only, ev.Skip, ev.Strict
@@ -150,4 +156,21 @@ func faultNames() string {
 		ns = append(ns, f.Name)
 	}
 	return strings.Join(ns, ", ")
+}
+
+// listChecks prints the suite's checks, grouped.
+func listChecks(e *env) error {
+	titles := map[int]string{}
+	for _, g := range conformance.Groups() {
+		titles[g.N] = g.Title
+	}
+	group := 0
+	for _, c := range conformance.Checks() {
+		if g := conformance.GroupOf(c.ID); g != group {
+			group = g
+			fmt.Fprintf(e.stdout, "%d. %s\n", g, titles[g])
+		}
+		fmt.Fprintf(e.stdout, "  %-5s %-6s %s\n        source: %s\n", c.ID, c.Level, c.Title, c.Source)
+	}
+	return nil
 }

@@ -138,6 +138,9 @@ func TestConformUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, output %q%q; want exit 2 and %q", tt.args, code, out, errs, tt.want)
 		}
 	}
+	if code, out, _ := runCLI(t, "conform", "--list"); code != exitOK || !strings.Contains(out, "3.4   SHOULD") || !strings.Contains(out, "11. Failure recovery") {
+		t.Errorf("list: exit %d\n%s", code, out)
+	}
 	if code, out, _ := runCLI(t, "conform", "--help"); code != exitOK || !strings.Contains(out, "--fault") || !strings.Contains(out, "no-jitter") {
 		t.Errorf("help: exit %d\n%s", code, out)
 	}
