@@ -37,7 +37,7 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		list           bool
 	)
 	fs.StringVar(&providerConfig, "provider-config", "", "scenario file whose provider (and policy) to grade; same as the SCENARIO argument")
-	fs.StringArrayVar(&faults, "fault", nil, "switch on a reference provider fault (repeatable): "+faultNames())
+	fs.StringArrayVar(&faults, "fault", nil, "switch on a reference provider fault (repeatable; the list: hookbench provider --help)")
 	fs.Float64Var(&timeScale, "time-scale", timeScale, "reference provider: multiply every policy duration by this")
 	fs.StringVar(&tracePath, "trace", "", "write the run's trace to this file (grade it again with hookbench check)")
 	fs.StringArrayVar(&vars, "var", nil, "set a scenario ${NAME} variable: NAME=VALUE (repeatable; overrides the environment)")
