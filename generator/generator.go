@@ -37,6 +37,8 @@ type Generator struct {
 
 	ran      atomic.Bool
 	stopOnce sync.Once
+	preMu    sync.Mutex      // guards precise
+	precise  []*preciseTimer // the workers' precise timers, closed by Stop and at the end of Run
 	stopped  atomic.Bool
 	endOnce  sync.Once
 	end      chan struct{} // closed when the schedule ends (deadline or Stop)
@@ -157,7 +159,7 @@ func New(opts Options) (*Generator, error) {
 	}
 	g.ws = make([]*worker, g.workers)
 	for i := range g.ws {
-		g.ws[i] = g.newWorker(i, g.shards[i%nShards])
+		g.ws[i] = g.newWorker(g.shards[i%nShards])
 	}
 	return g, nil
 }
@@ -174,8 +176,40 @@ func (g *Generator) Stop() bool {
 		first = true
 		g.stopped.Store(true)
 		g.endSchedule()
+		g.closePrecise() // wakes workers waiting on them
 	})
 	return first
+}
+
+// openPrecise gives each worker a preciseTimer on slow-capable schedules
+// (never in capacity mode, never beyond maxPreciseWorkers workers). Called
+// by Run before the workers start.
+func (g *Generator) openPrecise() {
+	if g.capacity || g.workers > maxPreciseWorkers {
+		return
+	}
+	g.preMu.Lock()
+	defer g.preMu.Unlock()
+	if g.stopped.Load() {
+		return
+	}
+	for _, w := range g.ws {
+		pt, err := newPreciseTimer()
+		if err != nil {
+			return // the workers without one use the Go timer
+		}
+		w.precise = pt
+		g.precise = append(g.precise, pt)
+	}
+}
+
+func (g *Generator) closePrecise() {
+	g.preMu.Lock()
+	defer g.preMu.Unlock()
+	for _, pt := range g.precise {
+		pt.close()
+	}
+	g.precise = nil
 }
 
 // endSchedule marks the end of the schedule (deadline or Stop).
@@ -216,6 +250,8 @@ func (g *Generator) Run(ctx context.Context) (Summary, error) {
 		deadline = time.AfterFunc(g.opts.Duration, g.endSchedule)
 		defer deadline.Stop()
 	}
+	g.openPrecise()
+	defer g.closePrecise()
 	var wg sync.WaitGroup
 	for _, w := range g.ws {
 		wg.Go(w.run)

@@ -19,14 +19,16 @@ import (
 // Sleeping precisely. A Go timer fires on time while the process is busy,
 // but when every goroutine is idle the runtime waits in epoll with
 // millisecond resolution, so a timer may fire up to about a millisecond
-// late. On slow schedules (hits at least fineInterval apart, where the
-// process idles) a worker therefore sleeps on a timer until fineTail before
-// the hit is due and the rest on a preciseTimer (a timerfd read through the
+// late (a 100 µs time.Sleep takes 1.6 ms on an idle process). On slow
+// schedules (hits at least fineInterval apart, where the process idles) a
+// worker therefore waits on its preciseTimer (a timerfd read through the
 // netpoller), accurate to tens of microseconds. Fast schedules keep the
-// process busy and use the Go timer alone, saving syscalls per hit.
+// process busy and use the Go timer, saving two syscalls per hit.
 const (
-	fineTail     = 1500 * time.Microsecond
 	fineInterval = 100 * time.Microsecond
+	// maxPreciseWorkers: beyond this many workers none gets a preciseTimer
+	// (each holds a file descriptor, next to the connections').
+	maxPreciseWorkers = 512
 )
 
 // liveCounters are one worker's counters, read by Progress.
@@ -39,15 +41,15 @@ type liveCounters struct {
 // its own: the request/response objects, buffers, randomness, counters.
 type worker struct {
 	g     *Generator
-	id    int
 	shard *histShard
 	live  liveCounters
 
 	req   *fasthttp.Request
 	resp  *fasthttp.Response
 	timer *time.Timer
-	// precise sleeps the last stretch of waits on slow schedules; nil
-	// when unavailable (then the Go timer does all the waiting).
+	// precise does the waiting on slow schedules; nil when unavailable
+	// (then the Go timer does all the waiting). Run creates it; Stop
+	// closes it to wake the worker.
 	precise *preciseTimer
 	pcg     rand.PCG
 	rnd     *rand.Rand
@@ -75,8 +77,8 @@ type workerStats struct {
 	firstDue, lastDue               time.Duration
 }
 
-func (g *Generator) newWorker(id int, shard *histShard) *worker {
-	w := &worker{g: g, id: id, shard: shard}
+func (g *Generator) newWorker(shard *histShard) *worker {
+	w := &worker{g: g, shard: shard}
 	w.rnd = rand.New(&w.pcg)
 	w.ev.Rand = w.rnd
 	w.timer = time.NewTimer(time.Hour)
@@ -110,12 +112,6 @@ func (w *worker) release() {
 // run claims hits and sends them until the schedule ends.
 func (w *worker) run() {
 	g := w.g
-	if !g.capacity {
-		if pt, err := newPreciseTimer(); err == nil {
-			w.precise = pt
-			defer pt.close()
-		}
-	}
 	for {
 		if g.stopped.Load() {
 			return
@@ -158,15 +154,15 @@ func (w *worker) sleep(due time.Duration, fine bool) bool {
 		if left <= 0 {
 			return true
 		}
-		if fine && left <= fineTail && w.precise != nil {
-			if !w.precise.sleep(left) {
-				w.precise = nil // broken: the Go timer does the rest
-				continue
+		if fine && w.precise != nil {
+			if w.precise.sleep(left) {
+				return !g.stopped.Load()
 			}
-			return !g.stopped.Load()
-		}
-		if fine {
-			left -= fineTail
+			if g.stopped.Load() { // Stop closed the timer
+				return false
+			}
+			w.precise = nil // broken: the Go timer does the rest
+			continue
 		}
 		w.timer.Reset(left)
 		select {

@@ -50,7 +50,8 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		s.handleUnknown(rc)
 		return
 	}
-	s.inflight.Add(1)
+	shard := rc.ConnID()
+	s.inflight.add(shard, 1)
 	c := s.acquireCall(rc, ep)
 	s.inspect(c)
 	s.decide(c)
@@ -59,13 +60,17 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 	}
 	s.finish(c)
 	s.releaseCall(c)
-	s.inflight.Add(-1)
+	s.inflight.add(shard, -1)
 }
 
 func (s *Server) acquireCall(rc *fasthttp.RequestCtx, ep *endpoint) *Call {
 	c := s.callPool.Get().(*Call)
 	c.rc, c.ep = rc, ep
-	c.t0 = time.Now()
+	// fasthttp reads the clock when a request has been read; reuse it.
+	c.t0 = rc.Time()
+	if c.t0.IsZero() {
+		c.t0 = time.Now()
+	}
 	c.arrival = c.t0
 	if s.opts.Now != nil {
 		c.arrival = s.now()
@@ -196,7 +201,7 @@ func (s *Server) finish(c *Call) {
 	if s.opts.KeepBodies {
 		a.Body = c.rc.PostBody()
 	}
-	c.ep.m.record(a, true)
+	c.ep.m.record(a, c.rc.ConnID(), true)
 	if s.trace != nil {
 		if err := s.trace.WriteAttempt(a); err != nil {
 			s.traceErr(err)
@@ -245,11 +250,11 @@ func (s *Server) handleUnknown(rc *fasthttp.RequestCtx) {
 		a.Body = body
 	}
 	a.HandleNs = int64(time.Since(t0))
-	s.recordOther(&a)
+	s.recordOther(&a, rc.ConnID())
 }
 
-func (s *Server) recordOther(a *trace.Attempt) {
-	s.unknown.record(a, false)
+func (s *Server) recordOther(a *trace.Attempt, shard uint64) {
+	s.unknown.record(a, shard, false)
 	if s.trace != nil {
 		if err := s.trace.WriteAttempt(a); err != nil {
 			s.traceErr(err)
@@ -277,7 +282,7 @@ func (s *Server) handleError(rc *fasthttp.RequestCtx, err error) {
 			Size: max(rc.Request.Header.ContentLength(), 0), Flags: trace.FlagTooLarge, Behavior: "max-body",
 		}
 		if ep := s.endpoints[b2s(path)]; ep != nil {
-			ep.m.record(&a, false)
+			ep.m.record(&a, rc.ConnID(), false)
 			if s.trace != nil {
 				if err := s.trace.WriteAttempt(&a); err != nil {
 					s.traceErr(err)
@@ -286,7 +291,7 @@ func (s *Server) handleError(rc *fasthttp.RequestCtx, err error) {
 			return
 		}
 		a.Flags |= trace.FlagNoEndpoint
-		s.recordOther(&a)
+		s.recordOther(&a, rc.ConnID())
 	case errors.As(err, &small):
 		s.badReqs[badHeaderTooLarge].Inc()
 		rc.Error("Request Header Fields Too Large", fasthttp.StatusRequestHeaderFieldsTooLarge)
@@ -323,9 +328,10 @@ func (s *Server) serveInternal(rc *fasthttp.RequestCtx) {
 func (c *Call) hijackTrickle(conn net.Conn) {
 	s := c.s
 	defer func() {
+		shard := c.rc.ConnID()
 		s.finish(c)
 		s.releaseCall(c)
-		s.inflight.Add(-1)
+		s.inflight.add(shard, -1)
 	}()
 	resp := &c.rc.Response
 	resp.Header.SetConnectionClose()

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"strings"
@@ -55,7 +56,7 @@ type Server struct {
 	startReal time.Time
 	serveDone chan struct{}
 
-	inflight  atomic.Int64
+	inflight  inflightCounter
 	down      atomic.Bool
 	traceErrs atomic.Uint64
 	stop      chan struct{} // closed when Close interrupts sleeps
@@ -141,11 +142,17 @@ func New(opts Options) (*Server, error) {
 		s.epList = append(s.epList, ep)
 		maxBody = max(maxBody, ep.maxBody)
 	}
-	s.unknown = newEpMetrics(s.set, unknownLabel)
+	s.unknown = newEpMetrics(unknownLabel)
+	s.set.RegisterMetricsWriter(func(w io.Writer) {
+		for _, ep := range s.epList {
+			ep.m.writeMetrics(w)
+		}
+		s.unknown.writeMetrics(w)
+	})
 	for i, r := range badReasons {
 		s.badReqs[i] = s.set.NewCounter(`hookbench_sink_bad_requests_total{reason="` + r + `"}`)
 	}
-	s.set.NewGauge(`hookbench_sink_in_flight`, func() float64 { return float64(s.inflight.Load()) })
+	s.set.NewGauge(`hookbench_sink_in_flight`, func() float64 { return float64(s.inflightNow()) })
 	s.set.NewGauge(`hookbench_sink_down`, func() float64 {
 		if s.down.Load() {
 			return 1
@@ -239,7 +246,7 @@ func (s *Server) newEndpoint(cfg EndpointConfig) (*endpoint, error) {
 	case "header":
 		ep.authHeader, ep.authWant = cfg.Auth.Header, []byte(cfg.Auth.Value)
 	}
-	ep.m = newEpMetrics(s.set, ep.path)
+	ep.m = newEpMetrics(ep.path)
 	return ep, nil
 }
 
@@ -403,7 +410,7 @@ func (s *Server) Close() error {
 		s.waitInflight(s.opts.ShutdownGrace, false)
 		close(s.stop)
 		if !s.waitInflight(closeWaitMax, true) {
-			errs = append(errs, fmt.Errorf("sink: close: %d requests still running after %v", s.inflight.Load(), closeWaitMax))
+			errs = append(errs, fmt.Errorf("sink: close: %d requests still running after %v", s.inflightNow(), closeWaitMax))
 		}
 		s.ln.closeConns()
 		ctx, cancel := context.WithTimeout(context.Background(), closeLogEvery)
@@ -428,13 +435,13 @@ func (s *Server) waitInflight(d time.Duration, logOpen bool) bool {
 	nextLog := time.Now().Add(closeLogEvery)
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
-	for s.inflight.Load() > 0 {
+	for s.inflightNow() > 0 {
 		now := time.Now()
 		if !now.Before(deadline) {
 			return false
 		}
 		if logOpen && now.After(nextLog) {
-			s.logf("sink: close: waiting for %d requests; open connections: %s", s.inflight.Load(), strings.Join(s.ln.openConns(), ", "))
+			s.logf("sink: close: waiting for %d requests; open connections: %s", s.inflightNow(), strings.Join(s.ln.openConns(), ", "))
 			nextLog = now.Add(closeLogEvery)
 		}
 		<-t.C

@@ -1,6 +1,8 @@
 package sink
 
 import (
+	"io"
+	"sort"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -19,79 +21,128 @@ var sigResults = []trace.SigResult{trace.SigNone, trace.SigValid, trace.SigMissi
 // maxStatus bounds the per-status counters; statuses are 0 (no answer) to 999.
 const maxStatus = 1000
 
-// epMetrics are one endpoint's counters, registered in the server's
-// metrics.Set. Counting never allocates except the first time a status
-// code is seen.
+// statShards spreads the per-request counters over separate cache lines:
+// a request counts in the shard of its connection, so the handlers of two
+// connections rarely touch the same line. Readers sum the shards.
+const statShards = 8
+
+// epMetrics are one endpoint's counters. Counting never allocates. The
+// server's metrics.Set renders them (see writeMetrics).
 type epMetrics struct {
-	set   *metrics.Set
-	label string // `endpoint="/orders"`
-
-	received, bytes, unique, dups *metrics.Counter
-	authFailed, tooLarge, aborted *metrics.Counter
-	gaveUp                        *metrics.Counter
-	sigs                          []*metrics.Counter
-	status                        [maxStatus]atomic.Pointer[metrics.Counter]
-	handle                        *metrics.Histogram
+	label  string // `endpoint="/orders"`
+	shards [statShards]statShard
 }
 
-func newEpMetrics(set *metrics.Set, path string) *epMetrics {
-	l := `endpoint="` + path + `"`
-	m := &epMetrics{set: set, label: l}
-	m.received = set.NewCounter(`hookbench_sink_requests_total{` + l + `}`)
-	m.bytes = set.NewCounter(`hookbench_sink_bytes_total{` + l + `}`)
-	m.unique = set.NewCounter(`hookbench_sink_unique_ids_total{` + l + `}`)
-	m.dups = set.NewCounter(`hookbench_sink_duplicates_total{` + l + `}`)
-	m.authFailed = set.NewCounter(`hookbench_sink_flags_total{` + l + `,flag="auth_failed"}`)
-	m.tooLarge = set.NewCounter(`hookbench_sink_flags_total{` + l + `,flag="too_large"}`)
-	m.aborted = set.NewCounter(`hookbench_sink_flags_total{` + l + `,flag="aborted"}`)
-	m.gaveUp = set.NewCounter(`hookbench_sink_flags_total{` + l + `,flag="provider_gave_up"}`)
-	for _, r := range sigResults {
-		m.sigs = append(m.sigs, set.NewCounter(`hookbench_sink_signatures_total{`+l+`,result="`+r.String()+`"}`))
-	}
-	m.handle = set.NewHistogram(`hookbench_sink_handle_seconds{` + l + `}`)
-	return m
+// statShard is one shard of an endpoint's counters; its size (~8 KiB)
+// keeps shards far apart in memory.
+type statShard struct {
+	received, bytes, unique, dups         atomic.Uint64
+	authFailed, tooLarge, aborted, gaveUp atomic.Uint64
+	sig                                   [sigCount]atomic.Uint64
+	status                                [maxStatus]atomic.Uint64
 }
 
-// record counts one finished attempt.
-func (m *epMetrics) record(a *trace.Attempt, hasKey bool) {
-	m.received.Inc()
-	m.bytes.Add(a.Size)
+// sigCount is the number of trace.SigResult values counted.
+const sigCount = 9
+
+func newEpMetrics(path string) *epMetrics {
+	return &epMetrics{label: `endpoint="` + path + `"`}
+}
+
+// record counts one finished attempt in shard (any number; usually the
+// connection id).
+func (m *epMetrics) record(a *trace.Attempt, shard uint64, hasKey bool) {
+	sh := &m.shards[shard%statShards]
+	sh.received.Add(1)
+	sh.bytes.Add(uint64(a.Size))
 	if hasKey {
 		if a.Nth == 1 {
-			m.unique.Inc()
+			sh.unique.Add(1)
 		} else {
-			m.dups.Inc()
+			sh.dups.Add(1)
 		}
 	}
-	if a.Flags&trace.FlagAuthFailed != 0 {
-		m.authFailed.Inc()
+	if a.Flags&(trace.FlagAuthFailed|trace.FlagTooLarge|trace.FlagAborted|trace.FlagProviderGaveUp) != 0 {
+		if a.Flags&trace.FlagAuthFailed != 0 {
+			sh.authFailed.Add(1)
+		}
+		if a.Flags&trace.FlagTooLarge != 0 {
+			sh.tooLarge.Add(1)
+		}
+		if a.Flags&trace.FlagAborted != 0 {
+			sh.aborted.Add(1)
+		}
+		if a.Flags&trace.FlagProviderGaveUp != 0 {
+			sh.gaveUp.Add(1)
+		}
 	}
-	if a.Flags&trace.FlagTooLarge != 0 {
-		m.tooLarge.Inc()
+	if int(a.Sig) < sigCount {
+		sh.sig[a.Sig].Add(1)
 	}
-	if a.Flags&trace.FlagAborted != 0 {
-		m.aborted.Inc()
-	}
-	if a.Flags&trace.FlagProviderGaveUp != 0 {
-		m.gaveUp.Inc()
-	}
-	if int(a.Sig) < len(m.sigs) {
-		m.sigs[a.Sig].Inc()
-	}
-	m.statusCounter(a.Status).Inc()
-	m.handle.Update(float64(a.HandleNs) / 1e9)
-}
-
-func (m *epMetrics) statusCounter(code int) *metrics.Counter {
+	code := a.Status
 	if code < 0 || code >= maxStatus {
 		code = 0
 	}
-	if c := m.status[code].Load(); c != nil {
-		return c
+	sh.status[code].Add(1)
+}
+
+// totals are an endpoint's counters summed over the shards.
+type totals struct {
+	received, bytes, unique, dups         uint64
+	authFailed, tooLarge, aborted, gaveUp uint64
+	sig                                   [sigCount]uint64
+	status                                map[int]uint64
+}
+
+func (m *epMetrics) sum() totals {
+	t := totals{status: map[int]uint64{}}
+	for i := range m.shards {
+		sh := &m.shards[i]
+		t.received += sh.received.Load()
+		t.bytes += sh.bytes.Load()
+		t.unique += sh.unique.Load()
+		t.dups += sh.dups.Load()
+		t.authFailed += sh.authFailed.Load()
+		t.tooLarge += sh.tooLarge.Load()
+		t.aborted += sh.aborted.Load()
+		t.gaveUp += sh.gaveUp.Load()
+		for j := range sh.sig {
+			t.sig[j] += sh.sig[j].Load()
+		}
+		for code := range sh.status {
+			if v := sh.status[code].Load(); v > 0 {
+				t.status[code] += v
+			}
+		}
 	}
-	c := m.set.GetOrCreateCounter(`hookbench_sink_responses_total{` + m.label + `,status="` + strconv.Itoa(code) + `"}`)
-	m.status[code].Store(c)
-	return c
+	return t
+}
+
+// writeMetrics renders one endpoint's counters in Prometheus text format.
+func (m *epMetrics) writeMetrics(w io.Writer) {
+	t := m.sum()
+	l := m.label
+	metrics.WriteCounterUint64(w, `hookbench_sink_requests_total{`+l+`}`, t.received)
+	metrics.WriteCounterUint64(w, `hookbench_sink_bytes_total{`+l+`}`, t.bytes)
+	metrics.WriteCounterUint64(w, `hookbench_sink_unique_ids_total{`+l+`}`, t.unique)
+	metrics.WriteCounterUint64(w, `hookbench_sink_duplicates_total{`+l+`}`, t.dups)
+	for _, f := range []struct {
+		name string
+		v    uint64
+	}{{"auth_failed", t.authFailed}, {"too_large", t.tooLarge}, {"aborted", t.aborted}, {"provider_gave_up", t.gaveUp}} {
+		metrics.WriteCounterUint64(w, `hookbench_sink_flags_total{`+l+`,flag="`+f.name+`"}`, f.v)
+	}
+	for i, r := range sigResults {
+		metrics.WriteCounterUint64(w, `hookbench_sink_signatures_total{`+l+`,result="`+r.String()+`"}`, t.sig[i])
+	}
+	codes := make([]int, 0, len(t.status))
+	for c := range t.status {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	for _, c := range codes {
+		metrics.WriteCounterUint64(w, `hookbench_sink_responses_total{`+l+`,status="`+strconv.Itoa(c)+`"}`, t.status[c])
+	}
 }
 
 // Stats is a snapshot of what the sink has seen, as served by
@@ -132,18 +183,17 @@ type EndpointStats struct {
 }
 
 func (m *epMetrics) snapshot(path string) EndpointStats {
+	t := m.sum()
 	st := EndpointStats{
-		Path: path, Received: m.received.Get(), Bytes: m.bytes.Get(), UniqueIDs: m.unique.Get(), Duplicates: m.dups.Get(),
+		Path: path, Received: t.received, Bytes: t.bytes, UniqueIDs: t.unique, Duplicates: t.dups,
 		Status: map[string]uint64{}, Sig: map[string]uint64{},
-		AuthFailed: m.authFailed.Get(), TooLarge: m.tooLarge.Get(), Aborted: m.aborted.Get(), ProviderGaveUp: m.gaveUp.Get(),
+		AuthFailed: t.authFailed, TooLarge: t.tooLarge, Aborted: t.aborted, ProviderGaveUp: t.gaveUp,
 	}
-	for code := range m.status {
-		if c := m.status[code].Load(); c != nil && c.Get() > 0 {
-			st.Status[strconv.Itoa(code)] = c.Get()
-		}
+	for code, v := range t.status {
+		st.Status[strconv.Itoa(code)] = v
 	}
-	for i, c := range m.sigs {
-		if v := c.Get(); v > 0 {
+	for i, v := range t.sig {
+		if v > 0 {
 			st.Sig[sigResults[i].String()] = v
 		}
 	}
@@ -156,7 +206,7 @@ func (s *Server) Stats() Stats {
 	st := Stats{
 		URL:         s.URL(),
 		Down:        s.down.Load(),
-		InFlight:    s.inflight.Load(),
+		InFlight:    s.inflightNow(),
 		BadRequests: map[string]uint64{},
 		TraceErrors: s.traceErrs.Load(),
 	}
@@ -190,3 +240,23 @@ const (
 )
 
 var badReasons = [badCount]string{"malformed", "header_too_large", "timeout", "body_too_large"}
+
+// inflightCounter counts requests being handled, sharded like the stats.
+type inflightCounter struct {
+	shards [statShards]struct {
+		n atomic.Int64
+		_ [56]byte // one cache line each
+	}
+}
+
+func (c *inflightCounter) add(shard uint64, d int64) { c.shards[shard%statShards].n.Add(d) }
+
+func (c *inflightCounter) load() int64 {
+	var n int64
+	for i := range c.shards {
+		n += c.shards[i].n.Load()
+	}
+	return n
+}
+
+func (s *Server) inflightNow() int64 { return s.inflight.load() }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,7 @@ type genFlags struct {
 	insecure bool
 	progress string
 	output   string
+	procs    int
 }
 
 func runGen(ctx context.Context, e *env, args []string) error {
@@ -81,6 +83,7 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
 	fs.StringVar(&f.progress, "progress", "auto", "live progress line on stderr: auto (when a terminal), always, never")
 	fs.StringVarP(&f.output, "output", "o", "text", "summary format: text, or json (durations in nanoseconds)")
+	fs.IntVar(&f.procs, "procs", 0, "CPU cores (GOMAXPROCS) the generator may use; 0 = all. 1 leaves the rest to a target on the same machine")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -136,6 +139,12 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	}
 	if f.output != "text" && f.output != "json" {
 		return usageError{fmt.Errorf("--output %q: want text or json", f.output)}
+	}
+	if f.procs < 0 {
+		return usageError{fmt.Errorf("--procs %d: want 0 (all cores) or more", f.procs)}
+	}
+	if f.procs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(f.procs))
 	}
 
 	var tw *trace.Writer

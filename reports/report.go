@@ -1,0 +1,999 @@
+package reports
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/hookbench/hookbench/trace"
+)
+
+// Defaults of Options.
+const (
+	// DefaultMatchEntries is the slots per generation of each matching
+	// table: 2 generations x 2^17 slots x 48 bytes = 12 MiB for events
+	// (with their first delivery inline), plus the same count of 32-byte
+	// slots (8 MiB) at most for deliveries to further endpoints, a table
+	// that stays small when events go to one endpoint. An event is matched
+	// exactly as long as fewer than half this many newer events arrived
+	// since its state was last touched.
+	DefaultMatchEntries = 1 << 17
+	// DefaultMaxGroups bounds the endpoints and the event types reported
+	// separately; later ones are counted under "(other)".
+	DefaultMaxGroups = 64
+	// DefaultMaxTimelines bounds the attempt timelines kept (failed or
+	// retried deliveries, first come first kept; tracked ids come on top).
+	DefaultMaxTimelines = 50
+	// DefaultMaxTimelineAttempts bounds the attempts listed per timeline.
+	DefaultMaxTimelineAttempts = 32
+	// DefaultMaxMarks bounds the marks kept.
+	DefaultMaxMarks = 10000
+	// DefaultStep is the interval of the time series and .hlog files.
+	DefaultStep = time.Second
+	// DefaultMaxPoints bounds the series: past it the step doubles.
+	DefaultMaxPoints = 1 << 14
+	// DefaultMaxHlogIntervals bounds each .hlog: past it its interval
+	// doubles.
+	DefaultMaxHlogIntervals = 1024
+)
+
+// maxTime is the latest record time the series accept: 30 days.
+const maxTime = int64(30 * 24 * time.Hour)
+
+// Options configure a Report. Start from NewOptions.
+type Options struct {
+	Version             string   // hookbench version written into reports
+	MatchEntries        int      // power of two >= 1024
+	MaxGroups           int      // per dimension (endpoints, event types), >= 1
+	MaxTimelines        int      // >= 0
+	MaxTimelineAttempts int      // >= 1
+	MaxMarks            int      // >= 0
+	Track               []string // event ids whose timelines are always kept
+	Step                time.Duration
+	MaxPoints           int // >= 2
+	MaxHlogIntervals    int // >= 2
+}
+
+// NewOptions returns the defaults.
+func NewOptions() Options {
+	return Options{
+		MatchEntries:        DefaultMatchEntries,
+		MaxGroups:           DefaultMaxGroups,
+		MaxTimelines:        DefaultMaxTimelines,
+		MaxTimelineAttempts: DefaultMaxTimelineAttempts,
+		MaxMarks:            DefaultMaxMarks,
+		Step:                DefaultStep,
+		MaxPoints:           DefaultMaxPoints,
+		MaxHlogIntervals:    DefaultMaxHlogIntervals,
+	}
+}
+
+// OptionError is an invalid option value.
+type OptionError struct {
+	Field string
+	Value any
+	Want  string
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("reports: option %s = %v: want %s", e.Field, e.Value, e.Want)
+}
+
+// Validate reports the first invalid option.
+func (o Options) Validate() error {
+	switch {
+	case o.MatchEntries < 1024 || o.MatchEntries&(o.MatchEntries-1) != 0:
+		return &OptionError{"MatchEntries", o.MatchEntries, "a power of two >= 1024"}
+	case o.MaxGroups < 1:
+		return &OptionError{"MaxGroups", o.MaxGroups, ">= 1"}
+	case o.MaxTimelines < 0:
+		return &OptionError{"MaxTimelines", o.MaxTimelines, ">= 0"}
+	case o.MaxTimelineAttempts < 1:
+		return &OptionError{"MaxTimelineAttempts", o.MaxTimelineAttempts, ">= 1"}
+	case o.MaxMarks < 0:
+		return &OptionError{"MaxMarks", o.MaxMarks, ">= 0"}
+	case o.Step < time.Millisecond:
+		return &OptionError{"Step", o.Step, ">= 1ms"}
+	case o.MaxPoints < 2:
+		return &OptionError{"MaxPoints", o.MaxPoints, ">= 2"}
+	case o.MaxHlogIntervals < 2:
+		return &OptionError{"MaxHlogIntervals", o.MaxHlogIntervals, ">= 2"}
+	}
+	for _, id := range o.Track {
+		if id == "" {
+			return &OptionError{"Track", `""`, "non-empty event ids"}
+		}
+	}
+	return nil
+}
+
+// Report accumulates trace records into the measurements of a run. It
+// streams: memory is bounded by its Options (matching tables, groups,
+// series, .hlog intervals), never by the number of records, and no raw
+// sample is kept. Add records in trace order; times must be on the clock of
+// the first Header added (Feed shifts several traces onto one clock).
+// A Report is not safe for concurrent use.
+type Report struct {
+	opts   Options
+	closed bool
+	sum    *Summary
+	err    error // first internal error (encoding), reported by Close
+
+	runs    []Run
+	base    time.Time
+	hasBase bool
+	counts  Counts
+
+	metrics [nMetric]*hist
+	oor     [nMetric]int64
+	eps     groupSet
+	types   groupSet
+	status  [600]int64
+	sig     [16]int64
+
+	sent  gens[sentState]
+	deliv gens[delivState]
+
+	clock          int64
+	ivlOpen        bool
+	ivlStart       int64
+	ivlEnd         int64
+	ivl            [nMetric]*hist // scratch: the closing interval's values
+	snap           [nMetric]*hist // metrics as they were when the open interval began
+	ivlMax         [nMetric]int64 // exact max of each metric in the open interval
+	series         series
+	hlogs          [nMetric]*hlogLog
+	enc            encoder
+	marks          []Mark
+	scratch        [batchLen]recKeys
+	sink           uint64 // keeps AddBatch's cache-warming loads alive
+	timelines      map[uint64]*timeline
+	tracked        map[uint64]bool
+	plainTimelines int
+	evictedOpen    int64
+}
+
+// sentState is what the report keeps per harness event id: 40 bytes (48
+// with its key). Most events go to one endpoint, so the delivery to the
+// first endpoint seen lives here too (ep1, last1, meta1); other endpoints'
+// deliveries go to the delivery table.
+type sentState struct {
+	// t is the intended trigger time once the Sent is known (sSent);
+	// before that it holds ep1's pending first arrival.
+	t     int64
+	last1 int64     // ep1 delivery: arrival of its latest attempt
+	meta1 uint64    // ep1 delivery: flags and pending offset, as delivState.meta
+	eps   [2]uint16 // endpoint index+1 of table deliveries waiting for the Sent
+	typ   uint16    // event type index+1
+	flags uint16
+	ep1   uint16 // endpoint index+1 of the inline delivery, 0 before any
+}
+
+const (
+	sSent         uint16 = 1 << iota // a Sent record was seen
+	sExpect                          // accepted, not a duplicate: a delivery is expected
+	sDelivered                       // an attempt arrived
+	sSucceeded                       // a 2xx attempt arrived
+	sPendOverflow                    // more endpoints waited than eps holds
+	sLate                            // created by a late attempt after the state was dropped
+)
+
+// inline returns the view of the event's inline delivery.
+func (st *sentState) inline() dview { return dview{&st.last1, &st.t, &st.meta1} }
+
+// delivState is what the report keeps per (event, endpoint) for endpoints
+// after an event's first: 24 bytes, so a slot with its key is 32 and two
+// share a cache line.
+type delivState struct {
+	last  int64  // arrival of the latest attempt
+	first int64  // first arrival (or first 2xx), kept while the Sent is unknown
+	meta  uint64 // flags in the low byte; above it, first 2xx - first (ns)
+}
+
+func (d *delivState) view() dview { return dview{&d.last, &d.first, &d.meta} }
+
+const (
+	dSucceeded uint64 = 1 << iota
+	dPendFirst
+	dPendSucc
+	dRetried
+	dNoFirst // attempts seen, but not the first one (Nth == 1)
+)
+
+// dview is a delivery's state, wherever it is kept.
+type dview struct {
+	last, first *int64
+	meta        *uint64
+}
+
+// pendSucc returns the pending first-2xx arrival.
+func (d dview) pendSucc() int64 { return *d.first + int64(*d.meta>>8) }
+
+// setPendFirst keeps at as the first arrival until the Sent is known.
+func (d dview) setPendFirst(at int64) {
+	if *d.meta&dPendSucc != 0 { // a 2xx retry was seen before the first attempt
+		succ := d.pendSucc()
+		*d.first = at
+		*d.meta = *d.meta&0xff | uint64(max(succ-at, 0))<<8 | dPendFirst
+		return
+	}
+	*d.first = at
+	*d.meta |= dPendFirst
+}
+
+// setPendSucc keeps at as the first 2xx arrival until the Sent is known.
+func (d dview) setPendSucc(at int64) {
+	if *d.meta&dPendFirst == 0 {
+		*d.first = at
+	}
+	off := max(at-*d.first, 0)
+	*d.meta = *d.meta&0xff | uint64(off)<<8 | dPendSucc
+}
+
+// resolve records a delivery's pending latencies now that its event's
+// intended time is known.
+func (r *Report) resolve(d dview, intended int64, g, ty *group) {
+	if *d.meta&dPendFirst != 0 {
+		r.record(mE2EFirst, *d.first-intended, g, ty)
+	}
+	if *d.meta&dPendSucc != 0 {
+		r.record(mE2ESuccess, d.pendSucc()-intended, g, ty)
+	}
+	*d.meta &= 0xff &^ (dPendFirst | dPendSucc)
+}
+
+// New returns an empty Report.
+func New(opts Options) (*Report, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Report{
+		opts:      opts,
+		eps:       newGroupSet(opts.MaxGroups, mE2EFirst, mE2ESuccess, mGap),
+		types:     newGroupSet(opts.MaxGroups, mE2EFirst, mE2ESuccess, mTrigger, mTriggerRaw, mGap),
+		series:    series{step: int64(opts.Step), max: opts.MaxPoints},
+		timelines: map[uint64]*timeline{},
+		tracked:   map[uint64]bool{},
+	}
+	for m := range nMetric {
+		r.metrics[m] = newHist()
+		r.ivl[m] = newHist()
+		r.snap[m] = newHist()
+		r.hlogs[m] = &hlogLog{step: int64(opts.Step), max: opts.MaxHlogIntervals, acc: newHist()}
+	}
+	r.sent = newGens(opts.MatchEntries, r.evictSent)
+	r.deliv = newGens(opts.MatchEntries, r.evictDelivery)
+	for _, id := range opts.Track {
+		r.tracked[idKey(id)] = true
+	}
+	return r, nil
+}
+
+// Add adds one record. Records after Close are ignored. Add does not
+// allocate for records of known endpoints and event types (hot path).
+func (r *Report) Add(rec *trace.Record) {
+	if r.closed {
+		return
+	}
+	switch rec.Kind {
+	case trace.KindHeader:
+		r.addHeader(&rec.Header, "")
+	case trace.KindSent:
+		r.addSent(&rec.Sent, r.keys(rec, recordKey(rec)))
+	case trace.KindAttempt:
+		r.addAttempt(&rec.Attempt, r.keys(rec, recordKey(rec)))
+	case trace.KindMark:
+		r.addMark(&rec.Mark)
+	}
+}
+
+func (r *Report) addHeader(h *trace.Header, source string) {
+	if !r.hasBase {
+		r.base, r.hasBase = h.StartWall, true
+	}
+	r.runs = append(r.runs, Run{
+		Source:    source,
+		RunID:     h.RunID,
+		Start:     h.StartWall,
+		Offset:    int64(h.StartWall.Sub(r.base)),
+		Args:      append([]string(nil), h.Args...),
+		Hookbench: h.Hookbench,
+	})
+}
+
+// noteDropped records a truncated tail of the last trace added.
+func (r *Report) noteDropped(source string, n int64) {
+	for i := range r.runs {
+		if r.runs[i].Source == source {
+			r.runs[i].Dropped += n
+		}
+	}
+}
+
+// advance moves the report clock to t, closing the interval it leaves.
+func (r *Report) advance(t int64) {
+	if t <= r.clock || t >= maxTime {
+		return
+	}
+	r.clock = t
+	if r.ivlOpen && t >= r.ivlEnd {
+		r.closeInterval()
+	}
+}
+
+// seriesAt returns the series point of time t, or nil for a bad time.
+func (r *Report) seriesAt(t int64) *point {
+	if t < 0 || t >= maxTime {
+		r.counts.BadTimes++
+		return nil
+	}
+	return r.series.at(t)
+}
+
+// record adds v to metric m overall, in the open interval and in the
+// groups that keep m.
+func (r *Report) record(m int, v int64, ep, ty *group) {
+	if !r.metrics[m].record(v) {
+		r.oor[m]++
+		if ep != nil && ep.m[m] != nil {
+			ep.oor[m]++
+		}
+		if ty != nil && ty.m[m] != nil {
+			ty.oor[m]++
+		}
+		return
+	}
+	if !r.ivlOpen {
+		r.ivlStart = r.clock / r.series.step * r.series.step
+		r.ivlEnd = r.ivlStart + r.series.step
+		r.ivlOpen = true
+	}
+	r.ivlMax[m] = max(r.ivlMax[m], v)
+	if ep != nil && ep.m[m] != nil {
+		ep.m[m].record(v)
+	}
+	if ty != nil && ty.m[m] != nil {
+		ty.m[m].record(v)
+	}
+}
+
+func isSuccess(status int) bool { return status >= 200 && status < 300 }
+
+// recKeys are a record's matching keys, computed once per record.
+type recKeys struct {
+	ek, dk uint64 // event key, (event, endpoint) key; 0 when none
+	epi    uint16 // endpoint group (attempts)
+}
+
+// recordKey is the event key of a Sent or Attempt record (0: none): a pure
+// function of the record, so Feed computes it on the decoding goroutine.
+func recordKey(rec *trace.Record) uint64 {
+	switch rec.Kind {
+	case trace.KindSent:
+		if rec.Sent.EventID != "" {
+			return idKey(rec.Sent.EventID)
+		}
+	case trace.KindAttempt:
+		id := rec.Attempt.EventID
+		if id == "" {
+			id = rec.Attempt.MsgID
+		}
+		if id != "" {
+			return idKey(id)
+		}
+	}
+	return 0
+}
+
+// keys completes the matching keys of a record whose event key is ek.
+func (r *Report) keys(rec *trace.Record, ek uint64) recKeys {
+	k := recKeys{ek: ek}
+	if rec.Kind == trace.KindAttempt {
+		k.epi = r.eps.index(rec.Attempt.Endpoint)
+		if ek != 0 {
+			k.dk = pairKey(ek, k.epi)
+		}
+	}
+	return k
+}
+
+// batchLen is how many records AddBatch looks ahead.
+const batchLen = 128
+
+// AddBatch adds records like Add, faster: it first touches the matching
+// table slots of every record in a window so their cache misses overlap,
+// then adds the records in order. Results are identical to Add's.
+func (r *Report) AddBatch(recs []trace.Record) { r.addBatch(recs, nil) }
+
+// addBatch is AddBatch with the records' event keys (recordKey) when the
+// caller computed them, else nil.
+func (r *Report) addBatch(recs []trace.Record, eks []uint64) {
+	if r.closed {
+		return
+	}
+	for len(recs) > 0 {
+		n := min(len(recs), batchLen)
+		win := recs[:n]
+		keys := r.scratch[:n]
+		var sink uint64
+		for i := range win {
+			var ek uint64
+			if eks != nil {
+				ek = eks[i]
+			} else {
+				ek = recordKey(&win[i])
+			}
+			k := r.keys(&win[i], ek)
+			keys[i] = k
+			if k.ek != 0 {
+				sink += r.sent.touch(k.ek)
+			}
+			if k.dk != 0 && win[i].Attempt.EventID == "" {
+				sink += r.deliv.touch(k.dk)
+			}
+		}
+		r.sink += sink
+		for i := range win {
+			rec := &win[i]
+			switch rec.Kind {
+			case trace.KindHeader:
+				r.addHeader(&rec.Header, "")
+			case trace.KindSent:
+				r.addSent(&rec.Sent, keys[i])
+			case trace.KindAttempt:
+				r.addAttempt(&rec.Attempt, keys[i])
+			case trace.KindMark:
+				r.addMark(&rec.Mark)
+			}
+		}
+		recs = recs[n:]
+		if eks != nil {
+			eks = eks[n:]
+		}
+	}
+}
+
+func (r *Report) addSent(s *trace.Sent, k recKeys) {
+	r.counts.Sent++
+	done := s.SentNs + s.LatencyNs
+	r.advance(done)
+	intended := s.IntendedNs
+	if intended == 0 {
+		intended = s.SentNs
+	}
+	ok := s.Err == trace.ErrNone && isSuccess(s.Status)
+	if !ok {
+		r.counts.SentFailed++
+		if s.Err != trace.ErrNone {
+			r.counts.SentErrors++
+		}
+	}
+	if s.DuplicateOf != "" {
+		r.counts.SentDuplicates++
+	}
+	if pt := r.seriesAt(s.SentNs); pt != nil {
+		pt.sent++
+		if !ok {
+			pt.sentFailed++
+		}
+	}
+	ti := r.types.index(s.Type)
+	ty := r.types.list[ti]
+	ty.c.Sent++
+	r.record(mTrigger, done-intended, nil, ty)
+	r.record(mTriggerRaw, s.LatencyNs, nil, ty)
+	if s.EventID == "" {
+		r.counts.SentNoID++
+		return
+	}
+	st, _ := r.sent.upsert(k.ek)
+	if st.flags&sSent != 0 {
+		r.counts.SentRepeatedID++
+		return
+	}
+	if ok && s.DuplicateOf == "" {
+		st.flags |= sExpect
+	}
+	if s.Type != "" || st.typ == 0 {
+		st.typ = ti + 1
+	}
+	if st.flags&sDelivered != 0 {
+		r.counts.EventsDelivered++
+		if st.flags&sSucceeded != 0 {
+			r.counts.EventsSucceeded++
+		}
+		r.resolvePending(k.ek, st, intended)
+	}
+	st.flags |= sSent
+	st.t = intended
+}
+
+// resolvePending records the latencies of deliveries that arrived before
+// their Sent record.
+func (r *Report) resolvePending(ek uint64, st *sentState, intended int64) {
+	ty := r.types.list[st.typ-1]
+	if st.ep1 != 0 {
+		r.resolve(st.inline(), intended, r.eps.list[st.ep1-1], ty)
+	}
+	try := func(ep uint16) {
+		if d := r.deliv.get(pairKey(ek, ep)); d != nil {
+			r.resolve(d.view(), intended, r.eps.list[ep], ty)
+		}
+	}
+	if st.flags&sPendOverflow != 0 {
+		for ep := range r.eps.list {
+			try(uint16(ep))
+		}
+	} else {
+		for _, e := range st.eps {
+			if e != 0 {
+				try(e - 1)
+			}
+		}
+	}
+	st.eps = [2]uint16{}
+	st.flags &^= sPendOverflow
+}
+
+func (st *sentState) addPending(ep uint16) {
+	for i, e := range st.eps {
+		if e == ep+1 {
+			return
+		}
+		if e == 0 {
+			st.eps[i] = ep + 1
+			return
+		}
+	}
+	st.flags |= sPendOverflow
+}
+
+func statusClass(status int) int {
+	switch {
+	case status >= 200 && status < 300:
+		return 0
+	case status >= 300 && status < 400:
+		return 1
+	case status >= 400 && status < 500:
+		return 2
+	case status >= 500 && status < 600:
+		return 3
+	}
+	return 4
+}
+
+func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
+	r.counts.Attempts++
+	r.advance(a.ArrivalNs)
+	cls := statusClass(a.Status)
+	pt := r.seriesAt(a.ArrivalNs) // valid through this call: record never moves the series
+	if pt != nil {
+		pt.attempts++
+		pt.status[cls]++
+	}
+	if a.Status >= 0 && a.Status < len(r.status) {
+		r.status[a.Status]++
+	} else {
+		r.status[0]++
+	}
+	r.sig[a.Sig&15]++
+	epi := k.epi
+	ep := r.eps.list[epi]
+	ep.c.Attempts++
+	ep.c.addStatus(cls)
+	if a.Sig != trace.SigNone && !a.Sig.OK() {
+		ep.c.SigFailed++
+	}
+
+	if a.EventID == "" {
+		r.counts.AttemptsNoEvent++
+		if k.ek == 0 {
+			r.counts.AttemptsNoKey++
+			return
+		}
+	}
+	ek, dk := k.ek, k.dk
+	// The event's state, then its delivery to this endpoint: inline in the
+	// event's state for the first endpoint seen, in the delivery table for
+	// others and for attempts matched by message id only.
+	var st *sentState
+	known := false
+	if a.EventID != "" {
+		st, known = r.sent.upsert(ek)
+		if !known {
+			st.typ = r.types.index(a.EventType) + 1
+		}
+	}
+	var d dview
+	var seen, inline bool
+	if st != nil && (st.ep1 == 0 || st.ep1 == epi+1) {
+		inline, seen = true, st.ep1 != 0
+		st.ep1 = epi + 1
+		d = st.inline()
+	} else {
+		var ds *delivState
+		ds, seen = r.deliv.upsert(dk)
+		d = ds.view()
+	}
+	// The sink numbers attempts in arrival order (Nth), but records are
+	// written when handled, so a hung first attempt can come after its
+	// retry. The first arrival is the Nth == 1 attempt (or, without
+	// numbering, the first one seen); a retry seen first opens the state
+	// and waits for it (dNoFirst).
+	isFirst := a.Nth == 1 || (a.Nth == 0 && !seen)
+	first := isFirst && (!seen || *d.meta&dNoFirst != 0)
+	if st != nil && !known && !isFirst {
+		st.flags |= sLate
+	}
+	newRetry := false
+	var gap int64 = -1
+	if seen {
+		gap = a.ArrivalNs - *d.last
+		if gap < 0 {
+			gap = -gap
+		} else {
+			*d.last = a.ArrivalNs
+		}
+	} else {
+		*d.last = a.ArrivalNs
+		if !isFirst {
+			*d.meta |= dNoFirst
+		}
+	}
+	if (seen || !isFirst) && *d.meta&dRetried == 0 {
+		*d.meta |= dRetried
+		r.counts.DeliveriesRetried++
+		ep.c.Retried++
+		newRetry = true
+	}
+	if first {
+		*d.meta &^= dNoFirst
+		r.counts.Deliveries++
+		ep.c.Deliveries++
+	}
+	success := cls == 0
+	firstSuccess := success && *d.meta&dSucceeded == 0
+	if firstSuccess {
+		*d.meta |= dSucceeded
+		r.counts.DeliveriesSucceeded++
+		ep.c.Succeeded++
+	}
+	if pt != nil {
+		if first {
+			pt.first++
+		}
+		if firstSuccess {
+			pt.succ++
+		}
+	}
+
+	if st == nil { // matched by message id: gaps only
+		if gap >= 0 {
+			r.record(mGap, gap, ep, r.types.list[r.types.index(a.EventType)])
+		}
+		r.track(dk, ek, a, epi, nil, seen)
+		return
+	}
+	ty := r.types.list[st.typ-1]
+	ty.c.Attempts++
+	if first {
+		ty.c.Deliveries++
+	}
+	if firstSuccess {
+		ty.c.Succeeded++
+	}
+	if newRetry {
+		ty.c.Retried++
+	}
+	ty.c.addStatus(cls)
+	if st.flags&sDelivered == 0 {
+		st.flags |= sDelivered
+		if st.flags&sSent != 0 {
+			r.counts.EventsDelivered++
+		}
+	}
+	if success && st.flags&sSucceeded == 0 {
+		st.flags |= sSucceeded
+		if st.flags&sSent != 0 {
+			r.counts.EventsSucceeded++
+		}
+	}
+	if gap >= 0 {
+		r.record(mGap, gap, ep, ty)
+	}
+	if st.flags&sSent != 0 {
+		if first {
+			r.record(mE2EFirst, a.ArrivalNs-st.t, ep, ty)
+		}
+		if firstSuccess {
+			r.record(mE2ESuccess, a.ArrivalNs-st.t, ep, ty)
+		}
+	} else {
+		if first {
+			d.setPendFirst(a.ArrivalNs)
+		}
+		if firstSuccess {
+			d.setPendSucc(a.ArrivalNs)
+		}
+		if (first || firstSuccess) && !inline {
+			st.addPending(epi)
+		}
+	}
+	r.track(dk, ek, a, epi, st, seen)
+}
+
+// evictSent accounts for an event state dropped from the matching table
+// (and for every state left at Close).
+func (r *Report) evictSent(st *sentState) {
+	if !r.closed && (st.flags&sSent == 0 || st.flags&sDelivered == 0) {
+		r.evictedOpen++
+	}
+	if st.ep1 != 0 {
+		r.accountDelivery(st.meta1)
+	}
+	switch {
+	case st.flags&sSent == 0:
+		if st.flags&sLate == 0 {
+			r.counts.EventsUnknown++
+		}
+	case st.flags&sExpect != 0 && st.flags&sDelivered == 0:
+		r.counts.EventsUndelivered++
+	}
+}
+
+// evictDelivery accounts for a delivery state dropped before it saw a 2xx
+// or while waiting for its Sent.
+func (r *Report) evictDelivery(d *delivState) { r.accountDelivery(d.meta) }
+
+// accountDelivery counts a delivery state being dropped (or left at Close).
+func (r *Report) accountDelivery(meta uint64) {
+	if meta&dNoFirst != 0 {
+		r.counts.DeliveriesNoFirst++
+	}
+	if !r.closed && (meta&(dPendFirst|dPendSucc|dNoFirst) != 0 || meta&dSucceeded == 0) {
+		r.evictedOpen++
+	}
+}
+
+func (r *Report) addMark(m *trace.Mark) {
+	r.counts.Marks++
+	r.advance(m.AtNs)
+	if len(r.marks) < r.opts.MaxMarks {
+		r.marks = append(r.marks, Mark{
+			At:     time.Duration(m.AtNs),
+			Type:   strings.Clone(m.Type),
+			Name:   strings.Clone(m.Name),
+			Detail: strings.Clone(m.Detail),
+		})
+	}
+}
+
+// groupSet maps endpoint or event-type names to groups.
+type groupSet struct {
+	byName  map[string]uint16
+	list    []*group
+	max     int
+	metrics []int
+	cache   [8]nameCache
+	next    int
+	other   int // index of "(other)", -1 until needed
+}
+
+type nameCache struct {
+	s   string
+	idx uint16
+}
+
+// group is one endpoint or event type.
+type group struct {
+	name string
+	m    [nMetric]*hist
+	oor  [nMetric]int64
+	c    GroupCounts
+}
+
+func (c *GroupCounts) addStatus(cls int) {
+	switch cls {
+	case 0:
+		c.Status2xx++
+	case 1:
+		c.Status3xx++
+	case 2:
+		c.Status4xx++
+	case 3:
+		c.Status5xx++
+	default:
+		c.StatusNone++
+	}
+}
+
+// Group names for empty and overflowing names.
+const (
+	NameNone  = "(none)"
+	NameOther = "(other)"
+)
+
+func newGroupSet(max int, metrics ...int) groupSet {
+	return groupSet{byName: map[string]uint16{}, max: max, metrics: metrics, other: -1}
+}
+
+func (gs *groupSet) add(name string) uint16 {
+	g := &group{name: name}
+	for _, m := range gs.metrics {
+		g.m[m] = newHistOf(coarseGeom)
+	}
+	gs.list = append(gs.list, g)
+	return uint16(len(gs.list) - 1)
+}
+
+// index returns the group of name, creating it while under max. A small
+// cache keyed by the string's data pointer answers first: trace decoders
+// intern names, so the same name comes back as the same pointer. The
+// cache holds the strings, so their memory cannot be reused for another
+// string while cached: a pointer hit is always right; a miss falls back to
+// the map.
+func (gs *groupSet) index(name string) uint16 {
+	ptr := unsafe.StringData(name)
+	for i := range gs.cache {
+		c := &gs.cache[i]
+		if unsafe.StringData(c.s) == ptr && len(c.s) == len(name) && ptr != nil {
+			return c.idx
+		}
+	}
+	i, ok := gs.byName[name]
+	if !ok {
+		switch {
+		case len(gs.byName) < gs.max:
+			label := name
+			if label == "" {
+				label = NameNone
+			}
+			i = gs.add(strings.Clone(label))
+			gs.byName[strings.Clone(name)] = i
+		default:
+			if gs.other < 0 {
+				gs.other = int(gs.add(NameOther))
+			}
+			i = uint16(gs.other)
+		}
+	}
+	gs.cache[gs.next] = nameCache{s: name, idx: i}
+	gs.next = (gs.next + 1) % len(gs.cache)
+	return i
+}
+
+// timeline is a delivery whose attempts are kept.
+type timeline struct {
+	event, endpoint, typ string
+	ek                   uint64
+	intended             int64
+	hasIntended          bool
+	attempts             []TimelineAttempt
+	total, earlier       int
+	succeeded, tracked   bool
+	retried              bool
+}
+
+// track keeps the attempt when its delivery is failed, retried or tracked.
+// seen says the delivery had attempts before: only then can it already
+// have a timeline.
+func (r *Report) track(dk, ek uint64, a *trace.Attempt, epi uint16, st *sentState, seen bool) {
+	interesting := !isSuccess(a.Status) || a.Nth > 1
+	if !seen && !interesting && len(r.tracked) == 0 {
+		return // the common case: a first attempt that succeeded
+	}
+	var t *timeline
+	if seen {
+		t = r.timelines[dk]
+	}
+	if t == nil {
+		tracked := len(r.tracked) > 0 && r.tracked[ek]
+		if !tracked && (!interesting || r.plainTimelines >= r.opts.MaxTimelines) {
+			return
+		}
+		if !tracked {
+			r.plainTimelines++
+		}
+		t = &timeline{
+			event:    strings.Clone(a.EventID),
+			endpoint: r.eps.list[epi].name,
+			typ:      strings.Clone(a.EventType),
+			ek:       ek,
+			tracked:  tracked,
+		}
+		if t.event == "" {
+			t.event = "msg:" + a.MsgID
+		}
+		if a.Nth > 1 {
+			t.earlier = int(a.Nth - 1)
+			t.total = t.earlier
+		}
+		r.timelines[dk] = t
+	}
+	if st != nil && st.flags&sSent != 0 && !t.hasIntended {
+		t.intended, t.hasIntended = st.t, true
+	}
+	t.total++
+	if t.total > 1 {
+		t.retried = true
+	}
+	if isSuccess(a.Status) {
+		t.succeeded = true
+	}
+	if len(t.attempts) < r.opts.MaxTimelineAttempts {
+		t.attempts = append(t.attempts, TimelineAttempt{
+			At:         time.Duration(a.ArrivalNs),
+			Nth:        a.Nth,
+			Status:     a.Status,
+			Handle:     time.Duration(a.HandleNs),
+			Sig:        a.Sig.String(),
+			Behavior:   strings.Clone(a.Behavior),
+			Flags:      trace.FlagNames(a.Flags),
+			RetryAfter: time.Duration(a.RetryAfter) * time.Millisecond,
+		})
+	}
+}
+
+// closeInterval turns the open interval's histograms into series
+// latencies and .hlog intervals.
+func (r *Report) closeInterval() {
+	if !r.ivlOpen {
+		return
+	}
+	r.ivlOpen = false
+	pt := r.series.at(r.ivlStart)
+	var vals [4]int64
+	for m := range nMetric {
+		h := r.ivl[m]
+		r.metrics[m].diffInto(h, r.snap[m])
+		if h.total == 0 {
+			continue
+		}
+		h.max = r.ivlMax[m]
+		r.ivlMax[m] = 0
+		h.percentiles(quickPercentiles[:], vals[:])
+		q := quick{n: h.total, p50: vals[0], p90: vals[1], p99: vals[2], max: vals[3]}
+		pt.lat[m] = r.series.mergeQuick(pt.lat[m], q)
+		if err := r.hlogs[m].add(&r.enc, r.ivlStart, r.ivlEnd, h); err != nil && r.err == nil {
+			r.err = err
+		}
+		h.reset()
+	}
+}
+
+var quickPercentiles = [4]float64{50, 90, 99, 100}
+
+// Close finishes the report and returns its summary. Later calls return
+// the same summary. The error reports an internal failure (encoding an
+// .hlog interval); the summary is complete but for that.
+func (r *Report) Close() (*Summary, error) {
+	if r.closed {
+		return r.sum, r.err
+	}
+	r.closed = true
+	r.closeInterval()
+	for m := range nMetric {
+		if err := r.hlogs[m].emit(&r.enc); err != nil && r.err == nil {
+			r.err = err
+		}
+	}
+	for _, t := range r.timelines {
+		if !t.hasIntended {
+			if st := r.sent.peek(t.ek); st != nil && st.flags&sSent != 0 {
+				t.intended, t.hasIntended = st.t, true
+			}
+		}
+	}
+	r.sent.each(r.evictSent)
+	r.deliv.each(r.evictDelivery)
+	r.sum = r.summarize()
+	if r.err != nil {
+		r.err = fmt.Errorf("build report: %w", r.err)
+	}
+	return r.sum, r.err
+}
+
+// errClosed is returned by Feed for a closed report.
+var errClosed = errors.New("report is closed")
