@@ -140,6 +140,7 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	title := fmt.Sprintf("hookbench conform: %s\npolicy: %s", what, rep.Policy.Summary())
+	g.took = rep.Wall
 	gerr := g.report(e, title, &rep.Policy, rep.Results)
 	fmt.Fprintf(e.stdout, "suite wall time %s\n", rep.Wall.Round(10*time.Millisecond))
 	for _, f := range rep.Fragments {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/reports"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -85,8 +87,13 @@ func TestCheckReportFiles(t *testing.T) {
 	}
 	var rep conformance.Report
 	b, err := os.ReadFile(js)
-	if err != nil || json.Unmarshal(b, &rep) != nil || rep.Passed || len(rep.Results) != 1 || rep.Results[0].Verdict != conformance.Fail {
+	if err != nil || json.Unmarshal(b, &rep) != nil || rep.Passed || len(rep.Checks) != 1 || rep.Checks[0].Verdict != conformance.Fail {
 		t.Fatalf("json report: %v %s", err, b)
+	}
+	// hookbench report --results reads it.
+	rs, err := reports.ReadResults(bytes.NewReader(b))
+	if err != nil || len(rs) != 1 || rs[0].ID != "7.6" || rs[0].Verdict != conformance.Fail || len(rs[0].Evidence) == 0 {
+		t.Fatalf("reports.ReadResults: %v %+v", err, rs)
 	}
 	b, err = os.ReadFile(ju)
 	var suites struct {
