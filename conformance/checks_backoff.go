@@ -14,7 +14,6 @@ import (
 type retrySamples struct {
 	gaps     map[int][]int64
 	offsets  map[int][]int64 // retry k's arrival minus the event's first arrival
-	firsts   []int64         // first-attempt arrivals
 	evidence map[int][]*Delivery
 	events   int
 	// lag is the provider's dispatch lag in this fragment: the longest
@@ -33,7 +32,6 @@ func collectRetries(v *View, p *Policy) retrySamples {
 			continue // a success, or several messages mixed (7.1 reports it)
 		}
 		rs.events++
-		rs.firsts = append(rs.firsts, d.Attempts[0].ArrivalNs)
 		for k, g := range gaps(d.Attempts) {
 			rs.gaps[k+1] = append(rs.gaps[k+1], g)
 			rs.offsets[k+1] = append(rs.offsets[k+1], d.Attempts[k+1].ArrivalNs-d.Attempts[0].ArrivalNs)
@@ -214,14 +212,14 @@ func checkJitterObserved(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("no retry number with %d+ events", minSamples)}
 	}
 	if w < 8*sc.Slack {
-		return Result{Verdict: Skip, Summary: fmt.Sprintf("the widest jitter spread expected (retry %d, %s around a mean delay of %s) is too narrow to tell from timing noise (%s)", k, w, ms(int64(mean(rs.gaps[k]))), sc.Slack)}
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("the widest jitter spread expected (retry %d, %s around a mean delay of %s) is too narrow to tell from timing noise (%s)", k, ms(int64(w)), ms(int64(mean(rs.gaps[k]))), sc.Slack)}
 	}
 	s := spread(rs.gaps[k])
 	if s < int64(w)/4 {
-		return Result{Verdict: Fail, Summary: fmt.Sprintf("retry %d delays spread over %s across %d events; the declared jitter band is %s wide", k, ms(s), len(rs.gaps[k]), w),
-			Evidence: []Evidence{{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d delays spread over the %s band (%s jitter)", k, w, jitterName(b)), Observed: fmt.Sprintf("delays %s", fmtDurations(rs.gaps[k]))}}}
+		return Result{Verdict: Fail, Summary: fmt.Sprintf("retry %d delays spread over %s across %d events; the declared jitter makes them spread over about %s", k, ms(s), len(rs.gaps[k]), ms(int64(w))),
+			Evidence: []Evidence{{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d delays spread over about %s (%s jitter)", k, ms(int64(w)), jitterName(b)), Observed: fmt.Sprintf("delays %s", fmtDurations(rs.gaps[k]))}}}
 	}
-	return Result{Verdict: Pass, Summary: fmt.Sprintf("retry %d delays spread over %s of a %s band (%d events)", k, ms(s), w, len(rs.gaps[k]))}
+	return Result{Verdict: Pass, Summary: fmt.Sprintf("retry %d delays spread over %s of an expected %s (%d events)", k, ms(s), ms(int64(w)), len(rs.gaps[k]))}
 }
 
 func fmtDurations(xs []int64) string {
@@ -254,7 +252,7 @@ func checkNoLockStep(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	sort.Slice(arr, func(i, j int) bool { return arr[i] < arr[j] })
 	win := max(int64(w)/20, 2*int64(sc.Slack))
 	if win > int64(w)/8 {
-		return Result{Verdict: Skip, Summary: fmt.Sprintf("retry %d's expected spread (%s) is too narrow against timing noise to judge clustering", k, w)}
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("retry %d's expected spread (%s) is too narrow against timing noise to judge clustering", k, ms(int64(w)))}
 	}
 	cluster, j := 0, 0
 	for i := range arr {
@@ -267,17 +265,9 @@ func checkNoLockStep(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if cluster >= need {
 		v := declared(b.Jitter != "" && b.Jitter != "none")
 		return Result{Verdict: v, Summary: fmt.Sprintf("%d of %d events sent retry %d at the same offset (within %s) from their first attempt: failing together, they retry together", cluster, len(arr), k, ms(win)),
-			Evidence: []Evidence{{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d offsets spread over about %s (declared jitter)", k, w), Observed: fmt.Sprintf("%d retries at the same offset from their first attempt (within %s)", cluster, ms(win)), TimesMs: msTimes(arr)}}}
+			Evidence: []Evidence{{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d offsets from the first attempt spread over about %s (declared jitter)", k, ms(int64(w))), Observed: fmt.Sprintf("%d retries at the same offset (within %s): %s", cluster, ms(win), fmtDurations(arr))}}}
 	}
 	return Result{Verdict: Pass, Summary: fmt.Sprintf("at most %d of %d retries (retry %d) within %s", cluster, len(arr), k, ms(win))}
-}
-
-func msTimes(ns []int64) []int64 {
-	out := make([]int64, len(ns))
-	for i, x := range ns {
-		out[i] = x / 1e6
-	}
-	return out
 }
 
 // check 3.5

@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strconv"
@@ -105,11 +104,13 @@ func writeEvidence(b *strings.Builder, e *Evidence) {
 
 // Report is the JSON form of a conformance run.
 type Report struct {
-	Title   string       `json:"title,omitempty"`
-	Policy  *Policy      `json:"policy,omitempty"`
-	Counts  Counts       `json:"counts"`
-	Passed  bool         `json:"passed"`
-	Results []JSONResult `json:"results"`
+	Title  string  `json:"title,omitempty"`
+	Policy *Policy `json:"policy,omitempty"`
+	Counts Counts  `json:"counts"`
+	Passed bool    `json:"passed"`
+	// Checks has the shape reports.ReadResults reads (`hookbench report
+	// --results`).
+	Checks []JSONResult `json:"checks"`
 }
 
 // JSONResult is a Result with its verdict spelled out.
@@ -121,9 +122,9 @@ type JSONResult struct {
 // WriteJSON writes results (and, when not nil, the policy they were judged
 // against) as an indented JSON Report.
 func WriteJSON(w io.Writer, title string, p *Policy, rs []Result) error {
-	rep := Report{Title: title, Policy: p, Counts: Tally(rs), Passed: !Failed(rs), Results: make([]JSONResult, len(rs))}
+	rep := Report{Title: title, Policy: p, Counts: Tally(rs), Passed: !Failed(rs), Checks: make([]JSONResult, len(rs))}
 	for i := range rs {
-		rep.Results[i] = JSONResult{Result: rs[i], Verdict: rs[i].Verdict}
+		rep.Checks[i] = JSONResult{Result: rs[i], Verdict: rs[i].Verdict}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -142,95 +143,4 @@ func (c Counts) MarshalJSON() ([]byte, error) {
 		Warn int `json:"warn"`
 		Fail int `json:"fail"`
 	}{c.Pass, c.Info, c.Skip, c.Warn, c.Fail})
-}
-
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	Skipped   *junitSkipped `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Body    string `xml:",cdata"`
-}
-
-type junitSkipped struct {
-	Message string `xml:"message,attr"`
-}
-
-// WriteJUnit writes results as JUnit XML: one testsuite per group, one
-// testcase per check; a FAIL becomes a failure carrying the evidence, a SKIP
-// is skipped, PASS, INFO and WARN pass (their verdict and summary go to
-// system-out; --strict has already turned WARN into FAIL).
-func WriteJUnit(w io.Writer, name string, rs []Result) error {
-	titles := map[int]string{}
-	for _, g := range Groups() {
-		titles[g.N] = g.Title
-	}
-	top := junitSuites{Name: name}
-	idx := map[int]int{}
-	for i := range rs {
-		r := &rs[i]
-		g := GroupOf(r.ID)
-		si, ok := idx[g]
-		if !ok {
-			si = len(top.Suites)
-			idx[g] = si
-			top.Suites = append(top.Suites, junitSuite{Name: fmt.Sprintf("%d %s", g, titles[g])})
-		}
-		s := &top.Suites[si]
-		c := junitCase{Name: r.ID + " " + r.Title, Classname: "hookbench.conformance." + strconv.Itoa(g), SystemOut: r.Verdict.String() + ": " + r.Summary}
-		switch r.Verdict {
-		case Fail:
-			var b strings.Builder
-			b.WriteString(r.Summary + "\n")
-			for _, e := range r.Evidence {
-				writeEvidence(&b, &e)
-			}
-			if r.Source != "" {
-				b.WriteString("source: " + r.Source + "\n")
-			}
-			c.Failure = &junitFailure{Message: r.Summary, Type: r.Verdict.String(), Body: b.String()}
-			s.Failures++
-			top.Failures++
-		case Skip:
-			c.Skipped = &junitSkipped{Message: r.Summary}
-			s.Skipped++
-			top.Skipped++
-		}
-		s.Tests++
-		top.Tests++
-		s.Cases = append(s.Cases, c)
-	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return fmt.Errorf("write junit report: %w", err)
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(&top); err != nil {
-		return fmt.Errorf("write junit report: %w", err)
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/reports"
 	"github.com/hookbench/hookbench/scenarios"
 	"github.com/hookbench/hookbench/trace"
 )
@@ -27,6 +29,7 @@ type gradeFlags struct {
 	junit      string
 	json       string
 	verbose    bool
+	took       time.Duration // the run's wall time, for JUnit
 }
 
 func (g *gradeFlags) register(fs *pflag.FlagSet) {
@@ -67,7 +70,7 @@ func (g *gradeFlags) report(e *env, title string, p *conformance.Policy, rs []co
 		}
 	}
 	if g.junit != "" {
-		if err := writeReportFile(g.junit, func(f *os.File) error { return conformance.WriteJUnit(f, "hookbench conformance", rs) }); err != nil {
+		if err := writeReportFile(g.junit, func(f *os.File) error { return reports.WriteJUnit(f, "hookbench conformance", rs, g.took) }); err != nil {
 			return err
 		}
 	}

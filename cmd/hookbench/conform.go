@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/hookbench/hookbench/conformance"
 	"github.com/hookbench/hookbench/conformance/reference"
 	"github.com/hookbench/hookbench/conformance/suite"
 	"github.com/hookbench/hookbench/scenarios"
@@ -32,20 +34,26 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		tracePath      string
 		vars           []string
 		quiet          bool
+		list           bool
 	)
 	fs.StringVar(&providerConfig, "provider-config", "", "scenario file whose provider (and policy) to grade; same as the SCENARIO argument")
-	fs.StringArrayVar(&faults, "fault", nil, "switch on a reference provider fault (repeatable): "+faultNames())
+	fs.StringArrayVar(&faults, "fault", nil, "switch on a reference provider fault (repeatable; the list: hookbench provider --help)")
 	fs.Float64Var(&timeScale, "time-scale", timeScale, "reference provider: multiply every policy duration by this")
 	fs.StringVar(&tracePath, "trace", "", "write the run's trace to this file (grade it again with hookbench check)")
-	fs.StringArrayVar(&vars, "var", nil, "scenario variable NAME=VALUE (repeatable)")
+	fs.StringArrayVar(&vars, "var", nil, "set a scenario ${NAME} variable: NAME=VALUE (repeatable; overrides the environment)")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed for secrets and the sink's random choices")
 	fs.IntVar(&o.LoadEvents, "load-events", o.LoadEvents, "events in the load fragment (0 = leave it out)")
 	fs.Float64Var(&o.LoadRate, "load-rate", o.LoadRate, "events per second in the load fragment")
 	fs.BoolVar(&o.Sequential, "sequential", o.Sequential, "run fragments one after another")
-	fs.DurationVar(&o.Eval.Slack, "slack", 0, "timing tolerance of the checks (default 25ms)")
+	fs.DurationVar(&o.Eval.Slack, "slack", 0, "timing tolerance of the checks (default 25ms; lateness gets 20x)")
+	fs.DurationVar(&o.MaxFragment, "max-wait", o.MaxFragment, "longest any fragment waits for deliveries (a real provider's schedule may be hours long)")
 	fs.BoolVarP(&quiet, "quiet", "q", false, "no progress lines on stderr")
+	fs.BoolVar(&list, "list", false, "list the checks (id, level, title, source) and exit")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if list {
+		return listChecks(e)
 	}
 	ev := g.evalOptions()
 	o.Eval.Only, o.Eval.Skip, o.Eval.Strict = ev.Only, ev.Skip, ev.Strict
@@ -62,7 +70,7 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	}
 	what := "the embedded reference provider"
 	if scenarioPath != "" {
-		vm, err := parseVars(vars)
+		vm, err := scenarioVars(os.Environ(), vars)
 		if err != nil {
 			return err
 		}
@@ -81,6 +89,11 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		return err
 	} else if ok {
 		o.Policy, o.PolicySet = p, true
+	}
+	for _, f := range faults {
+		if !slices.ContainsFunc(reference.Faults(), func(k reference.Fault) bool { return k.Name == f }) {
+			return usageError{fmt.Errorf("--fault %q: no such fault (known: %s)", f, faultNames())}
+		}
 	}
 	if o.IsReference() {
 		spec := scenarios.ReferenceSpec{}
@@ -127,6 +140,7 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	title := fmt.Sprintf("hookbench conform: %s\npolicy: %s", what, rep.Policy.Summary())
+	g.took = rep.Wall
 	gerr := g.report(e, title, &rep.Policy, rep.Results)
 	fmt.Fprintf(e.stdout, "suite wall time %s\n", rep.Wall.Round(10*time.Millisecond))
 	for _, f := range rep.Fragments {
@@ -137,22 +151,27 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	return gerr
 }
 
-func parseVars(vs []string) (map[string]string, error) {
-	m := map[string]string{}
-	for _, v := range vs {
-		k, val, ok := strings.Cut(v, "=")
-		if !ok || k == "" {
-			return nil, usageError{fmt.Errorf("--var %q: expected NAME=VALUE", v)}
-		}
-		m[k] = val
-	}
-	return m, nil
-}
-
 func faultNames() string {
 	var ns []string
 	for _, f := range reference.Faults() {
 		ns = append(ns, f.Name)
 	}
 	return strings.Join(ns, ", ")
+}
+
+// listChecks prints the suite's checks, grouped.
+func listChecks(e *env) error {
+	titles := map[int]string{}
+	for _, g := range conformance.Groups() {
+		titles[g.N] = g.Title
+	}
+	group := 0
+	for _, c := range conformance.Checks() {
+		if g := conformance.GroupOf(c.ID); g != group {
+			group = g
+			fmt.Fprintf(e.stdout, "%d. %s\n", g, titles[g])
+		}
+		fmt.Fprintf(e.stdout, "  %-5s %-6s %s\n        source: %s\n", c.ID, c.Level, c.Title, c.Source)
+	}
+	return nil
 }

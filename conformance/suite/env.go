@@ -332,9 +332,9 @@ func parseRules(path string, rules []string) ([]sink.Rule, error) {
 }
 
 // allOK waits until every provider endpoint of the fragment answered 2xx at
-// least n times, within d (plus grace).
+// least n times (see settle for when it gives up).
 func (f *fragRun) allOK(ctx context.Context, n uint64, d time.Duration) bool {
-	return waitFor(ctx, f.e.deadline(d), func() bool {
+	return f.settle(ctx, d, func() bool {
 		for _, ep := range f.plan.Endpoints {
 			if !ep.SinkOnly && f.ok(ep.Path) < n {
 				return false
@@ -345,9 +345,9 @@ func (f *fragRun) allOK(ctx context.Context, n uint64, d time.Duration) bool {
 }
 
 // allReceived waits until every provider endpoint of the fragment received
-// at least n requests, within d (plus grace).
+// at least n requests (see settle for when it gives up).
 func (f *fragRun) allReceived(ctx context.Context, n uint64, d time.Duration) bool {
-	return waitFor(ctx, f.e.deadline(d), func() bool {
+	return f.settle(ctx, d, func() bool {
 		for _, ep := range f.plan.Endpoints {
 			if !ep.SinkOnly && f.received(ep.Path) < n {
 				return false
@@ -355,4 +355,37 @@ func (f *fragRun) allReceived(ctx context.Context, n uint64, d time.Duration) bo
 		}
 		return true
 	})
+}
+
+// settle waits until cond holds. It gives up early once the expected time d
+// has passed and the fragment's endpoints have been quiet for as long as
+// the next retry may take (a provider that stopped retrying is seen
+// quickly), and at the latest after d plus the grace period.
+func (f *fragRun) settle(ctx context.Context, d time.Duration, cond func() bool) bool {
+	e := f.e
+	quiet := time.Duration(0)
+	for k := 1; k <= f.plan.FailFirst+1; k++ {
+		quiet = max(quiet, e.retryHi(k))
+	}
+	quiet += 4 * e.slack
+	begin := time.Now()
+	last, lastN := begin, f.total()
+	return waitFor(ctx, e.deadline(d), func() bool {
+		if cond() {
+			return true
+		}
+		if n := f.total(); n != lastN {
+			last, lastN = time.Now(), n
+		}
+		return time.Since(begin) >= d && time.Since(last) >= quiet && lastN > 0
+	}) && cond()
+}
+
+// total is how many requests the fragment's endpoints received since it began.
+func (f *fragRun) total() uint64 {
+	var n uint64
+	for _, ep := range f.plan.Endpoints {
+		n += f.received(ep.Path)
+	}
+	return n
 }

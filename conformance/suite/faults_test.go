@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,14 +134,58 @@ func explain(rs []conformance.Result, ids []string) string {
 	return b.String()
 }
 
+// maxStall is how far behind a 10 ms ticker may fall before a run counts
+// as disturbed: the machine left this process without CPU for that long,
+// which shifts every timing the checks measure.
+const maxStall = 400 * time.Millisecond
+
+// watchStalls measures, until ctx ends, the longest time a 10 ms ticker
+// fired late.
+func watchStalls(ctx context.Context) *atomic.Int64 {
+	var worst atomic.Int64
+	go func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				if late := now.Sub(last) - 10*time.Millisecond; late > time.Duration(worst.Load()) {
+					worst.Store(int64(late))
+				}
+				last = now
+			}
+		}
+	}()
+	return &worst
+}
+
+// mismatch says how a run's verdicts differ from its row, "" when they match.
+func mismatch(rs []conformance.Result, fail, warn []string) string {
+	gotFail, gotWarn := verdictSet(rs, conformance.Fail), verdictSet(rs, conformance.Warn)
+	wantFail, wantWarn := sortedIDs(fail), sortedIDs(warn)
+	var b strings.Builder
+	if !slices.Equal(gotFail, wantFail) {
+		fmt.Fprintf(&b, "FAIL %v, want %v%s\n", gotFail, wantFail, explain(rs, gotFail))
+	}
+	if !slices.Equal(gotWarn, wantWarn) {
+		fmt.Fprintf(&b, "WARN %v, want %v%s\n", gotWarn, wantWarn, explain(rs, gotWarn))
+	}
+	return b.String()
+}
+
 // TestSuiteFaults runs the whole suite against the reference provider clean
 // and once per fault, and checks that each fault makes exactly its checks
 // fail. The runs go in parallel (bounded), then each is judged in a subtest.
 func TestSuiteFaults(t *testing.T) {
 	t.Parallel()
 	type outcome struct {
-		rep *Report
-		err error
+		rep   *Report
+		err   error
+		stall time.Duration
+		runs  int
 	}
 	results := make([]outcome, len(faultTable))
 	sem := make(chan struct{}, suiteParallel())
@@ -158,10 +203,21 @@ func TestSuiteFaults(t *testing.T) {
 					return
 				}
 			}
-			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-			defer cancel()
-			rep, err := Run(ctx, testOptions(row.fault))
-			results[i] = outcome{rep, err}
+			// A run the machine stalled for longer than maxStall, and whose
+			// verdicts then differ from the row, is run again (twice at
+			// most): its timings say more about the machine than about the
+			// provider. A run on a quiet machine gets no second chance.
+			for attempt := 1; ; attempt++ {
+				ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+				stall := watchStalls(ctx)
+				rep, err := Run(ctx, testOptions(row.fault))
+				worst := time.Duration(stall.Load())
+				cancel()
+				results[i] = outcome{rep, err, worst, attempt}
+				if err != nil || attempt == 3 || worst < maxStall || mismatch(rep.Results, row.fail, row.warn) == "" {
+					return
+				}
+			}
 		}()
 	}
 	wg.Wait()
@@ -179,20 +235,18 @@ func TestSuiteFaults(t *testing.T) {
 			}
 			rs := res.rep.Results
 			walls = append(walls, res.rep.Wall)
-			gotFail, gotWarn := verdictSet(rs, conformance.Fail), verdictSet(rs, conformance.Warn)
-			wantFail, wantWarn := sortedIDs(row.fail), sortedIDs(row.warn)
-			if !slices.Equal(gotFail, wantFail) {
-				t.Errorf("FAIL %v, want %v%s", gotFail, wantFail, explain(rs, gotFail))
+			if res.runs > 1 {
+				t.Logf("run %d times (the machine stalled this process for %s)", res.runs, res.stall.Round(time.Millisecond))
 			}
-			if !slices.Equal(gotWarn, wantWarn) {
-				t.Errorf("WARN %v, want %v%s", gotWarn, wantWarn, explain(rs, gotWarn))
+			if m := mismatch(rs, row.fail, row.warn); m != "" {
+				t.Errorf("%s(longest stall of this process during the run: %s)", m, res.stall.Round(time.Millisecond))
 			}
 			if row.fault == "" {
 				if skips := verdictSet(rs, conformance.Skip); len(skips) > 0 {
 					t.Errorf("clean reference: SKIP %v, want none%s", skips, explain(rs, skips))
 				}
 			}
-			for _, id := range gotFail {
+			for _, id := range verdictSet(rs, conformance.Fail) {
 				for _, r := range rs {
 					if r.ID == id && len(r.Evidence) == 0 && !strings.Contains(r.Summary, " ") {
 						t.Errorf("%s FAIL without evidence or explanation", id)

@@ -170,8 +170,6 @@ func TestNaiveSystems(t *testing.T) {
 			o.NewAdapter = func(scenarios.AdapterOptions) (scenarios.Adapter, error) { return c.ad(t), nil }
 			o.LoadEvents = 30
 			o.Eval.Only = c.only
-			o.Grace = 500 * time.Millisecond
-			o.MaxHang = 3 * time.Second
 			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 			defer cancel()
 			rep, err := Run(ctx, o)

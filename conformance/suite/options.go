@@ -20,11 +20,11 @@ const (
 	// five attempts (5 s, 5 min, 30 min, 2 h before time scaling).
 	DefaultReferenceAttempts = 5
 	// DefaultReferenceTimeout is the reference's declared timeout before
-	// scaling: 2000 s, i.e. 2 s at DefaultTimeScale. (15 s would be 15 ms:
+	// scaling: 4000 s, i.e. 4 s at DefaultTimeScale. (15 s would be 15 ms:
 	// a provider's timeout clock starts before it connects, and on a loaded
 	// machine a burst of deliveries can spend that long just reaching the
 	// sink, turning answered attempts into timeouts.)
-	DefaultReferenceTimeout = 2000 * time.Second
+	DefaultReferenceTimeout = 4000 * time.Second
 	// DefaultMaxFragment bounds how long any fragment waits for evidence.
 	DefaultMaxFragment = 45 * time.Second
 	// DefaultGrace is added to every wait for an expected delivery, so a
@@ -32,7 +32,7 @@ const (
 	DefaultGrace = 3 * time.Second
 	// DefaultMaxHang caps the sink's hanging endpoints: a provider that
 	// never times out is cut off here.
-	DefaultMaxHang = 5 * time.Second
+	DefaultMaxHang = 7 * time.Second
 	// DefaultLoadEvents and DefaultLoadRate shape the load fragment.
 	DefaultLoadEvents = 300
 	DefaultLoadRate   = 200.0 // events per second

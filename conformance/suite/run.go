@@ -364,14 +364,15 @@ func (e *env) learnSecrets(frags []*fragmentPlan, secrets map[string]string) err
 	if e.caps.SetSecret || !ok || !e.p.Signed() {
 		return nil
 	}
-	learned := src.EndpointSecrets()
-	if len(learned) == 0 {
-		return nil
-	}
+	n := 0
 	for path := range secrets {
-		if s, ok := learned[path]; ok {
+		if s := src.EndpointSecrets()[path]; s != "" {
 			secrets[path] = s
+			n++
 		}
+	}
+	if n == 0 {
+		return nil
 	}
 	addr := e.sink.URL()[len("http://"):]
 	if err := e.sink.Close(); err != nil {

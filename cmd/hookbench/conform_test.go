@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/reports"
+	"github.com/hookbench/hookbench/trace"
+)
+
+// writeTrace writes a small conformance trace: a policy mark and the
+// deliver fragment, one event delivered (dup: delivered twice).
+func writeTrace(t *testing.T, withPolicy, dup bool) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "run.trace")
+	w, err := trace.Create(path, trace.NewHeader([]string{"hookbench", "conform"}, "test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withPolicy {
+		p := conformance.Policy{MaxAttempts: 3, Backoff: conformance.Backoff{Kind: "schedule", Schedule: []time.Duration{100 * time.Millisecond, 400 * time.Millisecond}, Jitter: "none"}, Scheme: "standard"}
+		d, _ := json.Marshal(&p)
+		w.WriteMark(&trace.Mark{Type: conformance.PolicyMark, Name: "test", Detail: string(d)})
+	}
+	frag, _ := json.Marshal(conformance.Fragment{Endpoints: []string{"/f/deliver"}, EventPrefix: "deliver/"})
+	w.WriteMark(&trace.Mark{AtNs: 0, Type: conformance.FragmentMark, Name: conformance.FragDeliver, Detail: string(frag)})
+	w.WriteSent(&trace.Sent{EventID: "deliver/1", Type: "t", IntendedNs: 1e6, SentNs: 1e6, Status: 202})
+	w.WriteAttempt(&trace.Attempt{Endpoint: "/f/deliver", EventID: "deliver/1", EventType: "t", MsgID: "m1", ArrivalNs: 2e6, Status: 200, Sig: trace.SigValid})
+	if dup {
+		w.WriteAttempt(&trace.Attempt{Endpoint: "/f/deliver", EventID: "deliver/1", EventType: "t", MsgID: "m2", ArrivalNs: 3e6, Status: 200, Sig: trace.SigValid})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCheckCommand(t *testing.T) {
+	clean, dup, bare := writeTrace(t, true, false), writeTrace(t, true, true), writeTrace(t, false, false)
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"passes", []string{"check", clean, "--only", "1.1,1.2,7.6,9.3"}, exitOK, []string{"[PASS] 1.1", "[PASS] 7.6", "4 checks: 4 passed"}},
+		{"a duplicate with a new id fails", []string{"check", dup, "--only", "1,7.6"}, exitFail, []string{"[FAIL] 7.6", "[WARN] 1.2", "msg m1", "2 different ids: m1, m2"}},
+		{"strict turns the warning into a failure", []string{"check", dup, "--only", "1.2", "--strict"}, exitFail, []string{"[FAIL] 1.2", "(strict)"}},
+		{"skip", []string{"check", dup, "--only", "1,7.6", "--skip", "7"}, exitOK, []string{"[WARN] 1.2"}},
+		{"profile overrides", []string{"check", bare, "--only", "1.1", "--profile", "github"}, exitOK, []string{"policy from --profile github"}},
+		{"no policy", []string{"check", bare}, exitUsage, []string{"records no declared policy: pass --profile NAME"}},
+		{"unknown profile", []string{"check", clean, "--profile", "paypal"}, exitUsage, []string{"--profile", "paypal"}},
+		{"unknown check", []string{"check", clean, "--only", "12"}, exitUsage, []string{`"12" matches no check`}},
+		{"no file", []string{"check", filepath.Join(dir, "nope")}, exitUsage, []string{"read trace"}},
+		{"two files", []string{"check", clean, clean}, exitUsage, []string{"expected one trace file"}},
+		{"help", []string{"check", "--help"}, exitOK, []string{"Usage: hookbench check TRACE", "Examples:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, out, errs)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out+errs, w) {
+					t.Errorf("output lacks %q\nstdout:\n%s\nstderr:\n%s", w, out, errs)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckReportFiles(t *testing.T) {
+	dup := writeTrace(t, true, true)
+	dir := t.TempDir()
+	js, ju := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml")
+	if code, out, errs := runCLI(t, "check", dup, "--only", "7.6", "--json", js, "--junit", ju); code != exitFail {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	var rep conformance.Report
+	b, err := os.ReadFile(js)
+	if err != nil || json.Unmarshal(b, &rep) != nil || rep.Passed || len(rep.Checks) != 1 || rep.Checks[0].Verdict != conformance.Fail {
+		t.Fatalf("json report: %v %s", err, b)
+	}
+	// hookbench report --results reads it.
+	rs, err := reports.ReadResults(bytes.NewReader(b))
+	if err != nil || len(rs) != 1 || rs[0].ID != "7.6" || rs[0].Verdict != conformance.Fail || len(rs[0].Evidence) == 0 {
+		t.Fatalf("reports.ReadResults: %v %+v", err, rs)
+	}
+	b, err = os.ReadFile(ju)
+	var suites struct {
+		Failures int `xml:"failures,attr"`
+	}
+	if err != nil || xml.Unmarshal(b, &suites) != nil || suites.Failures != 1 {
+		t.Fatalf("junit report: %v %s", err, b)
+	}
+	if code, _, errs := runCLI(t, "check", dup, "--json", filepath.Join(dir, "no", "such", "dir.json")); code != exitUsage || !strings.Contains(errs, "create") {
+		t.Fatalf("unwritable report: exit %d %s", code, errs)
+	}
+}
+
+// TestConformCommand runs the real suite, cut to a few quick checks, clean
+// and with a fault, through the CLI.
+func TestConformCommand(t *testing.T) {
+	t.Parallel()
+	tr := filepath.Join(t.TempDir(), "run.trace")
+	code, out, errs := runCLI(t, "conform", "-q", "--only", "2.5,9.3", "--trace", tr)
+	if code != exitOK || !strings.Contains(out, "[PASS] 2.5") || !strings.Contains(out, "[PASS] 9.3") || !strings.Contains(out, "suite wall time") {
+		t.Fatalf("clean: exit %d\n%s%s", code, out, errs)
+	}
+	// The saved trace grades the same offline.
+	if code, out, errs := runCLI(t, "check", tr); code != exitOK || !strings.Contains(out, "[PASS] 2.5") || !strings.Contains(out, "[PASS] 9.3") {
+		t.Fatalf("check of the saved trace: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "conform", "-q", "--only", "2.5", "--fault", "retry-4xx")
+	if code != exitFail || !strings.Contains(out, "[FAIL] 2.5") || !strings.Contains(out, "expected: no retry after a permanent") || !strings.Contains(errs, "1 of 1 checks failed") {
+		t.Fatalf("retry-4xx: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+func TestConformUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"conform", "--fault", "nope"}, `--fault "nope": no such fault`},
+		{[]string{"conform", "--only", "12"}, `"12" matches no check`},
+		{[]string{"conform", "a.yaml", "b.yaml"}, "at most one scenario"},
+		{[]string{"conform", "a.yaml", "--provider-config", "b.yaml"}, "not both"},
+		{[]string{"conform", "/no/such/scenario.yaml"}, "no such file"},
+		{[]string{"conform", "--load-events", "-1"}, "load events"},
+		{[]string{"conform", "--profile", "paypal"}, "paypal"},
+	}
+	for _, tt := range tests {
+		code, out, errs := runCLI(t, tt.args...)
+		if code != exitUsage || !strings.Contains(out+errs, tt.want) {
+			t.Errorf("%v: exit %d, output %q%q; want exit 2 and %q", tt.args, code, out, errs, tt.want)
+		}
+	}
+	if code, out, _ := runCLI(t, "conform", "--list"); code != exitOK || !strings.Contains(out, "3.4   SHOULD") || !strings.Contains(out, "11. Failure recovery") {
+		t.Errorf("list: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runCLI(t, "conform", "--help"); code != exitOK || !strings.Contains(out, "--fault") || !strings.Contains(out, "no-jitter") {
+		t.Errorf("help: exit %d\n%s", code, out)
+	}
+}
