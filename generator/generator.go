@@ -131,6 +131,12 @@ func New(opts Options) (*Generator, error) {
 	if w, stop := g.opts.Rate.Pace(0, 1<<20); !stop && w <= 0 {
 		g.capacity = true
 	}
+	if g.opts.Shard.Active() {
+		// After the capacity check: a shard's pacer stops at the run's count.
+		g.opts.Rate = g.opts.Shard.Pacer(g.opts.Rate, g.opts.Count)
+		g.opts.Count = g.opts.Shard.Count(g.opts.Count)
+		g.idPrefix = append(g.idPrefix, g.opts.Shard.IDPrefix()...)
+	}
 	u, _ := url.Parse(g.opts.URL) // validated
 	addr := u.Host
 	if u.Port() == "" {

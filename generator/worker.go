@@ -202,6 +202,9 @@ func (w *worker) sleep(due time.Duration, fine bool) bool {
 // send builds and sends hit n (0-based), intended at due since start.
 func (w *worker) send(n uint64, due time.Duration) {
 	g := w.g
+	// Seeds and {{seq}} follow the full schedule's hit number, so the shards
+	// of a run send the bodies one unsharded run would.
+	n = g.opts.Shard.Global(n)
 	w.pcg.Seed(uint64(g.opts.Seed), n)
 	ev := &w.ev
 	dupOf := false
