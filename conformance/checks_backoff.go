@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hookbench/hookbench/trace"
@@ -165,13 +166,19 @@ func checkBackoffGrows(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	return Result{Verdict: Skip, Summary: "the observed retries span too little nominal growth to tell it from jitter"}
 }
 
-// widestBand returns the retry number whose expected jitter spread is
-// widest among those with enough samples, and that spread. The spread is
-// the declared band's width relative to its centre, applied to the mean
-// delay actually observed: jitter is judged on the delays the provider
-// makes, whether or not they follow the schedule (3.1 and 3.2 judge that).
-func widestBand(rs *retrySamples, b *Backoff) (int, time.Duration) {
-	best, bw := 0, time.Duration(0)
+// jitterBand is a retry number and the spread its delays should show.
+type jitterBand struct {
+	k int
+	w time.Duration
+}
+
+// jitterBands returns, widest first, the retry numbers with enough samples
+// and the spread their delays should show: the declared band's width
+// relative to its centre, applied to the mean delay actually observed.
+// Jitter is judged on the delays the provider makes, whether or not they
+// follow the schedule (3.1 and 3.2 judge that).
+func jitterBands(rs *retrySamples, b *Backoff) []jitterBand {
+	var out []jitterBand
 	for _, k := range rs.retries() {
 		d, ok := b.Nominal(k)
 		if !ok || len(rs.gaps[k]) < minSamples || d <= 0 {
@@ -179,11 +186,23 @@ func widestBand(rs *retrySamples, b *Backoff) (int, time.Duration) {
 		}
 		lo, hi := b.Band(d)
 		rel := float64(hi-lo) / (float64(hi+lo) / 2)
-		if w := time.Duration(rel * max(mean(rs.gaps[k]), 0)); w > bw {
-			best, bw = k, w
+		out = append(out, jitterBand{k, time.Duration(rel * max(mean(rs.gaps[k]), 0))})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].w > out[j].w })
+	return out
+}
+
+// judged keeps the (at most two) widest bands that pass ok. Lock-step must
+// show on both to fail: one machine stall can bunch one retry number, not
+// two retry numbers seconds apart.
+func judged(bs []jitterBand, ok func(jitterBand) bool) []jitterBand {
+	var out []jitterBand
+	for _, b := range bs {
+		if ok(b) && len(out) < 2 {
+			out = append(out, b)
 		}
 	}
-	return best, bw
+	return out
 }
 
 func spread(xs []int64) int64 {
@@ -207,19 +226,28 @@ func checkJitterObserved(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if len(rs.gaps) == 0 {
 		return noRetries(&rs, p)
 	}
-	k, w := widestBand(&rs, b)
-	if k == 0 {
+	bands := jitterBands(&rs, b)
+	if len(bands) == 0 {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("no retry number with %d+ events", minSamples)}
 	}
-	if w < 8*sc.Slack {
-		return Result{Verdict: Skip, Summary: fmt.Sprintf("the widest jitter spread expected (retry %d, %s around a mean delay of %s) is too narrow to tell from timing noise (%s)", k, ms(int64(w)), ms(int64(mean(rs.gaps[k]))), sc.Slack)}
+	use := judged(bands, func(j jitterBand) bool { return j.w >= 8*sc.Slack })
+	if len(use) == 0 {
+		k := bands[0].k
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("the widest jitter spread expected (retry %d, %s around a mean delay of %s) is too narrow to tell from timing noise (%s)", k, ms(int64(bands[0].w)), ms(int64(mean(rs.gaps[k]))), sc.Slack)}
 	}
-	s := spread(rs.gaps[k])
-	if s < int64(w)/4 {
-		return Result{Verdict: Fail, Summary: fmt.Sprintf("retry %d delays spread over %s across %d events; the declared jitter makes them spread over about %s", k, ms(s), len(rs.gaps[k]), ms(int64(w))),
-			Evidence: []Evidence{{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d delays spread over about %s (%s jitter)", k, ms(int64(w)), jitterName(b)), Observed: fmt.Sprintf("delays %s", fmtDurations(rs.gaps[k]))}}}
+	var ev []Evidence
+	var seen []string
+	for _, j := range use {
+		s := spread(rs.gaps[j.k])
+		seen = append(seen, fmt.Sprintf("retry %d over %s of an expected %s", j.k, ms(s), ms(int64(j.w))))
+		if s < int64(j.w)/4 {
+			ev = append(ev, Evidence{Endpoint: rs.evidence[j.k][0].Endpoint, Expected: fmt.Sprintf("retry %d delays spread over about %s (%s jitter)", j.k, ms(int64(j.w)), jitterName(b)), Observed: fmt.Sprintf("delays %s", fmtDurations(rs.gaps[j.k]))})
+		}
 	}
-	return Result{Verdict: Pass, Summary: fmt.Sprintf("retry %d delays spread over %s of an expected %s (%d events)", k, ms(s), ms(int64(w)), len(rs.gaps[k]))}
+	if len(ev) == len(use) {
+		return Result{Verdict: Fail, Summary: fmt.Sprintf("no jitter: delays spread %s across %d events", strings.Join(seen, "; "), rs.events), Evidence: ev}
+	}
+	return Result{Verdict: Pass, Summary: fmt.Sprintf("delays spread %s (%d events)", strings.Join(seen, "; "), rs.events)}
 }
 
 func fmtDurations(xs []int64) string {
@@ -242,32 +270,41 @@ func checkNoLockStep(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if len(rs.gaps) == 0 {
 		return noRetries(&rs, p)
 	}
-	k, w := widestBand(&rs, b)
-	if k == 0 {
+	bands := jitterBands(&rs, b)
+	if len(bands) == 0 {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("no retry number with %d+ events", minSamples)}
 	}
-	// Offsets from each event's first attempt: events that failed together
-	// and retry in lock-step share them, whatever the trigger spread.
-	arr := append([]int64(nil), rs.offsets[k]...)
-	sort.Slice(arr, func(i, j int) bool { return arr[i] < arr[j] })
-	win := max(int64(w)/20, 2*int64(sc.Slack))
-	if win > int64(w)/8 {
-		return Result{Verdict: Skip, Summary: fmt.Sprintf("retry %d's expected spread (%s) is too narrow against timing noise to judge clustering", k, ms(int64(w)))}
+	window := func(j jitterBand) int64 { return max(int64(j.w)/20, 2*int64(sc.Slack)) }
+	use := judged(bands, func(j jitterBand) bool { return window(j) <= int64(j.w)/8 })
+	if len(use) == 0 {
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("the widest expected spread (retry %d, %s) is too narrow against timing noise to judge clustering", bands[0].k, ms(int64(bands[0].w)))}
 	}
-	cluster, j := 0, 0
-	for i := range arr {
-		for arr[i]-arr[j] > win {
-			j++
+	var ev []Evidence
+	var seen []string
+	for _, j := range use {
+		// Offsets from each event's first attempt: events that failed
+		// together and retry in lock-step share them, whatever the
+		// trigger spread.
+		arr := append([]int64(nil), rs.offsets[j.k]...)
+		sort.Slice(arr, func(a, b int) bool { return arr[a] < arr[b] })
+		win := window(j)
+		cluster, lo := 0, 0
+		for i := range arr {
+			for arr[i]-arr[lo] > win {
+				lo++
+			}
+			cluster = max(cluster, i-lo+1)
 		}
-		cluster = max(cluster, i-j+1)
+		seen = append(seen, fmt.Sprintf("retry %d: %d of %d within %s", j.k, cluster, len(arr), ms(win)))
+		if cluster >= (3*len(arr)+3)/4 {
+			ev = append(ev, Evidence{Endpoint: rs.evidence[j.k][0].Endpoint, Expected: fmt.Sprintf("retry %d offsets from the first attempt spread over about %s (declared jitter)", j.k, ms(int64(j.w))),
+				Observed: fmt.Sprintf("%d retries at the same offset (within %s): %s", cluster, ms(win), fmtDurations(arr))})
+		}
 	}
-	need := (3*len(arr) + 3) / 4
-	if cluster >= need {
-		v := declared(b.Jitter != "" && b.Jitter != "none")
-		return Result{Verdict: v, Summary: fmt.Sprintf("%d of %d events sent retry %d at the same offset (within %s) from their first attempt: failing together, they retry together", cluster, len(arr), k, ms(win)),
-			Evidence: []Evidence{{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d offsets from the first attempt spread over about %s (declared jitter)", k, ms(int64(w))), Observed: fmt.Sprintf("%d retries at the same offset (within %s): %s", cluster, ms(win), fmtDurations(arr))}}}
+	if len(ev) == len(use) {
+		return Result{Verdict: declared(b.Jitter != "" && b.Jitter != "none"), Summary: "events that failed together retry together (" + strings.Join(seen, "; ") + ")", Evidence: ev}
 	}
-	return Result{Verdict: Pass, Summary: fmt.Sprintf("at most %d of %d retries (retry %d) within %s", cluster, len(arr), k, ms(win))}
+	return Result{Verdict: Pass, Summary: "retries spread out (" + strings.Join(seen, "; ") + ")"}
 }
 
 // check 3.5

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"testing"
+	"time"
 
 	"github.com/hookbench/hookbench/trace"
 )
@@ -141,4 +142,35 @@ func TestJitterJudgedOnObservedDelays(t *testing.T) {
 			}, want: Skip},
 		})
 	}
+}
+
+func TestOneBunchedRetryIsNotLockStep(t *testing.T) {
+	// A machine stall releases every event's retry 3 at once; retry 2 shows
+	// the jitter. Lock-step must show on two retry numbers to fail.
+	nominal := []int64{100, 800, 3200}
+	wide := func(p *Policy) {
+		p.Backoff.Schedule = []time.Duration{100 * time.Millisecond, 800 * time.Millisecond, 3200 * time.Millisecond}
+	}
+	jit := func(i, k int) int64 { return int64(float64(nominal[k]) * (0.85 + 0.30*float64(i)/7)) }
+	sameGap := func(i, k int) int64 {
+		if k == 2 {
+			return 3200
+		}
+		return jit(i, k)
+	}
+	sameOffset := func(i, k int) int64 {
+		if k == 2 {
+			return 4400 - jit(i, 0) - jit(i, 1)
+		}
+		return jit(i, k)
+	}
+	allSame := func(i, k int) int64 { return nominal[k] }
+	runCases(t, "3.3", []checkCase{
+		{name: "retry 3 bunched", build: func() *trace.Trace { return backoffTrace(8, 4, sameGap) }, policy: wide, want: Pass},
+		{name: "every retry bunched", build: func() *trace.Trace { return backoffTrace(8, 4, allSame) }, policy: wide, want: Fail},
+	})
+	runCases(t, "3.4", []checkCase{
+		{name: "retry 3 bunched", build: func() *trace.Trace { return backoffTrace(8, 4, sameOffset) }, policy: wide, want: Pass},
+		{name: "every retry bunched", build: func() *trace.Trace { return backoffTrace(8, 4, allSame) }, policy: wide, want: Fail},
+	})
 }

@@ -21,6 +21,10 @@ const conformExamples = `  hookbench conform                              # the 
   hookbench conform examples/svix.yaml --profile svix --junit conformance.xml
   hookbench conform --only 3,6.2 --strict --trace run.trace && hookbench check run.trace`
 
+// stallWarning is the process stall above which conform warns that timing
+// verdicts may be unreliable.
+const stallWarning = 300 * time.Millisecond
+
 // runConform runs the conformance suite against a provider and grades it.
 func runConform(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "conform", "conform [SCENARIO] [flags]", conformExamples)
@@ -143,6 +147,9 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	g.took = rep.Wall
 	gerr := g.report(e, title, &rep.Policy, rep.Results)
 	fmt.Fprintf(e.stdout, "suite wall time %s\n", rep.Wall.Round(10*time.Millisecond))
+	if rep.MaxStall > stallWarning {
+		fmt.Fprintf(e.stderr, "warning: the machine left hookbench without CPU for up to %s during the run: timing verdicts (groups 3, 4, 5, 10) may reflect the machine, not the provider\n", rep.MaxStall.Round(time.Millisecond))
+	}
 	for _, f := range rep.Fragments {
 		if len(f.Notes) > 0 {
 			fmt.Fprintf(e.stderr, "note: fragment %s: %s\n", f.ID, strings.Join(f.Notes, "; "))

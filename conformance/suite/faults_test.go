@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,33 +132,10 @@ func explain(rs []conformance.Result, ids []string) string {
 	return b.String()
 }
 
-// maxStall is how far behind a 10 ms ticker may fall before a run counts
-// as disturbed: the machine left this process without CPU for that long,
-// which shifts every timing the checks measure.
+// maxStall is how long the machine may leave the process without CPU
+// (Report.MaxStall) before a run counts as disturbed: that shifts every
+// timing the checks measure.
 const maxStall = 400 * time.Millisecond
-
-// watchStalls measures, until ctx ends, the longest time a 10 ms ticker
-// fired late.
-func watchStalls(ctx context.Context) *atomic.Int64 {
-	var worst atomic.Int64
-	go func() {
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		last := time.Now()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-t.C:
-				if late := now.Sub(last) - 10*time.Millisecond; late > time.Duration(worst.Load()) {
-					worst.Store(int64(late))
-				}
-				last = now
-			}
-		}
-	}()
-	return &worst
-}
 
 // mismatch says how a run's verdicts differ from its row, "" when they match.
 func mismatch(rs []conformance.Result, fail, warn []string) string {
@@ -208,12 +184,14 @@ func TestSuiteFaults(t *testing.T) {
 			// provider. A run on a quiet machine gets no second chance.
 			for attempt := 1; ; attempt++ {
 				ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-				stall := watchStalls(ctx)
 				rep, err := Run(ctx, testOptions(row.fault))
-				worst := time.Duration(stall.Load())
 				cancel()
-				results[i] = outcome{rep, err, worst, attempt}
-				if err != nil || attempt == 3 || worst < maxStall || mismatch(rep.Results, row.fail, row.warn) == "" {
+				results[i] = outcome{rep: rep, err: err, runs: attempt}
+				if err != nil {
+					return
+				}
+				results[i].stall = rep.MaxStall
+				if attempt == 3 || rep.MaxStall < maxStall || mismatch(rep.Results, row.fail, row.warn) == "" {
 					return
 				}
 			}

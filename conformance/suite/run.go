@@ -39,6 +39,11 @@ type Report struct {
 	Trace *trace.Trace
 	// Wall is how long the run took, setup to verdicts.
 	Wall time.Duration
+	// MaxStall is the longest the machine left this process without CPU
+	// while the fragments ran (how late a 10 ms ticker fired). Beyond a few
+	// hundred milliseconds, timing verdicts say as much about the machine
+	// as about the provider.
+	MaxStall time.Duration
 }
 
 // FragmentRun is one fragment's outcome.
@@ -164,8 +169,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	pctx, stopPoll := context.WithCancel(ctx)
 	var pollWG sync.WaitGroup
-	pollWG.Add(1)
+	var stall time.Duration
+	pollWG.Add(2)
 	go func() { defer pollWG.Done(); e.pollStats(pctx) }()
+	go func() { defer pollWG.Done(); stall = watchStalls(pctx) }()
 	runs, runErr := e.runFragments(ctx, frags)
 	stopPoll()
 	pollWG.Wait()
@@ -189,7 +196,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Results: results, Policy: e.p, Capabilities: e.caps, Fragments: runs, Trace: tr, Wall: time.Since(begin)}
+	rep := &Report{Results: results, Policy: e.p, Capabilities: e.caps, Fragments: runs, Trace: tr, Wall: time.Since(begin), MaxStall: stall}
 	if tdErr != nil {
 		rep.Fragments = append(rep.Fragments, FragmentRun{ID: "teardown", Notes: []string{tdErr.Error()}})
 	}
@@ -509,4 +516,22 @@ func joinNotes(ns []string) string {
 		s += n
 	}
 	return s
+}
+
+// watchStalls returns, when ctx ends, the longest a 10 ms ticker fired late.
+func watchStalls(ctx context.Context) time.Duration {
+	const tick = 10 * time.Millisecond
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	var worst time.Duration
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return worst
+		case now := <-t.C:
+			worst = max(worst, now.Sub(last)-tick)
+			last = now
+		}
+	}
 }
