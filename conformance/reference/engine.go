@@ -156,7 +156,7 @@ func (p *Provider) attempt(d *delivery, sc *laneScratch) {
 		timeout = noTimeoutLimit
 	}
 	if p.faults.has(fShortTimeout) {
-		timeout /= 10
+		timeout /= 5
 	}
 	start := time.Now()
 	deadline := start.Add(timeout)

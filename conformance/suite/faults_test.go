@@ -79,6 +79,9 @@ func suiteParallel() int {
 	if n, err := strconv.Atoi(os.Getenv("HOOKBENCH_SUITE_PARALLEL")); err == nil && n > 0 {
 		return n
 	}
+	if raceEnabled {
+		return 3
+	}
 	return 6
 }
 
