@@ -19,6 +19,7 @@ func TestSendDoesNotAllocate(t *testing.T) {
 		{"msgpack", func(o *Options) { o.Format = FormatMsgpack; o.BodySize = 512 }},
 		{"duplicates", func(o *Options) { o.Duplicates = 0.5 }},
 		{"padded", func(o *Options) { o.BodySize = 2048 }},
+		{"shard", func(o *Options) { o.Shard = Shard{Index: 2, Of: 3} }},
 	}
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {

@@ -37,8 +37,16 @@ type Generator struct {
 
 	ran      atomic.Bool
 	stopOnce sync.Once
-	preMu    sync.Mutex      // guards precise
+	preMu    sync.Mutex      // guards precise and ticker
 	precise  []*preciseTimer // the workers' precise timers, closed by Stop and at the end of Run
+	ticker   *preciseTimer   // wakes the scheduler every gridQuantum (see worker.run); nil in capacity mode
+
+	// The ticker runs only while workers wait on the grid (moderate rates).
+	tickOn   atomic.Bool   // the ticker is armed
+	tickUsed atomic.Int64  // when a worker last waited on the grid (ns since start)
+	gridBase atomic.Int64  // phase of the ticker's grid (ns since start, < gridQuantum)
+	tickWake chan struct{} // a worker asks for the ticker (cap 1)
+	tickDone chan struct{} // closed when the workers are done
 	stopped  atomic.Bool
 	endOnce  sync.Once
 	end      chan struct{} // closed when the schedule ends (deadline or Stop)
@@ -67,7 +75,7 @@ func New(opts Options) (*Generator, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	g := &Generator{opts: opts, end: make(chan struct{})}
+	g := &Generator{opts: opts, end: make(chan struct{}), tickWake: make(chan struct{}, 1), tickDone: make(chan struct{})}
 	g.opts.Headers = append([][2]string(nil), opts.Headers...)
 	g.opts.Types = append([]string(nil), opts.Types...)
 	if len(g.opts.Types) == 0 {
@@ -122,6 +130,12 @@ func New(opts Options) (*Generator, error) {
 	}
 	if w, stop := g.opts.Rate.Pace(0, 1<<20); !stop && w <= 0 {
 		g.capacity = true
+	}
+	if g.opts.Shard.Active() {
+		// After the capacity check: a shard's pacer stops at the run's count.
+		g.opts.Rate = g.opts.Shard.Pacer(g.opts.Rate, g.opts.Count)
+		g.opts.Count = g.opts.Shard.Count(g.opts.Count)
+		g.idPrefix = append(g.idPrefix, g.opts.Shard.IDPrefix()...)
 	}
 	u, _ := url.Parse(g.opts.URL) // validated
 	addr := u.Host
@@ -181,16 +195,22 @@ func (g *Generator) Stop() bool {
 	return first
 }
 
-// openPrecise gives each worker a preciseTimer on slow-capable schedules
-// (never in capacity mode, never beyond maxPreciseWorkers workers). Called
-// by Run before the workers start.
+// openPrecise makes the ticker and gives each worker a preciseTimer (never
+// in capacity mode; no worker timers beyond maxPreciseWorkers workers).
+// Called by Run before the workers start.
 func (g *Generator) openPrecise() {
-	if g.capacity || g.workers > maxPreciseWorkers {
+	if g.capacity {
 		return
 	}
 	g.preMu.Lock()
 	defer g.preMu.Unlock()
 	if g.stopped.Load() {
+		return
+	}
+	if pt, err := newPreciseTimer(); err == nil {
+		g.ticker = pt
+	}
+	if g.workers > maxPreciseWorkers {
 		return
 	}
 	for _, w := range g.ws {
@@ -210,6 +230,9 @@ func (g *Generator) closePrecise() {
 		pt.close()
 	}
 	g.precise = nil
+	if g.ticker != nil {
+		g.ticker.close()
+	}
 }
 
 // endSchedule marks the end of the schedule (deadline or Stop).
@@ -252,6 +275,10 @@ func (g *Generator) Run(ctx context.Context) (Summary, error) {
 	}
 	g.openPrecise()
 	defer g.closePrecise()
+	var tickWG sync.WaitGroup
+	if g.ticker != nil {
+		tickWG.Go(g.runTicker)
+	}
 	var wg sync.WaitGroup
 	for _, w := range g.ws {
 		wg.Go(w.run)
@@ -281,6 +308,9 @@ func (g *Generator) Run(ctx context.Context) (Summary, error) {
 		drain.Stop()
 	}
 	watch.Wait()
+	close(g.tickDone)
+	g.closePrecise()
+	tickWG.Wait()
 	if deadline != nil {
 		deadline.Stop()
 	}
@@ -288,6 +318,49 @@ func (g *Generator) Run(ctx context.Context) (Summary, error) {
 	g.conns.closeAll()
 	g.client.CloseIdleConnections()
 	return g.summarize(finished), nil
+}
+
+// tickIdle is how long the ticker keeps running after the last worker
+// waited on the grid.
+const tickIdle = 20 * time.Millisecond
+
+// runTicker arms the ticker while workers wait on the grid and disarms it
+// when they stop (so that slow and capacity phases do not pay for it).
+func (g *Generator) runTicker() {
+	t := g.ticker
+	for {
+		select {
+		case <-g.tickWake:
+		case <-g.tickDone:
+			return
+		}
+		if !t.startTicking(gridQuantum) {
+			return
+		}
+		g.gridBase.Store(int64(time.Since(g.start) % gridQuantum))
+		g.tickOn.Store(true)
+		for int64(time.Since(g.start))-g.tickUsed.Load() < int64(tickIdle) {
+			if !t.waitTick() {
+				return
+			}
+		}
+		g.tickOn.Store(false)
+		if !t.startTicking(0) {
+			return
+		}
+	}
+}
+
+// askTicker notes that a worker waits on the grid, and wakes the ticker
+// when it is not running.
+func (g *Generator) askTicker() {
+	g.tickUsed.Store(int64(time.Since(g.start)))
+	if !g.tickOn.Load() {
+		select {
+		case g.tickWake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Progress is a snapshot of a running generator, for a live display.

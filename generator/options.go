@@ -65,6 +65,10 @@ type Options struct {
 	Rate     Pacer         // arrival schedule; Constant{0} = capacity mode
 	Duration time.Duration // schedule length; 0 = bounded by Count only
 	Count    uint64        // most events to send; 0 = bounded by Duration only
+	// Shard runs one part of the run described by Rate, Duration and Count
+	// (see Shard): New restricts the pacer and the count to the shard and
+	// adds Shard.IDPrefix to the event ids. The zero Shard is the whole run.
+	Shard Shard
 
 	Connections int // TCP connections to the target
 	// MaxInflight bounds concurrent requests (the number of workers);
@@ -167,6 +171,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Rate == nil {
 		return optErr("Rate", "missing pacer")
+	}
+	if err := o.Shard.Validate(); err != nil {
+		return &OptionError{Field: "Shard", Err: err}
 	}
 	if o.Duration < 0 {
 		return optErr("Duration", "%v is negative", o.Duration)

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"errors"
 	"os"
 	"syscall"
 	"time"
@@ -15,6 +16,7 @@ import (
 // allocate.
 type preciseTimer struct {
 	f    *os.File
+	raw  uintptr // the timerfd (os.File.Fd would make it blocking)
 	rc   syscall.RawConn
 	wait func(fd uintptr) bool // t.step, bound once
 	// State of the current sleep, used by step.
@@ -41,7 +43,7 @@ func newPreciseTimer() (*preciseTimer, error) {
 		f.Close()
 		return nil, err
 	}
-	t := &preciseTimer{f: f, rc: rc}
+	t := &preciseTimer{f: f, raw: fd, rc: rc}
 	t.wait = t.step
 	return t, nil
 }
@@ -82,6 +84,33 @@ func (t *preciseTimer) sleep(d time.Duration) bool {
 		return false
 	}
 	return true
+}
+
+// startTicking arms t to fire every period, from period from now on;
+// period 0 disarms it.
+func (t *preciseTimer) startTicking(period time.Duration) bool {
+	ts := syscall.NsecToTimespec(int64(period))
+	spec := itimerspec{interval: ts, value: ts}
+	_, _, errno := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, t.raw, 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0)
+	return errno == 0
+}
+
+// waitTick waits for the next expiry of a ticking t; false once t is
+// closed. Each expiry wakes the netpoller, and with it the Go scheduler,
+// which then runs the Go timers that expired meanwhile: this is how an
+// idle-ish process gets its timers on time (instead of on a 1 ms grid). It
+// reads with os.File.Read (try, then wait): measured, this keeps timers on
+// time where waiting first through RawConn did not.
+func (t *preciseTimer) waitTick() bool {
+	for {
+		_, err := t.f.Read(t.buf[:])
+		if err == nil {
+			return true
+		}
+		if !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EINTR) {
+			return false
+		}
+	}
 }
 
 func (t *preciseTimer) close() { t.f.Close() }

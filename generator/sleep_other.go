@@ -17,4 +17,8 @@ func newPreciseTimer() (*preciseTimer, error) {
 
 func (t *preciseTimer) sleep(time.Duration) bool { return false }
 
+func (t *preciseTimer) startTicking(time.Duration) bool { return false }
+
+func (t *preciseTimer) waitTick() bool { return false }
+
 func (t *preciseTimer) close() {}

@@ -25,10 +25,16 @@ import (
 // netpoller), accurate to tens of microseconds. Fast schedules keep the
 // process busy and use the Go timer, saving two syscalls per hit.
 const (
-	fineInterval = 100 * time.Microsecond
+	fineInterval = 500 * time.Microsecond
 	// maxPreciseWorkers: beyond this many workers none gets a preciseTimer
 	// (each holds a file descriptor, next to the connections').
 	maxPreciseWorkers = 512
+	// gridQuantum is the wake-up grid of fast schedules (see run) and the
+	// period of the generator's ticker.
+	gridQuantum = 200 * time.Microsecond
+	// gridInterval: schedules with hits closer than this keep the process
+	// busy enough that Go timers are on time without the ticker.
+	gridInterval = 50 * time.Microsecond
 )
 
 // liveCounters are one worker's counters, read by Progress.
@@ -134,8 +140,22 @@ func (w *worker) run() {
 		}
 		if wait > 0 {
 			next, nstop := g.opts.Rate.Pace(elapsed, n+1)
-			fine := nstop || next-wait >= fineInterval
-			if !w.sleep(due, fine) {
+			interval := next - wait
+			fine := nstop || interval >= fineInterval
+			wake := due
+			if !fine && interval >= gridInterval && g.ticker != nil {
+				g.askTicker()
+				// Moderate rate: wake on the gridQuantum grid, where
+				// the ticker wakes the scheduler, so that the Go timer
+				// fires on time (not up to a millisecond late) and
+				// workers due close together share a wake-up (each
+				// costs a thread context switch). The send may leave
+				// up to gridQuantum after its intended time; lateness
+				// is measured from the intended time all the same.
+				b := time.Duration(g.gridBase.Load())
+				wake = b + (due-b+gridQuantum-1)/gridQuantum*gridQuantum
+			}
+			if !w.sleep(wake, fine) {
 				return // stopped before the hit was due
 			}
 		} else if g.ended.Load() {
@@ -146,7 +166,7 @@ func (w *worker) run() {
 	}
 }
 
-// sleep waits until due (since start); false when the run was stopped first.
+// sleep waits until wake (since start); false when the run was stopped first.
 func (w *worker) sleep(due time.Duration, fine bool) bool {
 	g := w.g
 	for {
@@ -182,6 +202,9 @@ func (w *worker) sleep(due time.Duration, fine bool) bool {
 // send builds and sends hit n (0-based), intended at due since start.
 func (w *worker) send(n uint64, due time.Duration) {
 	g := w.g
+	// Seeds and {{seq}} follow the full schedule's hit number, so the shards
+	// of a run send the bodies one unsharded run would.
+	n = g.opts.Shard.Global(n)
 	w.pcg.Seed(uint64(g.opts.Seed), n)
 	ev := &w.ev
 	dupOf := false

@@ -133,7 +133,7 @@ func (r *runner) idPrefix(i int) string {
 	if len(id) > 8 {
 		id = id[:8]
 	}
-	return "hb-" + id + "-" + strconv.Itoa(i+1) + "-"
+	return "hb-" + id + "-" + strconv.Itoa(i+1) + "-" + r.opts.Shard.IDPrefix()
 }
 
 // generate drives the phase's load through the generator.
@@ -157,6 +157,8 @@ func (r *runner) generate(ctx context.Context, i int, ph *Phase, tg Target, pr *
 	o.Trace = r.tw
 	o.Seed = r.sc.Seed + int64(i)
 	o.IDPrefix = r.idPrefix(i)
+	o.Shard = r.opts.Shard
+	o.IDPrefix = strings.TrimSuffix(o.IDPrefix, o.Shard.IDPrefix()) // the generator adds it
 	g, err := generator.New(o)
 	if err != nil {
 		r.warn("phase %s: generator: %v", ph.Name, err)
@@ -175,7 +177,9 @@ func (r *runner) generate(ctx context.Context, i int, ph *Phase, tg Target, pr *
 // adapters the generator cannot drive: the same pacers, bounded
 // concurrency, a Sent record per trigger.
 func (r *runner) triggerLoop(ctx context.Context, i int, ph *Phase, pr *PhaseResult) {
-	pacer := r.pacer(i, ph)
+	sh := r.opts.Shard
+	pacer := sh.Pacer(r.pacer(i, ph), ph.Count)
+	count := sh.Count(ph.Count)
 	pr.Pacer = describePacer(pacer)
 	tmpl, err := generator.ParseTemplate(payloadOf(ph))
 	if err != nil {
@@ -205,7 +209,7 @@ func (r *runner) triggerLoop(ctx context.Context, i int, ph *Phase, pr *PhaseRes
 	var n uint64
 loop:
 	for ctx.Err() == nil {
-		if ph.Count > 0 && n >= ph.Count {
+		if count > 0 && n >= count {
 			break
 		}
 		elapsed := time.Since(start)
@@ -231,10 +235,11 @@ loop:
 		case <-ctx.Done():
 			break loop
 		}
+		seq := sh.Global(n) + 1 // the full schedule's sequence number
 		n++
-		id := prefix + strconv.FormatUint(n, 10)
+		id := prefix + strconv.FormatUint(seq, 10)
 		typ := types[rnd.IntN(len(types))]
-		payload := tmpl.Append(nil, &generator.Event{ID: []byte(id), Seq: n, Time: intended, Type: typ, Rand: rnd})
+		payload := tmpl.Append(nil, &generator.Event{ID: []byte(id), Seq: seq, Time: intended, Type: typ, Rand: rnd})
 		ev := Event{ID: id, Type: typ, Payload: payload}
 		if r.caps.IdempotencyKey {
 			ev.IdemKey = id

@@ -51,6 +51,10 @@ type RunOptions struct {
 	ProgressInterval time.Duration
 	// TeardownTimeout bounds teardown; 0 = DefaultTeardownTimeout.
 	TeardownTimeout time.Duration
+	// Shard runs one part of every load phase (rate/N, count/N, ids
+	// prefixed "sI-") so that N machines share one scenario; the zero
+	// Shard runs it whole. It is recorded as a "note" Mark named "shard".
+	Shard generator.Shard
 }
 
 // NewRunOptions returns the defaults.
@@ -62,6 +66,9 @@ func NewRunOptions() RunOptions {
 func (o *RunOptions) Validate() error {
 	if o.ProgressInterval < 0 || o.TeardownTimeout < 0 {
 		return errors.New("run options: negative interval or timeout")
+	}
+	if err := o.Shard.Validate(); err != nil {
+		return fmt.Errorf("run options: %w", err)
 	}
 	return nil
 }
@@ -229,6 +236,9 @@ func (r *runner) run(ctx context.Context) (res *RunResult, err error) {
 	}()
 	if sc.Name != "" || sc.File != "" {
 		r.mark("note", "scenario", sc.Name+" "+sc.File)
+	}
+	if r.opts.Shard.Active() {
+		r.mark("note", "shard", r.opts.Shard.String())
 	}
 
 	r.adapter, err = NewAdapter(sc.Provider, AdapterOptions{

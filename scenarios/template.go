@@ -16,9 +16,6 @@ var (
 	// builtinsTrigger are known in the trigger step; the generator-language
 	// names among them are filled in by the generator during load phases.
 	builtinsTrigger = []string{"id", "type", "payload", "idempotency_key", "seq", "now", "now_ms", "now_us", "now_ns", "now_unix", "now_rfc3339", "uuid", "rand_int", "pick"}
-	// builtinsPayload are the generator-language names a phase payload
-	// template may use.
-	builtinsPayload = []string{"id", "type", "seq", "now", "now_ms", "now_us", "now_ns", "now_unix", "now_rfc3339", "uuid", "rand_int", "pick"}
 )
 
 // segment is a piece of a compiled template: literal text, or a {{name}}

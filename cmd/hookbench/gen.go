@@ -34,6 +34,11 @@ const genExamples = `  # 2000 events/s for 30 s at a provider's trigger API, Sen
   hookbench gen --url http://127.0.0.1:8080/events --rate 500 --count 10000 --duplicates 0.05 \
     --format msgpack --body-size 2048
 
+  # one scenario from 3 machines: machine 2 of 3 sends every third hit of 3000/s (1000/s) and
+  # 10000/3 of the events, ids hb-TAG-s2-...; keep --seed equal on all three, then merge the traces
+  hookbench gen --url http://10.0.0.5:8080/events --rate 3000 --count 10000 --shard 2/3 --trace s2.hbt
+  hookbench report --merge s1.hbt s2.hbt s3.hbt
+
   # capacity: as fast as 64 connections allow
   hookbench gen --url http://127.0.0.1:8080/events --rate 0 --connections 64 --duration 10s`
 
@@ -48,6 +53,23 @@ type genFlags struct {
 	progress string
 	output   string
 	procs    int
+	shard    string
+}
+
+// shardUsage is the --shard help text of gen and run.
+const shardUsage = "run part I of N of the load, I/N (1-based), so N machines share it: each sends rate/N " +
+	"(every N-th hit of the full schedule) and count/N, with ids prefixed sI-; merge the traces with report --merge"
+
+// parseShard parses a --shard value; "" is the whole run.
+func parseShard(s string) (generator.Shard, error) {
+	if s == "" {
+		return generator.Shard{}, nil
+	}
+	sh, err := generator.ParseShard(s)
+	if err != nil {
+		return generator.Shard{}, usageError{fmt.Errorf("--shard: %w", err)}
+	}
+	return sh, nil
 }
 
 func runGen(ctx context.Context, e *env, args []string) error {
@@ -83,6 +105,7 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
 	fs.StringVar(&f.progress, "progress", "auto", "live progress line on stderr: auto (when a terminal), always, never")
 	fs.StringVarP(&f.output, "output", "o", "text", "summary format: text, or json (durations in nanoseconds)")
+	fs.StringVar(&f.shard, "shard", "", shardUsage)
 	fs.IntVar(&f.procs, "procs", 0, "CPU cores (GOMAXPROCS) the generator may use; 0 = all. 1 leaves the rest to a target on the same machine")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -90,6 +113,7 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q (the target is --url)", fs.Arg(0))}
 	}
+	var err error
 	if !fs.Changed("duration") {
 		switch {
 		case fs.Changed("count"):
@@ -100,6 +124,9 @@ func runGen(ctx context.Context, e *env, args []string) error {
 				opt.Duration = steps.Length()
 			}
 		}
+	}
+	if opt.Shard, err = parseShard(f.shard); err != nil {
+		return err
 	}
 	pacer, err := generator.NewPacer(f.pacer, opt.Seed)
 	if err != nil {

@@ -20,7 +20,10 @@ const runExamples = `  # check a scenario file without running it (several files
 
   # drive a real provider; secrets come from the environment or --var
   SVIX_URL=https://api.svix.com SVIX_TOKEN=sk_... hookbench run examples/svix.yaml
-  hookbench run examples/seed003.yaml --var PROVIDER_URL=http://127.0.0.1:3000`
+  hookbench run examples/seed003.yaml --var PROVIDER_URL=http://127.0.0.1:3000
+
+  # share a scenario's load between 3 machines (this is machine 1), then merge the traces
+  hookbench run examples/capacity-ramp.yaml --shard 1/3 --trace s1.trace`
 
 // runFlags are the flags of `hookbench run`.
 type runFlags struct {
@@ -31,6 +34,7 @@ type runFlags struct {
 	seedSet  bool
 	drain    time.Duration
 	quiet    bool
+	shard    string
 }
 
 // scenarioVars builds the ${VAR} values: the environment, then --var
@@ -57,6 +61,7 @@ func runScenario(ctx context.Context, e *env, args []string) error {
 	fs.Int64Var(&f.seed, "seed", 0, "override the scenario's seed")
 	fs.DurationVar(&f.drain, "drain", 0, "override the scenario's drain time (bounded by 24h)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress line")
+	fs.StringVar(&f.shard, "shard", "", shardUsage+"; setup, checks and drain run on every shard")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -140,6 +145,9 @@ func runOne(ctx context.Context, e *env, path string, vars map[string]string, f 
 	opts.TracePath = f.trace
 	if opts.TracePath == "" {
 		opts.TracePath = traceName(sc.Name, path)
+	}
+	if opts.Shard, err = parseShard(f.shard); err != nil {
+		return err
 	}
 	opts.Args = e.args0
 	opts.Version = versionString()

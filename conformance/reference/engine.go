@@ -155,6 +155,9 @@ func (p *Provider) attempt(d *delivery, sc *laneScratch) {
 	if p.faults.has(fNoTimeout) {
 		timeout = noTimeoutLimit
 	}
+	if p.faults.has(fShortTimeout) {
+		timeout /= 10
+	}
 	start := time.Now()
 	deadline := start.Add(timeout)
 	err := p.client.DoDeadline(req, resp, deadline)

@@ -47,6 +47,7 @@ const (
 	fLoseOnRestart
 	fWrongContentType
 	fDropEventTypeHeader
+	fShortTimeout
 	faultCount
 )
 
@@ -84,6 +85,7 @@ func faultTable() [faultCount]Fault {
 		fLoseOnRestart:        {"lose-on-restart", "claims persistence but keeps pending deliveries in memory only: a restart loses them (§2 rule 1, provider restart)"},
 		fWrongContentType:     {"wrong-content-type", "sends Content-Type text/plain instead of application/json (payload and headers)"},
 		fDropEventTypeHeader:  {"drop-event-type-header", "omits the X-Event-Type header (payload and headers)"},
+		fShortTimeout:         {"short-timeout", "hangs up after a tenth of the policy timeout: answers within the declared timeout are cut off (§2 rule 5)"},
 	}
 }
 

@@ -168,6 +168,17 @@ func faultCases() map[string]faultCase {
 					t.Errorf("slow endpoint: err %v status %d after %v", r.log.Err, r.log.Status, time.Duration(r.log.Dur))
 				}
 			}},
+		"short-timeout": {harnessConfig{realTime: true,
+			opts:   func(o *Options) { o.Policy.Timeout = 2 * time.Second },
+			behave: func(*hit) reply { return reply{Status: 200, Hold: 600 * time.Millisecond} }},
+			func(t *testing.T, h *harness, faulty bool) {
+				h.publish("t", `{}`, "")
+				r := h.attempt()
+				cut := r.log.Err == trace.ErrTimeout
+				if cut != faulty || !faulty && r.log.Status != 200 {
+					t.Errorf("answer after 600ms with a 2s timeout: err %v status %d after %v", r.log.Err, r.log.Status, time.Duration(r.log.Dur))
+				}
+			}},
 		"timeout-as-success": {harnessConfig{realTime: true,
 			opts:   func(o *Options) { o.Policy.Timeout = 50 * time.Millisecond },
 			behave: func(*hit) reply { return reply{Status: 200, Hold: 5 * time.Second} }},
