@@ -170,28 +170,41 @@ func TestNaiveSystems(t *testing.T) {
 			o.NewAdapter = func(scenarios.AdapterOptions) (scenarios.Adapter, error) { return c.ad(t), nil }
 			o.LoadEvents = 30
 			o.Eval.Only = c.only
-			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-			defer cancel()
-			rep, err := Run(ctx, o)
-			if err != nil {
-				t.Fatal(err)
+			// missing lists the expected FAILs that are not FAILs.
+			missing := func(rs []conformance.Result) []string {
+				var out []string
+				for _, id := range c.fail {
+					if !slices.ContainsFunc(rs, func(r conformance.Result) bool { return r.ID == id && r.Verdict == conformance.Fail }) {
+						out = append(out, id)
+					}
+				}
+				return out
+			}
+			// As in TestSuiteFaults, a run the machine stalled (a naive
+			// sender's posts arriving after the fragment ended) is run again.
+			var rep *Report
+			for attempt := 1; ; attempt++ {
+				ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+				var err error
+				rep, err = Run(ctx, o)
+				cancel()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if attempt == 3 || rep.MaxStall < maxStall || len(missing(rep.Results)) == 0 {
+					break
+				}
+				t.Logf("run again: the machine stalled the process for %s", rep.MaxStall.Round(time.Millisecond))
 			}
 			var b bytes.Buffer
 			conformance.WriteText(&b, rep.Results, conformance.TextOptions{Title: c.name})
 			out := b.String()
-			for _, id := range c.fail {
-				var r *conformance.Result
-				for i := range rep.Results {
-					if rep.Results[i].ID == id {
-						r = &rep.Results[i]
-					}
-				}
-				if r == nil || r.Verdict != conformance.Fail {
-					t.Errorf("%s: want FAIL, got %+v", id, r)
-					continue
-				}
-				if len(r.Evidence) == 0 || r.Evidence[0].Expected == "" || r.Evidence[0].Observed == "" {
-					t.Errorf("%s: FAIL without readable evidence: %+v", id, r)
+			for _, id := range missing(rep.Results) {
+				t.Errorf("%s: want FAIL (longest stall %s)%s", id, rep.MaxStall.Round(time.Millisecond), explain(rep.Results, []string{id}))
+			}
+			for _, r := range rep.Results {
+				if slices.Contains(c.fail, r.ID) && r.Verdict == conformance.Fail && (len(r.Evidence) == 0 || r.Evidence[0].Expected == "" || r.Evidence[0].Observed == "") {
+					t.Errorf("%s: FAIL without readable evidence: %+v", r.ID, r)
 				}
 			}
 			if !conformance.Failed(rep.Results) || !strings.Contains(out, "[FAIL] 2.1") {
