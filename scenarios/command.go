@@ -139,16 +139,7 @@ func (a *CommandAdapter) DeleteEndpoint(ctx context.Context, name string) error 
 // continuing after errors.
 func (a *CommandAdapter) Teardown(ctx context.Context) error {
 	var errs []error
-	a.vars.mu.Lock()
-	eps := append([]*endpointVars(nil), a.vars.eps...)
-	a.vars.mu.Unlock()
-	for _, ep := range eps {
-		a.vars.mu.Lock()
-		deleted := ep.deleted
-		a.vars.mu.Unlock()
-		if deleted {
-			continue
-		}
+	for _, ep := range a.vars.live() {
 		for i := range a.spec.EndpointTeardown {
 			if _, err := a.step(ctx, "endpoint_teardown "+ep.spec.Name, &a.spec.EndpointTeardown[i], a.vars.endpointLookup(ep), ep); err != nil {
 				errs = append(errs, err)

@@ -162,16 +162,7 @@ func (a *HTTPAdapter) DeleteEndpoint(ctx context.Context, name string) error {
 // steps; it keeps going after errors.
 func (a *HTTPAdapter) Teardown(ctx context.Context) error {
 	var errs []error
-	a.vars.mu.Lock()
-	eps := append([]*endpointVars(nil), a.vars.eps...)
-	a.vars.mu.Unlock()
-	for _, ep := range eps {
-		a.vars.mu.Lock()
-		deleted := ep.deleted
-		a.vars.mu.Unlock()
-		if deleted {
-			continue
-		}
+	for _, ep := range a.vars.live() {
 		for i := range a.spec.EndpointTeardown {
 			if err := a.step(ctx, "endpoint_teardown "+ep.spec.Name, &a.spec.EndpointTeardown[i], a.vars.endpointLookup(ep), ep); err != nil {
 				errs = append(errs, err)

@@ -248,3 +248,16 @@ func snippet(b []byte, n int) string {
 	}
 	return strconv.Quote(s)
 }
+
+// live returns the endpoints not deleted yet, for teardown.
+func (v *stepVars) live() []*endpointVars {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []*endpointVars
+	for _, ep := range v.eps {
+		if !ep.deleted {
+			out = append(out, ep)
+		}
+	}
+	return out
+}
