@@ -21,10 +21,12 @@ import (
 // (a broken SHOULD: FAIL under --strict). Every other check must PASS, be
 // INFO, or SKIP. Where a fault fails more than its own check, the extra
 // failures are consequences a user would also see, noted beside the row.
-var faultTable = []struct {
+type faultRow struct {
 	fault      string
 	fail, warn []string
-}{
+}
+
+var faultTable = []faultRow{
 	{fault: ""},
 	{fault: "no-retry", // nothing is retried: every retry-dependent delivery and check fails
 		fail: []string{"1.5", "2.1", "2.2", "2.3", "2.4", "2.7", "4.4", "5.2", "7.4", "11.1", "11.3"}},
@@ -154,6 +156,30 @@ func mismatch(rs []conformance.Result, fail, warn []string) string {
 	return b.String()
 }
 
+// selectedRows is the fault table, or the rows HOOKBENCH_FAULTS names
+// (comma-separated, "clean" for the clean row) when set: for working on a
+// few faults without running them all.
+func selectedRows(t *testing.T) []faultRow {
+	names := os.Getenv("HOOKBENCH_FAULTS")
+	if names == "" {
+		return faultTable
+	}
+	var out []faultRow
+	for _, n := range strings.Split(names, ",") {
+		found := false
+		for _, row := range faultTable {
+			if row.fault == n || (n == "clean" && row.fault == "") {
+				out = append(out, row)
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("HOOKBENCH_FAULTS: no row %q", n)
+		}
+	}
+	return out
+}
+
 // TestSuiteFaults runs the whole suite against the reference provider clean
 // and once per fault, and checks that each fault makes exactly its checks
 // fail. The runs go in parallel (bounded), then each is judged in a subtest.
@@ -165,10 +191,11 @@ func TestSuiteFaults(t *testing.T) {
 		stall time.Duration
 		runs  int
 	}
-	results := make([]outcome, len(faultTable))
+	table := selectedRows(t)
+	results := make([]outcome, len(table))
 	sem := make(chan struct{}, suiteParallel())
 	var wg sync.WaitGroup
-	for i, row := range faultTable {
+	for i, row := range table {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -203,7 +230,7 @@ func TestSuiteFaults(t *testing.T) {
 	wg.Wait()
 
 	var walls []time.Duration
-	for i, row := range faultTable {
+	for i, row := range table {
 		name := row.fault
 		if name == "" {
 			name = "clean"
