@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/hookbench/hookbench/trace"
@@ -115,6 +116,19 @@ func loadTrace(n int, latencyMs func(i int) int64, lost int) *trace.Trace {
 	return b.trace()
 }
 
+// harnessLate is a load trace whose triggers left lateMs after their
+// intended time and arrived providerMs after that.
+func harnessLate(n int, lateMs, providerMs int64) *trace.Trace {
+	b := newTB().frag(FragLoad, Fragment{}, 0, 0)
+	for i := range n {
+		id := fmt.Sprintf("load/%d", i)
+		at := int64(i * 10)
+		b.sent(id, at, func(s *trace.Sent) { s.SentNs = s.IntendedNs + lateMs*1e6 })
+		b.att("/f/load", id, "m"+id, at+lateMs+providerMs, 200)
+	}
+	return b.trace()
+}
+
 func TestCheckLoad(t *testing.T) {
 	fast := func(i int) int64 { return 10 }
 	slow := func(i int) int64 { return 100 }
@@ -131,6 +145,11 @@ func TestCheckLoad(t *testing.T) {
 		{name: "no ids", build: func() *trace.Trace {
 			return newTB().frag(FragLoad, Fragment{}, 0, 0).sent("load/1", 0).att("/f/load", "", "", 5, 200, noID()).trace()
 		}, want: Skip},
+		// The harness sent every trigger 90 ms late; the provider took 10 ms.
+		{name: "harness lateness is not the provider's", build: func() *trace.Trace { return harnessLate(50, 90, 10) }, want: Pass,
+			summary: "(100ms from the intended send time: the harness sent late)"},
+		{name: "slow provider despite a punctual harness", build: func() *trace.Trace { return harnessLate(50, 0, 100) }, want: Fail},
+		{name: "slow provider behind a late harness", build: func() *trace.Trace { return harnessLate(50, 90, 100) }, want: Fail},
 	})
 	runCases(t, "10.2", []checkCase{
 		{name: "fast", build: func() *trace.Trace { return loadTrace(200, fast, 0) }, want: Pass},
