@@ -127,7 +127,9 @@ func (d *Decoder) Decode(rec *Record) error {
 			if d.rerr != nil {
 				return fmt.Errorf("read trace: %w", d.rerr)
 			}
-			return &TruncatedError{Index: d.index, Offset: d.base + int64(start), Dropped: int64(len(d.buf) - start)}
+			// fill may have moved the record to the front of buf: d.pos,
+			// not start, is where it begins now.
+			return &TruncatedError{Index: d.index, Offset: d.base + int64(d.pos), Dropped: int64(len(d.buf) - d.pos)}
 		}
 		if err != nil {
 			return &CorruptError{Index: d.index, Offset: d.base + int64(start), Err: err}

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -127,6 +128,43 @@ func TestTruncatedEveryPrefix(t *testing.T) {
 	}
 }
 
+// Every cut inside a record reports where that record starts and how many
+// of its bytes the file holds: the two add up to the file's size, whether
+// the input comes at once or a few bytes at a time (when the decoder
+// compacts its buffer between reads).
+func TestTruncatedOffsetAndDropped(t *testing.T) {
+	t.Parallel()
+	data := writeAll(t, sampleRecords())
+	readers := map[string]func([]byte) io.Reader{
+		"whole":    func(b []byte) io.Reader { return bytes.NewReader(b) },
+		"one byte": func(b []byte) io.Reader { return iotest.OneByteReader(bytes.NewReader(b)) },
+		"halves":   func(b []byte) io.Reader { return iotest.HalfReader(bytes.NewReader(b)) },
+	}
+	for name, reader := range readers {
+		truncated := 0
+		for cut := 1; cut < len(data); cut++ {
+			d := NewDecoder(reader(data[:cut]))
+			var rec Record
+			var err error
+			for err == nil {
+				err = d.Decode(&rec)
+			}
+			var te *TruncatedError
+			if !errors.As(err, &te) {
+				continue
+			}
+			truncated++
+			if te.Dropped <= 0 || te.Offset < 0 || te.Offset >= int64(cut) || te.Offset+te.Dropped != int64(cut) {
+				t.Fatalf("%s, cut at %d of %d: offset %d, dropped %d; want 0 < dropped and offset + dropped = %d",
+					name, cut, len(data), te.Offset, te.Dropped, cut)
+			}
+		}
+		if truncated == 0 {
+			t.Fatalf("%s: no cut was reported as truncated", name)
+		}
+	}
+}
+
 func TestTruncatedReportsDropped(t *testing.T) {
 	t.Parallel()
 	data := writeAll(t, sampleRecords())
@@ -134,8 +172,8 @@ func TestTruncatedReportsDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.Dropped == 0 {
-		t.Fatal("Dropped = 0 for a cut file")
+	if tr.Dropped <= 0 || tr.Dropped >= int64(len(data)) {
+		t.Fatalf("Dropped = %d for a file cut 3 bytes short of %d", tr.Dropped, len(data))
 	}
 	d := NewDecoder(bytes.NewReader(data[:len(data)-3]))
 	var rec Record
