@@ -74,8 +74,14 @@ func (g *gradeFlags) report(e *env, title string, p *conformance.Policy, rs []co
 			return err
 		}
 	}
-	if c := conformance.Tally(rs); c.Fail > 0 {
+	switch c := conformance.Tally(rs); {
+	case c.Fail > 0:
 		return failError{fmt.Sprintf("%d of %d checks failed", c.Fail, len(rs))}
+	case c.Pass+c.Warn == 0:
+		// Nothing graded is no pass: a gate that skipped every check
+		// (an adapter that can do nothing, a trace of something else)
+		// must not read as green.
+		return failError{fmt.Sprintf("nothing graded: none of the %d checks passed or failed (%d skipped, %d informational)", len(rs), c.Skip, c.Info)}
 	}
 	return nil
 }

@@ -56,6 +56,8 @@ func TestCheckCommand(t *testing.T) {
 		{"strict turns the warning into a failure", []string{"check", dup, "--only", "1.2", "--strict"}, exitFail, []string{"[FAIL] 1.2", "(strict)"}},
 		{"skip", []string{"check", dup, "--only", "1,7.6", "--skip", "7"}, exitOK, []string{"[WARN] 1.2"}},
 		{"profile overrides", []string{"check", bare, "--only", "1.1", "--profile", "github"}, exitOK, []string{"policy from --profile github"}},
+		{"nothing graded is no pass", []string{"check", clean, "--only", "6.7,11"}, exitFail, []string{"[SKIP] 6.7", "nothing graded: none of the 4 checks passed or failed"}},
+		{"nothing graded under --strict", []string{"check", clean, "--only", "6.7", "--strict"}, exitFail, []string{"nothing graded"}},
 		{"no policy", []string{"check", bare}, exitUsage, []string{"records no declared policy: pass --profile NAME"}},
 		{"unknown profile", []string{"check", clean, "--profile", "paypal"}, exitUsage, []string{"--profile", "paypal"}},
 		{"unknown check", []string{"check", clean, "--only", "12"}, exitUsage, []string{`"12" matches no check`}},

@@ -212,9 +212,25 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	if f.output == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(&sum)
+		if err := enc.Encode(&sum); err != nil {
+			return err
+		}
+	} else if err := sum.WriteText(e.stdout); err != nil {
+		return err
 	}
-	return sum.WriteText(e.stdout)
+	return genOutcome(&sum)
+}
+
+// genOutcome is a failure when the run did no work: nothing was sent, or
+// no request got a 2xx answer. The summary is written first either way.
+func genOutcome(s *generator.Summary) error {
+	switch {
+	case s.Sent == 0:
+		return failError{"nothing was sent"}
+	case s.OK == 0:
+		return failError{fmt.Sprintf("every request failed (%d of %d without a 2xx answer)", s.Failed, s.Sent)}
+	}
+	return nil
 }
 
 // showProgress redraws one status line every 500 ms until stop is closed.

@@ -60,6 +60,7 @@ func TestGenCLI(t *testing.T) {
 
 func TestGenCLIBadInput(t *testing.T) {
 	srv, _ := triggerAPI(t, 503)
+	ok, _ := triggerAPI(t, 202)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -87,10 +88,12 @@ func TestGenCLIBadInput(t *testing.T) {
 		{"bad msgpack", []string{"--url", srv.URL, "--format", "msgpack", "--body", `{"a":}`}, exitUsage, "column 6"},
 		{"argument", []string{"--url", srv.URL, "extra"}, exitUsage, "unexpected argument"},
 		{"bad trace path", []string{"--url", srv.URL, "--count", "1", "--trace", "/no/such/dir/t.hbt"}, exitUsage, "create trace"},
-		// Outcomes of a working run are counted, not fatal.
-		{"5xx storm", []string{"--url", srv.URL, "--rate", "1000", "--count", "10"}, exitOK, "503×10"},
-		{"refused", []string{"--url", refused, "--rate", "1000", "--count", "10"}, exitOK, "connection 10"},
-		{"invalid json is sent anyway", []string{"--url", srv.URL, "--count", "3", "--body", `{"a":1,,}`}, exitOK, "not valid JSON"},
+		// A run where every request failed did nothing: its summary is
+		// printed, then exit 1 says so.
+		{"5xx storm", []string{"--url", srv.URL, "--rate", "1000", "--count", "10"}, exitFail, "503×10"},
+		{"5xx storm says why", []string{"--url", srv.URL, "--rate", "1000", "--count", "10"}, exitFail, "every request failed (10 of 10 without a 2xx answer)"},
+		{"refused", []string{"--url", refused, "--rate", "1000", "--count", "10"}, exitFail, "connection 10"},
+		{"invalid json is sent anyway", []string{"--url", ok.URL, "--count", "3", "--body", `{"a":1,,}`}, exitOK, "not valid JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
