@@ -178,6 +178,9 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q (version takes no arguments)", fs.Arg(0))}
+	}
 	fmt.Fprintf(e.stdout, "hookbench %s\n", versionString())
 	return nil
 }

@@ -28,6 +28,7 @@ func TestUsageAndVersion(t *testing.T) {
 		{[]string{"version"}, exitOK, "hookbench "},
 		{[]string{"nosuch"}, exitUsage, `unknown command "nosuch"`},
 		{[]string{"version", "--bogus"}, exitUsage, "unknown flag: --bogus"},
+		{[]string{"version", "extra"}, exitUsage, `unexpected argument "extra"`},
 		{[]string{"trace", "--help"}, exitOK, "Examples:"},
 		{[]string{"trace", "dump"}, exitUsage, "want a subcommand"},
 		{[]string{"trace", "stats", "/no/such/file"}, exitUsage, "no such file"},

@@ -61,6 +61,9 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *duration < 0 {
+		return usageError{fmt.Errorf("--duration %v: want 0 (until interrupted) or a positive duration", *duration)}
+	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))}
 	}
