@@ -523,6 +523,7 @@ func (sc *Scenario) applyDefaults() {
 		}
 		switch ep.Scheme {
 		case "":
+			ep.inherited = true
 			if sc.Policy.Signed() {
 				ep.Scheme = sc.Policy.Scheme
 			}

@@ -250,7 +250,14 @@ type EndpointSpec struct {
 	// Options are extra sink endpoint settings in the sink's --endpoint
 	// form, e.g. "tolerance=60s,auth=bearer:T".
 	Options string `yaml:"options"`
+
+	// inherited: the file gave no scheme, Scheme is the policy's.
+	inherited bool
 }
+
+// InheritsScheme reports whether the endpoint's scheme came from the
+// policy (the file named none for it).
+func (ep *EndpointSpec) InheritsScheme() bool { return ep.inherited }
 
 // Phase is one stretch of a run: load at a rate, scheduled sink rule
 // changes and chaos actions.
