@@ -218,3 +218,50 @@ phases: [{duration: 1s, rate: 1}]
 		})
 	}
 }
+
+// A scenario's subscriber settings reach the suite: the first sink
+// endpoint's scheme is the one graded (the reference signs with it), and the
+// conform block names the event types.
+func TestConformScenarioSettings(t *testing.T) {
+	t.Parallel()
+	scenario := filepath.Join(t.TempDir(), "s.yaml")
+	yaml := `name: s
+policy: standard-webhooks
+provider: {adapter: reference}
+sink:
+  endpoints: [{path: /orders, scheme: svix, options: "tolerance=60s"}]
+conform: {type_prefix: "acme."}
+phases: [{duration: 1s, rate: 1}]
+`
+	if err := os.WriteFile(scenario, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tr := filepath.Join(t.TempDir(), "run.trace")
+	code, out, errs := runCLI(t, "conform", scenario, "-q", "--only", "1.1,6.1,6.3", "--trace", tr)
+	if code != exitOK || !strings.Contains(out, "signature svix") || !strings.Contains(out, "[PASS] 6.1") || !strings.Contains(out, "[PASS] 1.1") || !strings.Contains(out, "[PASS] 6.3") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	got, err := trace.ReadFile(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok, err := conformance.PolicyFromTrace(got)
+	if err != nil || !ok || p.Scheme != "svix" || p.Tolerance != time.Minute {
+		t.Errorf("recorded policy scheme %q tolerance %v (%v, %v), want svix and 1m0s", p.Scheme, p.Tolerance, ok, err)
+	}
+	types := 0
+	for _, a := range got.Attempts {
+		if strings.HasPrefix(a.EventType, "acme.") {
+			types++
+		} else {
+			t.Errorf("attempt of type %q, want the prefix acme.", a.EventType)
+		}
+	}
+	if types == 0 {
+		t.Error("no attempts recorded")
+	}
+	// Graded again against a profile, the run's signature settings stay.
+	if code, out, errs := runCLI(t, "check", tr, "--only", "6.1", "--profile", "github"); code != exitOK || !strings.Contains(out, "signature settings from the trace") || !strings.Contains(out, "[PASS] 6.1") {
+		t.Errorf("check --profile: exit %d\n%s%s", code, out, errs)
+	}
+}

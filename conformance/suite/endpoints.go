@@ -109,22 +109,24 @@ func (e *env) maxWait() time.Duration {
 }
 
 // subscribe makes the graded policy sign as the subscriber settings say:
-// their scheme replaces the policy's, their tolerance fills an undeclared
-// one.
+// their scheme and (when they set one) tolerance replace the policy's, as
+// the sink verifies with them.
 func (e *env) subscribe() error {
 	t := e.o.Subscriber
 	if t == nil {
 		return nil
 	}
 	e.p.Scheme = t.Scheme
-	if e.p.Tolerance == 0 && t.Scheme != "" {
+	if t.Scheme != "" {
 		probe := *t
 		probe.Path, probe.Secret = "/f/probe", ""
 		cfg, err := probe.SinkConfig(false)
 		if err != nil {
 			return fmt.Errorf("subscriber settings: %w", err)
 		}
-		e.p.Tolerance = cfg.Signature.Tolerance
+		if cfg.Signature.Tolerance > 0 {
+			e.p.Tolerance = cfg.Signature.Tolerance
+		}
 	}
 	return nil
 }
