@@ -21,7 +21,8 @@ import (
 const conformExamples = `  hookbench conform                              # the embedded reference provider: every check passes
   hookbench conform --fault no-jitter            # break one rule on purpose: 3.3 and 3.4 fail
   hookbench conform examples/svix.yaml --profile svix --junit conformance.xml
-  hookbench conform --only 3,6.2 --strict --trace run.trace && hookbench check run.trace`
+  hookbench conform --only 3,6.2 --strict --trace run.trace && hookbench check run.trace
+  hookbench conform my-provider.yaml --list-types --type-prefix acme. --max-endpoints 10`
 
 // stallWarning is the process stall above which conform warns that timing
 // verdicts may be unreliable.
