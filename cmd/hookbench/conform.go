@@ -204,9 +204,13 @@ func listChecks(e *env) error {
 }
 
 // scenarioSettings takes the scenario's subscriber settings (its first sink
-// endpoint), hang cap and conform block, unless a flag set them.
+// endpoint), sink address, hang cap and conform block, unless a flag set
+// them. The sink's rules are the suite's own.
 func scenarioSettings(fs *pflag.FlagSet, o *suite.Options, sc *scenarios.Scenario) {
 	o.Subscriber = sc.Subscriber()
+	if sc.Sink.Listen != "" {
+		o.SinkListen = sc.Sink.Listen
+	}
 	if !fs.Changed("max-hang") {
 		o.MaxHang = sc.Sink.MaxHang
 	}
