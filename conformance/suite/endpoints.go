@@ -117,7 +117,10 @@ func (e *env) subscribe() error {
 		return nil
 	}
 	e.p.Scheme = t.Scheme
-	if t.Scheme != "" {
+	if t.Scheme == scenarios.SchemeNone {
+		e.p.Scheme = ""
+	}
+	if e.p.Signed() {
 		probe := *t
 		probe.Path, probe.Secret = "/f/probe", ""
 		cfg, err := probe.SinkConfig(false)

@@ -172,6 +172,9 @@ func (o *Options) Validate() error {
 	if t := o.Subscriber; t != nil {
 		probe := *t
 		probe.Path, probe.Name, probe.EventTypes = "/f/probe", "/f/probe", nil
+		if probe.Scheme == scenarios.SchemeNone {
+			probe.Scheme = ""
+		}
 		if probe.Scheme != "" && probe.Secret == "" {
 			s, err := signature.GenerateSecret(probe.Scheme, nil)
 			if err != nil {

@@ -30,6 +30,7 @@ func TestOptionsValidate(t *testing.T) {
 		{"max hang negative", func(o *Options) { o.MaxHang = -time.Second }, "--max-hang, sink.max_hang"},
 		{"subscriber", func(o *Options) { o.Subscriber = genericSubscriber("s") }, ""},
 		{"subscriber without a secret", func(o *Options) { o.Subscriber = &scenarios.EndpointSpec{Scheme: "svix"} }, ""},
+		{"subscriber scheme none", func(o *Options) { o.Subscriber = &scenarios.EndpointSpec{Scheme: scenarios.SchemeNone} }, ""},
 		{"subscriber unsigned", func(o *Options) { o.Subscriber = &scenarios.EndpointSpec{Options: "id-header=X-Id"} }, ""},
 		{"subscriber with a bad option", func(o *Options) { o.Subscriber = &scenarios.EndpointSpec{Options: "colour=red"} }, "subscriber settings"},
 		{"subscriber generic without its header", func(o *Options) { o.Subscriber = &scenarios.EndpointSpec{Scheme: "generic", Secret: "s"} }, "subscriber settings"},
