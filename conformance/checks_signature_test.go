@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/hookbench/hookbench/trace"
@@ -125,4 +126,29 @@ func TestSecretUnknown(t *testing.T) {
 	runCases(t, "6.2", []checkCase{
 		{name: "cannot attribute", build: build(trace.SigValid), want: Skip},
 	})
+}
+
+// An unsigned policy is one finding: 6.1 warns, 6.5 informs, and the checks
+// that need a signature skip instead of repeating the warning.
+func TestUnsignedPolicyConsistent(t *testing.T) {
+	unsignedAttempt := func(a *trace.Attempt) { a.Sig, a.Flags = trace.SigNone, 0 }
+	build := func() *trace.Trace {
+		b := newTB().frag(FragSign, Fragment{}, 0, 0).
+			frag(FragSignRaw, Fragment{Skip: "the policy declares no signature scheme"}, 0, 0).
+			frag(FragBackoff, Fragment{}, 0, 0).
+			frag(FragRotate, Fragment{Skip: "the policy declares no signature scheme"}, 0, 0).
+			sent("sign/1", 0).att("/f/sign", "sign/1", "m1", 5, 500, unsignedAttempt).att("/f/sign", "sign/1", "m1", 105, 200, unsignedAttempt).
+			sent("backoff/1", 0)
+		for i := range 3 {
+			b.att("/f/backoff", "backoff/1", "m2", 5+int64(i)*4000, 500, unsignedAttempt)
+		}
+		return b.trace()
+	}
+	want := map[string]Verdict{"6.1": Warn, "6.2": Skip, "6.3": Skip, "6.4": Skip, "6.5": Info, "6.6": Skip, "6.7": Skip}
+	for _, scheme := range []string{"", "none"} {
+		unsigned := func(p *Policy) { p.Scheme = scheme }
+		for _, id := range []string{"6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7"} {
+			runCases(t, id, []checkCase{{name: "scheme " + strconv.Quote(scheme), build: build, policy: unsigned, want: want[id]}})
+		}
+	}
 }

@@ -198,6 +198,7 @@ func Parse(name string, data []byte, vars map[string]string) (sc *Scenario, err 
 		Provider    ProviderSpec  `yaml:"provider"`
 		Policy      ast.Node      `yaml:"policy"`
 		Sink        SinkSpec      `yaml:"sink"`
+		Conform     ConformSpec   `yaml:"conform"`
 		Phases      []Phase       `yaml:"phases"`
 		Drain       time.Duration `yaml:"drain"`
 	}
@@ -211,6 +212,7 @@ func Parse(name string, data []byte, vars map[string]string) (sc *Scenario, err 
 		Seed:        raw.Seed,
 		Provider:    raw.Provider,
 		Sink:        raw.Sink,
+		Conform:     raw.Conform,
 		Phases:      raw.Phases,
 		Drain:       raw.Drain,
 		Redactor:    l.red,
@@ -521,7 +523,10 @@ func (sc *Scenario) applyDefaults() {
 		}
 		switch ep.Scheme {
 		case "":
-			ep.Scheme = sc.Policy.Scheme
+			ep.inherited = true
+			if sc.Policy.Signed() {
+				ep.Scheme = sc.Policy.Scheme
+			}
 		case SchemeNone:
 			ep.Scheme = ""
 		}

@@ -352,6 +352,8 @@ func TestParseSinkErrors(t *testing.T) {
 		{"bad endpoint option", "sink:\n  endpoints:\n    - path: /a\n      options: colour=red\nphases:\n  - duration: 1s\n", "sink.endpoints[0]", "unknown key", 3},
 		{"unknown scheme", "sink:\n  endpoints:\n    - path: /a\n      scheme: rot13\nphases:\n  - duration: 1s\n", "sink.endpoints[0]", "rot13", 3},
 		{"bad phase rule", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    sink:\n      - endpoint: /a\n        rules: [flap=x]\n", "phases[0].sink[0].rules[0]", "flap", 8},
+		{"conform type prefix", "sink:\n  endpoints:\n    - path: /a\nconform:\n  type_prefix: a b\nphases:\n  - duration: 1s\n", "conform.type_prefix", "spaces", 5},
+		{"conform max endpoints", "sink:\n  endpoints:\n    - path: /a\nconform:\n  max_endpoints: -2\nphases:\n  - duration: 1s\n", "conform.max_endpoints", "must be in [0, 10000]", 5},
 		{"bad payload template", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    rate: 1\n    payload: '{\"a\":{{nope}}}'\n", "phases[0].payload", "nope", 7},
 	}
 	for _, tc := range cases {
@@ -364,6 +366,47 @@ func TestParseSinkErrors(t *testing.T) {
 			}
 			if le.Line != tc.line || le.Field != tc.field || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("got %v (line %d field %q), want line %d field %q containing %q", err, le.Line, le.Field, tc.line, tc.field, tc.msg)
+			}
+		})
+	}
+}
+
+func TestParseConformAndSubscriber(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		src           string
+		wantScheme    string
+		wantInherited bool
+		wantSecret    string
+		wantOptions   string
+		wantConform   ConformSpec
+	}{
+		{"scheme from the policy", "policy: svix\nsink:\n  endpoints:\n    - path: /a\n      event_types: [x]\n    - path: /b\n      scheme: github\nphases:\n  - duration: 1s\n",
+			"svix", true, "", "", ConformSpec{}},
+		{"unsigned policy", "policy: {max_attempts: 1, scheme: none}\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n",
+			"", true, "", "", ConformSpec{}},
+		{"endpoint unsigned", "policy: svix\nsink:\n  endpoints:\n    - path: /a\n      scheme: none\nphases:\n  - duration: 1s\n",
+			"", false, "", "", ConformSpec{}},
+		{"generic with its options", "policy: {max_attempts: 1}\nsink:\n  endpoints:\n    - path: /a\n      scheme: generic\n      secret: s3\n      options: sig-header=X-Sig,id-header=X-Id,template={id}.{body}\nconform: {type_prefix: acme., max_endpoints: 12}\nphases:\n  - duration: 1s\n",
+			"generic", false, "s3", "sig-header=X-Sig,id-header=X-Id,template={id}.{body}", ConformSpec{TypePrefix: "acme.", MaxEndpoints: 12}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sc, err := Parse("c.yaml", []byte(tt.src), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub := sc.Subscriber()
+			if sub == nil || sub.Path != "/a" || sub.EventTypes != nil {
+				t.Fatalf("subscriber %+v, want the first endpoint without its event types", sub)
+			}
+			if sub.Scheme != tt.wantScheme || sub.InheritsScheme() != tt.wantInherited || sub.Secret != tt.wantSecret || sub.Options != tt.wantOptions {
+				t.Errorf("subscriber scheme %q (inherited %v) secret %q options %q; want %q (%v) %q %q", sub.Scheme, sub.InheritsScheme(), sub.Secret, sub.Options, tt.wantScheme, tt.wantInherited, tt.wantSecret, tt.wantOptions)
+			}
+			if sc.Conform != tt.wantConform {
+				t.Errorf("conform %+v, want %+v", sc.Conform, tt.wantConform)
 			}
 		})
 	}

@@ -435,7 +435,7 @@ func (r *runner) startSink(listen string) error {
 		o.Listen = r.sc.Sink.Listen
 	}
 	for i := range r.eps {
-		cfg, err := r.eps[i].sinkConfig(r.verify[i])
+		cfg, err := r.eps[i].SinkConfig(r.verify[i])
 		if err != nil {
 			return fmt.Errorf("sink endpoint %s: %w", r.eps[i].Name, r.red.RedactError(err))
 		}

@@ -68,8 +68,10 @@ type Scenario struct {
 	Policy    conformance.Policy
 	PolicySet bool
 	Sink      SinkSpec
-	Phases    []Phase
-	Drain     time.Duration
+	// Conform holds settings only `hookbench conform` reads.
+	Conform ConformSpec
+	Phases  []Phase
+	Drain   time.Duration
 	// Redactor knows every secret of the file: values of secret fields and
 	// of variables with secret-sounding names. Use it on anything printed.
 	Redactor *Redactor
@@ -182,6 +184,55 @@ type SinkSpec struct {
 	MaxHang    time.Duration `yaml:"max_hang"` // cap for hang rules
 }
 
+// ConformSpec shapes the endpoints the conformance suite registers with the
+// provider. Their subscriber settings (scheme, secret, options) come from
+// the scenario's Subscriber, their hang cap from sink.max_hang.
+type ConformSpec struct {
+	// TypePrefix replaces "hookbench." in the suite's event type names, for
+	// providers that accept allow-listed types only.
+	TypePrefix string `yaml:"type_prefix"`
+	// MaxEndpoints, when not 0, runs the suite's fragments in batches so
+	// that no more than this many endpoints are registered at once.
+	MaxEndpoints int `yaml:"max_endpoints"`
+}
+
+// MaxTypePrefix bounds conform.type_prefix (and --type-prefix).
+const MaxTypePrefix = 64
+
+// CheckTypePrefix reports why p cannot start an event type name.
+func CheckTypePrefix(p string) error {
+	switch {
+	case len(p) > MaxTypePrefix:
+		return fmt.Errorf("must be at most %d bytes, got %d", MaxTypePrefix, len(p))
+	case strings.ContainsAny(p, ",|\" {}\r\n\t"):
+		return fmt.Errorf("must not contain spaces, commas, |, quotes or braces, got %q", p)
+	}
+	return nil
+}
+
+func (c *ConformSpec) validate(v *validator) {
+	if err := CheckTypePrefix(c.TypePrefix); err != nil {
+		v.errf("conform.type_prefix", "%v", err)
+	}
+	if c.MaxEndpoints < 0 || c.MaxEndpoints > 10000 {
+		v.errf("conform.max_endpoints", "must be in [0, 10000] (0 = no limit), got %d", c.MaxEndpoints)
+	}
+}
+
+// Subscriber is the endpoint whose settings the conformance suite copies to
+// every endpoint it registers: the first of sink.endpoints. Its scheme,
+// secret and options (tolerance, id-header, type-header, the generic
+// scheme's settings...) apply; its path and event types do not. nil when
+// the scenario has no endpoint.
+func (sc *Scenario) Subscriber() *EndpointSpec {
+	if len(sc.Sink.Endpoints) == 0 {
+		return nil
+	}
+	ep := sc.Sink.Endpoints[0]
+	ep.EventTypes = nil
+	return &ep
+}
+
 // EndpointSpec is one sink endpoint the provider delivers to.
 type EndpointSpec struct {
 	// Name identifies the endpoint in marks and reports; default: Path.
@@ -199,7 +250,14 @@ type EndpointSpec struct {
 	// Options are extra sink endpoint settings in the sink's --endpoint
 	// form, e.g. "tolerance=60s,auth=bearer:T".
 	Options string `yaml:"options"`
+
+	// inherited: the file gave no scheme, Scheme is the policy's.
+	inherited bool
 }
+
+// InheritsScheme reports whether the endpoint's scheme came from the
+// policy (the file named none for it).
+func (ep *EndpointSpec) InheritsScheme() bool { return ep.inherited }
 
 // Phase is one stretch of a run: load at a rate, scheduled sink rule
 // changes and chaos actions.
@@ -312,6 +370,7 @@ func (sc *Scenario) validate(v *validator) {
 		}
 	}
 	sc.Sink.validate(v)
+	sc.Conform.validate(v)
 	if len(sc.Phases) == 0 {
 		v.errf("phases", "at least one phase is required")
 	}

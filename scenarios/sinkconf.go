@@ -30,8 +30,13 @@ func (ep *EndpointSpec) sinkSpec(verify bool) string {
 	return b.String()
 }
 
-// sinkConfig builds the sink endpoint configuration.
-func (ep *EndpointSpec) sinkConfig(verify bool) (sink.EndpointConfig, error) {
+// SinkConfig returns the sink's configuration of the endpoint: its path,
+// scheme, options and, when verify is true, its secret (false verifies
+// nothing). `run` configures its endpoints with it, and the conformance
+// suite every endpoint it registers (from a copy of the scenario's
+// Subscriber with the path and secret replaced), so a setting written once
+// reaches both.
+func (ep *EndpointSpec) SinkConfig(verify bool) (sink.EndpointConfig, error) {
 	return sink.ParseEndpoint(ep.sinkSpec(verify))
 }
 
@@ -47,7 +52,7 @@ func (ep *EndpointSpec) checkSinkConfig() error {
 		}
 		probe.Secret = s
 	}
-	_, err := probe.sinkConfig(true)
+	_, err := probe.SinkConfig(true)
 	return err
 }
 

@@ -122,7 +122,14 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	source := "--profile " + g.profile
-	if !ok {
+	if ok {
+		// The sink verified deliveries with the run's subscriber settings:
+		// a profile changes what is promised, not how it was verified.
+		if rec, has, err := conformance.PolicyFromTrace(tr); err == nil && has && (rec.Scheme != p.Scheme || rec.Tolerance != p.Tolerance) {
+			p.Scheme, p.Tolerance = rec.Scheme, rec.Tolerance
+			source += " (signature settings from the trace)"
+		}
+	} else {
 		if p, ok, err = conformance.PolicyFromTrace(tr); err != nil {
 			return usageError{fmt.Errorf("trace %s: %w", path, err)}
 		}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/hookbench/hookbench/conformance"
 	"github.com/hookbench/hookbench/conformance/reference"
 	"github.com/hookbench/hookbench/conformance/suite"
@@ -19,7 +21,8 @@ import (
 const conformExamples = `  hookbench conform                              # the embedded reference provider: every check passes
   hookbench conform --fault no-jitter            # break one rule on purpose: 3.3 and 3.4 fail
   hookbench conform examples/svix.yaml --profile svix --junit conformance.xml
-  hookbench conform --only 3,6.2 --strict --trace run.trace && hookbench check run.trace`
+  hookbench conform --only 3,6.2 --strict --trace run.trace && hookbench check run.trace
+  hookbench conform my-provider.yaml --list-types --type-prefix acme. --max-endpoints 10`
 
 // stallWarning is the process stall above which conform warns that timing
 // verdicts may be unreliable.
@@ -39,6 +42,7 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		vars           []string
 		quiet          bool
 		list           bool
+		listTypes      bool
 	)
 	fs.StringVar(&providerConfig, "provider-config", "", "scenario file whose provider (and policy) to grade; same as the SCENARIO argument")
 	fs.StringArrayVar(&faults, "fault", nil, "switch on a reference provider fault (repeatable; the list: hookbench provider --help)")
@@ -53,6 +57,10 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&o.MaxFragment, "max-wait", o.MaxFragment, "longest any fragment waits for deliveries (a real provider's schedule may be hours long)")
 	fs.BoolVarP(&quiet, "quiet", "q", false, "no progress lines on stderr")
 	fs.BoolVar(&list, "list", false, "list the checks (id, level, title, source) and exit")
+	fs.BoolVar(&listTypes, "list-types", false, "list the endpoints and event types the suite registers with the provider (for the scenario and --only/--skip) and exit")
+	fs.StringVar(&o.TypePrefix, "type-prefix", "", "start the suite's event types with this instead of "+suite.DefaultTypePrefix+" (YAML: conform.type_prefix)")
+	fs.IntVar(&o.MaxEndpoints, "max-endpoints", 0, "register at most this many endpoints at once: fragments run in batches (0 = no limit; YAML: conform.max_endpoints)")
+	fs.DurationVar(&o.MaxHang, "max-hang", 0, "how long the sink's hanging endpoint waits before cutting off a provider (default: the declared timeout + max(3s, half of it), at least 7s; YAML: sink.max_hang)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -83,6 +91,7 @@ func runConform(ctx context.Context, e *env, args []string) error {
 			return usageError{err}
 		}
 		o.Provider, o.Policy, o.PolicySet = sc.Provider, sc.Policy, sc.PolicySet
+		scenarioSettings(fs, &o, sc)
 		if o.Provider.Adapter != "" && o.Provider.Adapter != "reference" {
 			what = fmt.Sprintf("%s (adapter %s)", scenarioPath, o.Provider.Adapter)
 		} else {
@@ -92,6 +101,14 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	if p, ok, err := g.profilePolicy(); err != nil {
 		return err
 	} else if ok {
+		// A scheme the endpoint only took from the scenario's policy follows
+		// the profile that replaces that policy.
+		if t := o.Subscriber; t != nil && t.InheritsScheme() {
+			t.Scheme = p.Scheme
+			if !p.Signed() {
+				t.Scheme = ""
+			}
+		}
 		o.Policy, o.PolicySet = p, true
 	}
 	for _, f := range faults {
@@ -133,6 +150,9 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	}
 	if err := o.Validate(); err != nil {
 		return usageError{err}
+	}
+	if listTypes {
+		return listRegistrations(e, &o)
 	}
 
 	rep, err := suite.Run(ctx, o)
@@ -179,6 +199,50 @@ func listChecks(e *env) error {
 			fmt.Fprintf(e.stdout, "%d. %s\n", g, titles[g])
 		}
 		fmt.Fprintf(e.stdout, "  %-5s %-6s %s\n        source: %s\n", c.ID, c.Level, c.Title, c.Source)
+	}
+	return nil
+}
+
+// scenarioSettings takes the scenario's subscriber settings (its first sink
+// endpoint), sink address, hang cap and conform block, unless a flag set
+// them. The sink's rules are the suite's own.
+func scenarioSettings(fs *pflag.FlagSet, o *suite.Options, sc *scenarios.Scenario) {
+	o.Subscriber = sc.Subscriber()
+	if sc.Sink.Listen != "" {
+		o.SinkListen = sc.Sink.Listen
+	}
+	if !fs.Changed("max-hang") {
+		o.MaxHang = sc.Sink.MaxHang
+	}
+	if !fs.Changed("type-prefix") {
+		o.TypePrefix = sc.Conform.TypePrefix
+	}
+	if !fs.Changed("max-endpoints") {
+		o.MaxEndpoints = sc.Conform.MaxEndpoints
+	}
+}
+
+// listRegistrations prints the event types and endpoints the suite would
+// register, with the batches --max-endpoints makes.
+func listRegistrations(e *env, o *suite.Options) error {
+	regs, err := suite.Registrations(o)
+	if err != nil {
+		return usageError{err}
+	}
+	batches := 0
+	for _, r := range regs {
+		batches = max(batches, r.Batch)
+	}
+	fmt.Fprintf(e.stdout, "%d endpoints, one event type each", len(regs))
+	if o.MaxEndpoints > 0 {
+		fmt.Fprintf(e.stdout, ", in %d batch(es) of at most %d", batches, o.MaxEndpoints)
+	}
+	fmt.Fprintln(e.stdout)
+	for _, r := range regs {
+		if batches > 1 {
+			fmt.Fprintf(e.stdout, "  %-3d", r.Batch)
+		}
+		fmt.Fprintf(e.stdout, "  %-28s %s\n", r.EventType, r.Path)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/conformance/suite"
 	"github.com/hookbench/hookbench/reports"
 	"github.com/hookbench/hookbench/trace"
 )
@@ -140,6 +142,12 @@ func TestConformUsage(t *testing.T) {
 		{[]string{"conform", "/no/such/scenario.yaml"}, "no such file"},
 		{[]string{"conform", "--load-events", "-1"}, "load events"},
 		{[]string{"conform", "--profile", "paypal"}, "paypal"},
+		{[]string{"conform", "--max-endpoints", "-1"}, "--max-endpoints"},
+		{[]string{"conform", "--max-endpoints", "2"}, "--max-endpoints"},
+		{[]string{"conform", "--max-endpoints", "x"}, "--max-endpoints"},
+		{[]string{"conform", "--type-prefix", "a b"}, "--type-prefix"},
+		{[]string{"conform", "--max-hang", "-1s"}, "--max-hang"},
+		{[]string{"conform", "--list-types", "--max-endpoints", "2"}, "--max-endpoints"},
 	}
 	for _, tt := range tests {
 		code, out, errs := runCLI(t, tt.args...)
@@ -152,5 +160,110 @@ func TestConformUsage(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, "conform", "--help"); code != exitOK || !strings.Contains(out, "--fault") || !strings.Contains(out, "no-jitter") {
 		t.Errorf("help: exit %d\n%s", code, out)
+	}
+}
+
+func TestConformListTypes(t *testing.T) {
+	scenario := filepath.Join(t.TempDir(), "s.yaml")
+	yaml := `name: s
+policy: standard-webhooks
+provider: {adapter: reference}
+sink:
+  endpoints: [{path: /orders}]
+conform: {type_prefix: "acme.", max_endpoints: 6}
+phases: [{duration: 1s, rate: 1}]
+`
+	if err := os.WriteFile(scenario, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The counts are the library's: the command only prints them.
+	count := func(max int) (endpoints, batches string) {
+		o := suite.NewOptions()
+		o.MaxEndpoints = max
+		regs, err := suite.Registrations(&o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%d endpoints", len(regs)), fmt.Sprintf("in %d batch(es) of at most %d", regs[len(regs)-1].Batch, max)
+	}
+	all, _ := count(0)
+	_, by5 := count(5)
+	_, by6 := count(6)
+	tests := []struct {
+		name string
+		args []string
+		want []string
+		not  []string
+	}{
+		{"defaults", []string{"conform", "--list-types"}, []string{all, "hookbench.deliver ", "/f/deliver", "hookbench.types.a ", "/f/types/a"}, []string{"batch"}},
+		{"only some checks", []string{"conform", "--list-types", "--only", "6.1"}, []string{"1 endpoints", "hookbench.sign ", "/f/sign"}, []string{"/f/deliver"}},
+		{"flags", []string{"conform", "--list-types", "--type-prefix", "shop.", "--max-endpoints", "5"}, []string{all, by5, "shop.deliver ", "shop.types.b "}, []string{"hookbench."}},
+		{"from the scenario", []string{"conform", scenario, "--list-types"}, []string{by6, "acme.fanout "}, []string{"hookbench."}},
+		{"a flag beats the scenario", []string{"conform", scenario, "--list-types", "--type-prefix", "x.", "--max-endpoints", "0"}, []string{all, "x.deliver "}, []string{"batch", "acme."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, tt.args...)
+			if code != exitOK {
+				t.Fatalf("exit %d\n%s%s", code, out, errs)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+// A scenario's subscriber settings reach the suite: the first sink
+// endpoint's scheme is the one graded (the reference signs with it), and the
+// conform block names the event types.
+func TestConformScenarioSettings(t *testing.T) {
+	t.Parallel()
+	scenario := filepath.Join(t.TempDir(), "s.yaml")
+	yaml := `name: s
+policy: standard-webhooks
+provider: {adapter: reference}
+sink:
+  endpoints: [{path: /orders, scheme: svix, options: "tolerance=60s"}]
+conform: {type_prefix: "acme."}
+phases: [{duration: 1s, rate: 1}]
+`
+	if err := os.WriteFile(scenario, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tr := filepath.Join(t.TempDir(), "run.trace")
+	code, out, errs := runCLI(t, "conform", scenario, "-q", "--only", "1.1,6.1,6.3", "--trace", tr)
+	if code != exitOK || !strings.Contains(out, "signature svix") || !strings.Contains(out, "[PASS] 6.1") || !strings.Contains(out, "[PASS] 1.1") || !strings.Contains(out, "[PASS] 6.3") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	got, err := trace.ReadFile(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok, err := conformance.PolicyFromTrace(got)
+	if err != nil || !ok || p.Scheme != "svix" || p.Tolerance != time.Minute {
+		t.Errorf("recorded policy scheme %q tolerance %v (%v, %v), want svix and 1m0s", p.Scheme, p.Tolerance, ok, err)
+	}
+	types := 0
+	for _, a := range got.Attempts {
+		if strings.HasPrefix(a.EventType, "acme.") {
+			types++
+		} else {
+			t.Errorf("attempt of type %q, want the prefix acme.", a.EventType)
+		}
+	}
+	if types == 0 {
+		t.Error("no attempts recorded")
+	}
+	// Graded again against a profile, the run's signature settings stay.
+	if code, out, errs := runCLI(t, "check", tr, "--only", "6.1", "--profile", "github"); code != exitOK || !strings.Contains(out, "signature settings from the trace") || !strings.Contains(out, "[PASS] 6.1") {
+		t.Errorf("check --profile: exit %d\n%s%s", code, out, errs)
 	}
 }

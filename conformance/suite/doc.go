@@ -5,8 +5,12 @@
 // trace, and grades it with the checks of package conformance.
 //
 // A fragment owns its sink endpoints (paths under /f/<fragment>/), its event
-// ids (prefix "<fragment>/") and its event types ("hookbench.<fragment>"),
-// so fragments running side by side never read each other's evidence. Its
+// ids (prefix "<fragment>/") and its event types ("hookbench.<fragment>", or
+// Options.TypePrefix + "<fragment>"), so fragments running side by side
+// never read each other's evidence. Every endpoint takes the subscriber
+// settings of Options.Subscriber (a scenario's first sink endpoint);
+// Registrations lists them, and Options.MaxEndpoints runs the fragments in
+// batches that each register no more endpoints than that. Its
 // part of the trace is described by a "fragment" mark (see
 // conformance.Fragment), which makes a saved trace gradable offline with
 // `hookbench check`.

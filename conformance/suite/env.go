@@ -118,7 +118,7 @@ func (e *env) scheduleHi(n int) time.Duration {
 
 // deadline bounds a wait for expected deliveries: d plus grace, capped.
 func (e *env) deadline(d time.Duration) time.Duration {
-	return min(d+e.o.Grace, e.o.MaxFragment)
+	return min(d+e.o.Grace, e.maxWait())
 }
 
 // waitFor polls cond until it holds, d passes or ctx ends; it reports
@@ -217,14 +217,9 @@ func stripAttempt(rule string) string {
 	return strings.Join(keep, ",")
 }
 
-// eventType is the type of this fragment's events ("hookbench.backoff");
-// sub names a second type ("hookbench.types.a").
-func (f *fragRun) eventType(sub string) string {
-	if sub == "" {
-		return "hookbench." + f.plan.ID
-	}
-	return "hookbench." + f.plan.ID + "." + sub
-}
+// eventType is the type of this fragment's events ("hookbench.backoff"
+// with the default prefix); sub names a second type ("hookbench.types.a").
+func (f *fragRun) eventType(sub string) string { return f.e.o.eventType(f.plan.ID, sub) }
 
 // newEvent builds the next event of the fragment: a unique harness id, its
 // type, and a payload (canonical JSON carrying the id, unless body builds

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookbench/hookbench/conformance"
 	"github.com/hookbench/hookbench/scenarios"
+	"github.com/hookbench/hookbench/sink/signature"
 )
 
 // Defaults of Options.
@@ -30,9 +31,18 @@ const (
 	// DefaultGrace is added to every wait for an expected delivery, so a
 	// slow provider is seen as slow rather than as missing.
 	DefaultGrace = 3 * time.Second
-	// DefaultMaxHang caps the sink's hanging endpoints: a provider that
-	// never times out is cut off here.
+	// DefaultMaxHang is the least the sink's hanging endpoints wait before
+	// cutting off a provider that never times out; HangCap raises it for
+	// longer declared timeouts.
 	DefaultMaxHang = 7 * time.Second
+	// HangMargin is the least a hang outlasts the declared timeout, so a
+	// provider that waits past its timeout is seen waiting past it.
+	HangMargin = 3 * time.Second
+	// DefaultTypePrefix starts the suite's event type names
+	// ("hookbench.deliver", "hookbench.types.a").
+	DefaultTypePrefix = "hookbench."
+	// MaxMaxEndpoints bounds Options.MaxEndpoints.
+	MaxMaxEndpoints = 10000
 	// DefaultLoadEvents and DefaultLoadRate shape the load fragment.
 	DefaultLoadEvents = 300
 	DefaultLoadRate   = 200.0 // events per second
@@ -62,11 +72,28 @@ type Options struct {
 	Seed int64
 	// SinkListen is the sink's address (default 127.0.0.1:0).
 	SinkListen string
-	// MaxHang caps hanging sink endpoints (default DefaultMaxHang).
+	// MaxHang caps hanging sink endpoints; 0 follows the declared timeout
+	// (HangCap).
 	MaxHang time.Duration
 	// TypeHeader is the header the sink reads the event type from; "" reads
-	// the "type" member of the body. The reference uses X-Event-Type.
+	// the "type" member of the body. The reference uses X-Event-Type. A
+	// Subscriber's type-header or type-path takes precedence.
 	TypeHeader string
+	// Subscriber, when set, is the endpoint every suite endpoint copies its
+	// subscriber settings from: scheme ("" = unsigned; it becomes the graded
+	// policy's scheme), secret (one for every endpoint; "" = generated per
+	// endpoint or read from the provider) and options in the sink's
+	// --endpoint form (tolerance, id-header, type-header, the generic
+	// scheme's settings, auth...). Its path and event types are ignored.
+	// nil: the policy's scheme with generated secrets.
+	Subscriber *scenarios.EndpointSpec
+	// TypePrefix starts every suite event type name; "" means
+	// DefaultTypePrefix.
+	TypePrefix string
+	// MaxEndpoints, when not 0, registers no more than this many suite
+	// endpoints with the provider at once: fragments run in batches, each
+	// with its own adapter (Setup, fragments, Teardown).
+	MaxEndpoints int
 	// LoadEvents and LoadRate shape the load fragment.
 	LoadEvents int
 	LoadRate   float64
@@ -98,7 +125,6 @@ func NewOptions() Options {
 		Provider:    scenarios.ProviderSpec{Adapter: "reference", Reference: &scenarios.ReferenceSpec{TimeScale: DefaultTimeScale}},
 		Seed:        DefaultSeed,
 		SinkListen:  "127.0.0.1:0",
-		MaxHang:     DefaultMaxHang,
 		LoadEvents:  DefaultLoadEvents,
 		LoadRate:    DefaultLoadRate,
 		MaxFragment: DefaultMaxFragment,
@@ -132,8 +158,33 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("suite: max fragment time must be in (0, 1h], got %v", o.MaxFragment)
 	case o.Grace < 0:
 		return fmt.Errorf("suite: grace is negative (%v)", o.Grace)
-	case o.MaxHang <= 0:
-		return fmt.Errorf("suite: max hang must be positive, got %v", o.MaxHang)
+	case o.MaxHang < 0:
+		return fmt.Errorf("suite: max hang (--max-hang, sink.max_hang) must not be negative, got %v", o.MaxHang)
+	case o.MaxEndpoints < 0 || o.MaxEndpoints > MaxMaxEndpoints:
+		return fmt.Errorf("suite: max endpoints (--max-endpoints, conform.max_endpoints) must be in [0, %d] (0 = no limit), got %d", MaxMaxEndpoints, o.MaxEndpoints)
+	}
+	if err := scenarios.CheckTypePrefix(o.TypePrefix); err != nil {
+		return fmt.Errorf("suite: type prefix (--type-prefix, conform.type_prefix): %w", err)
+	}
+	if n := largestFragment(o); o.MaxEndpoints > 0 && n.count > o.MaxEndpoints {
+		return fmt.Errorf("suite: max endpoints (--max-endpoints, conform.max_endpoints) %d is below the %d endpoints fragment %s registers at once", o.MaxEndpoints, n.count, n.id)
+	}
+	if t := o.Subscriber; t != nil {
+		probe := *t
+		probe.Path, probe.Name, probe.EventTypes = "/f/probe", "/f/probe", nil
+		if probe.Scheme == scenarios.SchemeNone {
+			probe.Scheme = ""
+		}
+		if probe.Scheme != "" && probe.Secret == "" {
+			s, err := signature.GenerateSecret(probe.Scheme, nil)
+			if err != nil {
+				return fmt.Errorf("suite: subscriber scheme %q: %w", probe.Scheme, err)
+			}
+			probe.Secret = s
+		}
+		if _, err := probe.SinkConfig(true); err != nil {
+			return fmt.Errorf("suite: subscriber settings: %w", err)
+		}
 	}
 	if o.NewAdapter == nil && o.Provider.Adapter != "" && o.Provider.Adapter != "reference" && !slicesContains(scenarios.Adapters(), o.Provider.Adapter) {
 		return fmt.Errorf("suite: unknown adapter %q", o.Provider.Adapter)
@@ -142,6 +193,38 @@ func (o *Options) Validate() error {
 		return errors.New("suite: reference time scale is negative")
 	}
 	return nil
+}
+
+// HangCap is the sink's cap on hanging endpoints for a declared timeout:
+// at least DefaultMaxHang, and at least HangMargin (or half the timeout,
+// if more) beyond it, so a provider that ignores its timeout is cut off
+// well after a correct one gave up.
+func HangCap(timeout time.Duration) time.Duration {
+	return max(DefaultMaxHang, timeout+max(HangMargin, timeout/2))
+}
+
+func (o *Options) typePrefix() string {
+	if o.TypePrefix == "" {
+		return DefaultTypePrefix
+	}
+	return o.TypePrefix
+}
+
+type fragmentSize struct {
+	id    string
+	count int
+}
+
+// largestFragment is the fragment (of those the selected checks need) that
+// registers the most endpoints.
+func largestFragment(o *Options) fragmentSize {
+	var big fragmentSize
+	for _, fp := range selectedPlans(&o.Eval) {
+		if n := fp.registered(); n > big.count {
+			big = fragmentSize{fp.ID, n}
+		}
+	}
+	return big
 }
 
 func slicesContains(xs []string, x string) bool {

@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,8 @@ type refAdapter struct {
 	spec    scenarios.ReferenceSpec
 	trace   *trace.Writer
 	isolate bool
+	// typePrefix starts the suite's event types (Options.TypePrefix).
+	typePrefix string
 
 	// mu guards provs, ids and closed.
 	mu     sync.Mutex
@@ -111,7 +114,7 @@ func (a *refAdapter) groupOf(nameOrType string) string {
 		g, _, _ := strings.Cut(rest, "/")
 		return g
 	}
-	if rest, ok := strings.CutPrefix(nameOrType, "hookbench."); ok {
+	if rest, ok := strings.CutPrefix(nameOrType, cmp.Or(a.typePrefix, DefaultTypePrefix)); ok {
 		g, _, _ := strings.Cut(rest, ".")
 		return g
 	}

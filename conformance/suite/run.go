@@ -117,7 +117,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, &SetupError{Err: err}
 	}
-	tornDown := false
+	// teardown removes what the current adapter set up, once.
+	var tornDown bool
 	teardown := func() error {
 		if tornDown {
 			return nil
@@ -127,13 +128,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		defer cancel()
 		return ad.Teardown(tctx)
 	}
-	defer teardown()
+	defer func() { teardown() }()
 
 	e := &env{o: &o, runID: hdr.RunID, tw: tw, ad: ad, caps: ad.Capabilities(), slack: o.Eval.Slack}
 	if e.slack == 0 {
 		e.slack = conformance.DefaultSlack
 	}
 	if e.p, err = gradedPolicy(&o, ad); err != nil {
+		return nil, &SetupError{Err: err}
+	}
+	if err := e.subscribe(); err != nil {
 		return nil, &SetupError{Err: err}
 	}
 
@@ -143,39 +147,41 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, &SetupError{Err: err}
 	}
 	defer e.sink.Close()
-
-	var eps []scenarios.EndpointSpec
-	for _, fp := range frags {
-		for _, ep := range fp.Endpoints {
-			if ep.SinkOnly {
-				continue
-			}
-			spec := scenarios.EndpointSpec{Name: ep.Path, Path: ep.Path, URL: e.sink.URL() + ep.Path, Scheme: e.p.Scheme, EventTypes: []string{eventType(fp.ID, ep.Sub)}}
-			if e.caps.SetSecret {
-				spec.Secret = secrets[ep.Path]
-			}
-			eps = append(eps, spec)
-		}
-	}
-	if err := ad.Setup(ctx, eps); err != nil {
-		return nil, setupErr("adapter setup: %w", err)
-	}
-	if err := e.learnSecrets(frags, secrets); err != nil {
-		return nil, &SetupError{Err: err}
-	}
 	if err := e.writePolicy(); err != nil {
 		return nil, setupErr("write trace: %w", err)
 	}
 
-	pctx, stopPoll := context.WithCancel(ctx)
-	var pollWG sync.WaitGroup
+	sctx, stopStalls := context.WithCancel(ctx)
 	var stall time.Duration
-	pollWG.Add(2)
-	go func() { defer pollWG.Done(); e.pollStats(pctx) }()
-	go func() { defer pollWG.Done(); stall = watchStalls(pctx) }()
-	runs, runErr := e.runFragments(ctx, frags)
-	stopPoll()
-	pollWG.Wait()
+	stallDone := make(chan struct{})
+	go func() { defer close(stallDone); stall = watchStalls(sctx) }()
+	var runs []FragmentRun
+	var runErr error
+	var notes []string
+	batches := planBatches(frags, o.MaxEndpoints)
+	for i, b := range batches {
+		if i > 0 {
+			if terr := teardown(); terr != nil {
+				notes = append(notes, terr.Error())
+			}
+			if ad, err = newAdapter(&o, tw, hdr.RunID); err != nil {
+				runErr = &SetupError{Err: err}
+				break
+			}
+			tornDown, e.ad = false, ad
+		}
+		if len(batches) > 1 && o.Progress != nil {
+			o.Progress("batch %d/%d: %d endpoints", i+1, len(batches), registeredIn(b))
+		}
+		var rs []FragmentRun
+		rs, runErr = e.runBatch(ctx, b, frags, secrets)
+		runs = append(runs, rs...)
+		if runErr != nil {
+			break
+		}
+	}
+	stopStalls()
+	<-stallDone
 
 	tdErr := teardown()
 	sinkErr := e.sink.Close()
@@ -188,6 +194,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if sinkErr != nil {
 		return nil, fmt.Errorf("close sink: %w", sinkErr)
 	}
+	if tdErr != nil {
+		notes = append(notes, tdErr.Error())
+	}
 	tr, err := trace.Read(bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		return nil, fmt.Errorf("read back trace: %w", err)
@@ -197,10 +206,58 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Results: results, Policy: e.p, Capabilities: e.caps, Fragments: runs, Trace: tr, Wall: time.Since(begin), MaxStall: stall}
-	if tdErr != nil {
-		rep.Fragments = append(rep.Fragments, FragmentRun{ID: "teardown", Notes: []string{tdErr.Error()}})
+	if len(notes) > 0 {
+		rep.Fragments = append(rep.Fragments, FragmentRun{ID: "teardown", Notes: notes})
 	}
 	return rep, nil
+}
+
+// runBatch registers the batch's endpoints with the current adapter, takes
+// the secrets its provider chose, and runs the batch's fragments. all is
+// every fragment of the run (the sink serves them all).
+func (e *env) runBatch(ctx context.Context, batch, all []*fragmentPlan, secrets map[string]string) ([]FragmentRun, error) {
+	if err := e.ad.Setup(ctx, e.registrations(batch, secrets)); err != nil {
+		return nil, setupErr("adapter setup: %w", err)
+	}
+	if err := e.learnSecrets(all, secrets); err != nil {
+		return nil, &SetupError{Err: err}
+	}
+	pctx, stopPoll := context.WithCancel(ctx)
+	pollDone := make(chan struct{})
+	go func() { defer close(pollDone); e.pollStats(pctx) }()
+	runs, err := e.runFragments(ctx, batch)
+	stopPoll()
+	<-pollDone
+	return runs, err
+}
+
+// registrations are the endpoint specs the adapter registers for frags.
+func (e *env) registrations(frags []*fragmentPlan, secrets map[string]string) []scenarios.EndpointSpec {
+	var eps []scenarios.EndpointSpec
+	for _, fp := range frags {
+		for _, ep := range fp.Endpoints {
+			if ep.SinkOnly {
+				continue
+			}
+			spec := scenarios.EndpointSpec{Name: ep.Path, Path: ep.Path, URL: e.sink.URL() + ep.Path, Scheme: e.p.Scheme, EventTypes: []string{e.o.eventType(fp.ID, ep.Sub)}}
+			if !e.p.Signed() {
+				spec.Scheme = ""
+			}
+			if e.caps.SetSecret || e.o.Subscriber != nil && e.o.Subscriber.Secret != "" {
+				spec.Secret = secrets[ep.Path]
+			}
+			eps = append(eps, spec)
+		}
+	}
+	return eps
+}
+
+func registeredIn(frags []*fragmentPlan) int {
+	n := 0
+	for _, fp := range frags {
+		n += fp.registered()
+	}
+	return n
 }
 
 // newAdapter builds the adapter: the options' own constructor, or the
@@ -231,7 +288,11 @@ func newAdapter(o *Options, tw *trace.Writer, runID string) (scenarios.Adapter, 
 	var ad scenarios.Adapter
 	var err error
 	if spec.Adapter == "reference" {
-		ad, err = newRefAdapter(*spec.Reference, ao, o.IsolateReference)
+		var ra *refAdapter
+		if ra, err = newRefAdapter(*spec.Reference, ao, o.IsolateReference); err == nil {
+			ra.typePrefix = o.typePrefix()
+			ad = ra
+		}
 	} else {
 		ad, err = scenarios.NewAdapter(spec, ao)
 	}
@@ -278,22 +339,23 @@ func selectedPlans(eo *conformance.Options) []*fragmentPlan {
 	return out
 }
 
-func eventType(frag, sub string) string {
-	if sub == "" {
-		return "hookbench." + frag
-	}
-	return "hookbench." + frag + "." + sub
-}
-
 // startSink starts the sink with every fragment endpoint, verifying the
 // policy's scheme with a secret generated per endpoint (the provider gets
 // it at setup when the adapter can set secrets).
 func (e *env) startSink(frags []*fragmentPlan) (map[string]string, error) {
 	rnd := rand.NewChaCha8(seedBytes(e.o.Seed))
 	secrets := map[string]string{}
+	fixed := ""
+	if t := e.o.Subscriber; t != nil {
+		fixed = t.Secret
+	}
 	for _, fp := range frags {
 		for _, ep := range fp.Endpoints {
 			if !e.p.Signed() || ep.SinkOnly {
+				continue
+			}
+			if fixed != "" {
+				secrets[ep.Path] = fixed
 				continue
 			}
 			s, err := signature.GenerateSecret(e.p.Scheme, rnd)
@@ -303,7 +365,9 @@ func (e *env) startSink(frags []*fragmentPlan) (map[string]string, error) {
 			secrets[ep.Path] = s
 		}
 	}
-	e.secretUnknown = e.p.Signed() && !e.caps.SetSecret
+	// A secret the user gave is the provider's: the sink knows it even when
+	// the adapter can neither set nor read one.
+	e.secretUnknown = e.p.Signed() && !e.caps.SetSecret && fixed == ""
 	return secrets, e.newSink(frags, secrets, e.o.SinkListen)
 }
 
@@ -321,15 +385,12 @@ func (e *env) newSink(frags []*fragmentPlan, secrets map[string]string, listen s
 	if listen != "" {
 		so.Listen = listen
 	}
-	so.Trace, so.KeepBodies, so.MaxHang, so.Seed = e.tw, true, e.o.MaxHang, e.o.Seed
+	so.Trace, so.KeepBodies, so.MaxHang, so.Seed = e.tw, true, e.hangCap(), e.o.Seed
 	for _, fp := range frags {
 		for _, ep := range fp.Endpoints {
-			cfg := sink.EndpointConfig{Path: ep.Path, TypeHeader: e.o.TypeHeader}
-			if !ep.ByMessage {
-				cfg.IDHeader = countByEventHeader
-			}
-			if s, ok := secrets[ep.Path]; ok {
-				cfg.Signature = signature.Config{Scheme: e.p.Scheme, Secrets: []string{s}, Tolerance: e.p.Tolerance}
+			cfg, err := e.endpointConfig(ep, secrets[ep.Path])
+			if err != nil {
+				return err
 			}
 			so.Endpoints = append(so.Endpoints, cfg)
 		}
@@ -470,7 +531,7 @@ func (e *env) runFragment(ctx context.Context, fp *fragmentPlan) (FragmentRun, e
 	for _, ep := range fp.Endpoints {
 		f.frag.Endpoints = append(f.frag.Endpoints, ep.Path)
 		if ep.Sub != "" && !ep.SinkOnly {
-			f.frag.Subscriptions = append(f.frag.Subscriptions, conformance.Subscription{Endpoint: ep.Path, Types: []string{eventType(fp.ID, ep.Sub)}})
+			f.frag.Subscriptions = append(f.frag.Subscriptions, conformance.Subscription{Endpoint: ep.Path, Types: []string{e.o.eventType(fp.ID, ep.Sub)}})
 		}
 	}
 	begin := time.Now()
