@@ -19,7 +19,7 @@ import (
 // adapters the generator cannot drive.
 //
 // Optional capabilities are further interfaces found by type assertion:
-// Restarter, Stopper, EndpointDeleter, PolicyDeclarer, Targeter,
+// Restarter, SecretRotator, Stopper, EndpointDeleter, PolicyDeclarer, Targeter,
 // SecretSource.
 type Adapter interface {
 	// Setup registers endpoints pointing at the sink (EndpointSpec.URL).
@@ -42,6 +42,7 @@ type Capabilities struct {
 	DeleteEndpoint  bool // EndpointDeleter works
 	IdempotencyKey  bool // triggers carry an idempotency key
 	Restart         bool // Restarter works (crash and restart mid-run)
+	RotateSecret    bool // RotateSecret works (a new signing secret mid-run)
 	EventTypes      bool // endpoints can subscribe to some event types only
 	TargetEndpoints bool // a trigger can name the endpoints it goes to
 	ProviderIDs     bool // a trigger reports the provider's event id
@@ -68,11 +69,21 @@ type TriggerResult struct {
 	// adapter reports 200 for exit status 0.
 	Status     int
 	ProviderID string // the provider's event id, "" when unknown
+	// Note says what went wrong short of an error, e.g. the provider
+	// accepted the event but its id could not be extracted.
+	Note string
 }
 
 // Restarter is an adapter that can crash and restart its provider.
 type Restarter interface {
 	Restart(ctx context.Context) error
+}
+
+// SecretRotator is an adapter that can give one endpoint (by name) a new
+// signing secret; it returns the new secret ("" when the provider did not
+// say). The provider should keep signing with the old one for a while.
+type SecretRotator interface {
+	RotateSecret(ctx context.Context, name string) (string, error)
 }
 
 // Stopper is an adapter that can stop its provider and start it again.

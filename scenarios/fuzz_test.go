@@ -62,7 +62,7 @@ func FuzzTemplate(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, _ = tm.render(v.triggerLookup(Event{ID: "e"}, zeroTime))
+		_, _ = tm.render(v.triggerLookup(Event{ID: "e"}, zeroTime, nil, "e"))
 		_ = tm.renderPartial(v.lookupGlobal)
 		_ = newScope(builtinsTrigger, nil).check(s)
 	})

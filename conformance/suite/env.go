@@ -18,10 +18,9 @@ import (
 
 // SecretRotator is an optional adapter capability: rotate one endpoint's
 // signing secret (the provider keeps signing with the old one for a while,
-// as Standard Webhooks allows) and return the new secret. Check 6.7 needs it.
-type SecretRotator interface {
-	RotateSecret(ctx context.Context, name string) (string, error)
-}
+// as Standard Webhooks allows) and return the new secret. Check 6.7 needs
+// it, and the adapter's RotateSecret capability.
+type SecretRotator = scenarios.SecretRotator
 
 // env is what fragments share during one run. Its fields are set before
 // fragments start and only read afterwards, except stats (atomic).
@@ -293,6 +292,9 @@ func (f *fragRun) trigger(ctx context.Context, ev scenarios.Event, recordID, dup
 			s.Err = trace.ErrConnection
 		}
 		f.note(fmt.Sprintf("trigger %s: %v", ev.ID, err))
+	}
+	if res.Note != "" {
+		f.note(fmt.Sprintf("trigger %s: %s", ev.ID, res.Note))
 	}
 	s.Status, s.ProviderID = res.Status, res.ProviderID
 	if err := e.tw.WriteSent(&s); err != nil {

@@ -238,7 +238,7 @@ func plans() []*fragmentPlan {
 				if s := needsScheme(e); s != "" {
 					return s
 				}
-				if _, ok := e.ad.(SecretRotator); !ok {
+				if _, ok := e.ad.(SecretRotator); !ok || !e.caps.RotateSecret {
 					return "the adapter cannot rotate an endpoint's secret"
 				}
 				return ""
