@@ -118,7 +118,7 @@ func (t template) renderJSON(lookup func(name string) (string, bool)) (string, e
 				case strings.HasSuffix(pre, ","):
 					b = b[:len(pre)-1]
 				case strings.HasSuffix(pre, "{"):
-					b = b[:start]
+					b = b[:len(pre)]
 					skipComma = true
 				default:
 					b = append(b, v...)
