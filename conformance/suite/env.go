@@ -239,6 +239,12 @@ func (f *fragRun) newEvent(sub string, body func(id string) string) scenarios.Ev
 		payload = canonicalPayload(id, n, typ)
 	}
 	ev := scenarios.Event{ID: id, Type: typ, Payload: []byte(payload)}
+	if f.e.caps.IdempotencyKey {
+		// Every event has a key of its own, unique across runs (the ids
+		// repeat from run to run, and a provider keeps keys for a while):
+		// only a deliberate duplicate repeats one.
+		ev.IdemKey = f.e.runID + "-" + id
+	}
 	if f.e.caps.TargetEndpoints && !f.plan.Broadcast {
 		for _, ep := range f.plan.Endpoints {
 			if !ep.SinkOnly && (sub == "" || ep.Sub == sub) {
