@@ -97,13 +97,14 @@ func (p *PhaseResult) NothingSent() (string, bool) {
 	if p.Sent == 0 || p.Failed < p.Sent {
 		return "", false
 	}
-	why := p.FirstFailure
-	if why == "" && p.Summary != nil {
-		why = describeFailures(p.Summary)
-	}
 	msg := fmt.Sprintf("phase %s: none of its %d triggers was accepted", p.Name, p.Sent)
-	if why != "" {
-		msg += " (first: " + oneLine(why) + ")"
+	switch {
+	case p.FirstFailure != "":
+		msg += " (first: " + oneLine(p.FirstFailure) + ")"
+	case p.Summary != nil:
+		if why := describeFailures(p.Summary); why != "" {
+			msg += " (" + why + ")"
+		}
 	}
 	return msg, true
 }
@@ -118,11 +119,11 @@ func describeFailures(s *generator.Summary) string {
 	var all []kv
 	for st, n := range s.Statuses {
 		if st < 200 || st > 299 {
-			all = append(all, kv{"status " + strconv.Itoa(st), n})
+			all = append(all, kv{"answered " + strconv.Itoa(st), n})
 		}
 	}
 	for k, n := range s.Errors {
-		all = append(all, kv{k + " errors", n})
+		all = append(all, kv{"failed with " + k + " errors", n})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].n > all[j].n || (all[i].n == all[j].n && all[i].k < all[j].k) })
 	parts := make([]string, len(all))

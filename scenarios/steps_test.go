@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/hookbench/hookbench/generator"
 )
 
 func TestRenderJSON(t *testing.T) {
@@ -605,6 +607,8 @@ func TestPhaseNothingSent(t *testing.T) {
 		{"some accepted", PhaseResult{Name: "p", Sent: 3, Failed: 2}, ""},
 		{"none accepted", PhaseResult{Name: "p", Sent: 3, Failed: 3, FirstFailure: "trigger: body: template value {{x}} is not known here\nmore"},
 			"phase p: none of its 3 triggers was accepted (first: trigger: body: template value {{x}} is not known here)"},
+		{"generator", PhaseResult{Name: "g", Sent: 40, Failed: 40, Summary: &generator.Summary{Statuses: map[int]uint64{404: 30}, Errors: map[string]uint64{"timeout": 10}}},
+			"phase g: none of its 40 triggers was accepted (30 answered 404, 10 failed with timeout errors)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -156,7 +156,7 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if why, ok := rep.NothingSent(); ok {
-		return failError{"conform: " + why}
+		return failError{why}
 	}
 	return gerr
 }
