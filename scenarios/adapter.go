@@ -45,6 +45,10 @@ type Capabilities struct {
 	RotateSecret    bool // RotateSecret works (a new signing secret mid-run)
 	EventTypes      bool // endpoints can subscribe to some event types only
 	TargetEndpoints bool // a trigger can name the endpoints it goes to
+	// PerEndpointTrigger: each trigger request is aimed at one endpoint, so
+	// an event that names none is sent to each endpoint subscribed to its
+	// type: hookbench routes it, and event-type routing cannot be judged.
+	PerEndpointTrigger bool
 	ProviderIDs     bool // a trigger reports the provider's event id
 	// EventIDs: the delivered payload carries the harness event id, so
 	// deliveries can be matched to triggers (a seed 003-style server sends a

@@ -74,7 +74,7 @@ func (a *CommandAdapter) Capabilities() Capabilities {
 	c.IdempotencyKey = templateUses(all, "idempotency_key")
 	c.EventIDs = templateUses(all, "id") || templateUses(all, "payload")
 	c.ProviderIDs = a.spec.Trigger.ProviderID != ""
-	c.TargetEndpoints = a.perEndpoint
+	c.TargetEndpoints, c.PerEndpointTrigger = a.perEndpoint, a.perEndpoint
 	c.Restart = len(a.spec.Restart) > 0
 	c.RotateSecret = len(a.spec.RotateSecret) > 0
 	c.Notes = append(c.Notes, "load phases run the trigger command once per event (no generator)")

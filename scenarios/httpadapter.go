@@ -105,7 +105,7 @@ func (a *HTTPAdapter) Capabilities() Capabilities {
 	c.IdempotencyKey = templateUses(all, "idempotency_key")
 	c.EventIDs = templateUses(all, "id") || templateUses(all, "payload")
 	c.ProviderIDs = t.ProviderID != ""
-	c.TargetEndpoints = a.perEndpoint
+	c.TargetEndpoints, c.PerEndpointTrigger = a.perEndpoint, a.perEndpoint
 	c.Restart = len(a.spec.Restart) > 0
 	c.RotateSecret = len(a.spec.RotateSecret) > 0
 	if !c.SetSecret && !c.ReadSecret {
@@ -119,6 +119,9 @@ func (a *HTTPAdapter) Capabilities() Capabilities {
 	}
 	if !c.IdempotencyKey {
 		c.Notes = append(c.Notes, "the trigger sends no {{idempotency_key}}")
+	}
+	if c.PerEndpointTrigger {
+		c.Notes = append(c.Notes, "the trigger is aimed at one endpoint at a time: an event that names none is sent to each endpoint subscribed to its type")
 	}
 	if !c.RotateSecret {
 		c.Notes = append(c.Notes, "no rotate_secret steps: secrets cannot be rotated")

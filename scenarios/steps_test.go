@@ -293,6 +293,30 @@ func TestHTTPAdapterEndpointTrigger(t *testing.T) {
 	if _, ok := a.GeneratorTarget(DefaultPayload); ok {
 		t.Error("the generator cannot aim one request at two endpoints")
 	}
+
+	// An event that names no endpoint goes to those subscribed to its type.
+	a, err := NewHTTPAdapter(*sc.Provider.HTTP, AdapterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps := endpointsAt(sc, "http://127.0.0.1:9")
+	eps[0].EventTypes, eps[1].EventTypes = []string{"t.a"}, []string{"t.b", "t.c"}
+	if err := a.Setup(t.Context(), eps); err != nil {
+		t.Fatal(err)
+	}
+	before := len(srv.requests("POST /apps/"))
+	if _, err := a.Trigger(t.Context(), Event{ID: "e5", Type: "t.c"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.requests("POST /apps/")[before:]; len(got) != 1 || got[0].path != "/apps/app-b/msg" {
+		t.Errorf("type-routed requests %v", got)
+	}
+	if _, err := a.Trigger(t.Context(), Event{ID: "e6", Type: "t.z"}); err == nil || !strings.Contains(err.Error(), `no endpoint subscribes to event type "t.z"`) {
+		t.Errorf("unsubscribed type: %v", err)
+	}
+	if c := a.Capabilities(); !c.PerEndpointTrigger || !c.TargetEndpoints {
+		t.Errorf("capabilities %+v", c)
+	}
 }
 
 func TestHTTPAdapterSettle(t *testing.T) {

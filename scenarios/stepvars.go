@@ -2,10 +2,10 @@ package scenarios
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -321,18 +321,24 @@ func (v *stepVars) extracted(ep *endpointVars, name, value string) {
 
 // targets returns the endpoints one event's trigger is sent for, one
 // request each: nil (one request, no endpoint) unless the trigger refers
-// to {{endpoint.NAME}}; else the endpoints the event names, or every
-// endpoint when it names none (a broadcast reaches them all).
+// to {{endpoint.NAME}}; else the endpoints the event names, or, when it
+// names none, every endpoint subscribed to its type (deleted ones too: the
+// provider must refuse or drop those).
 func (v *stepVars) targets(ev Event, perEndpoint bool) ([]*endpointVars, error) {
 	if !perEndpoint {
 		return nil, nil
 	}
 	if len(ev.Endpoints) == 0 {
-		all := v.all()
-		if len(all) == 0 {
-			return nil, errors.New("the trigger refers to {{endpoint...}} but there are no endpoints")
+		var out []*endpointVars
+		for _, ep := range v.all() {
+			if len(ep.spec.EventTypes) == 0 || slices.Contains(ep.spec.EventTypes, ev.Type) {
+				out = append(out, ep)
+			}
 		}
-		return all, nil
+		if len(out) == 0 {
+			return nil, fmt.Errorf("no endpoint subscribes to event type %q: the trigger, aimed at one endpoint at a time, has nowhere to go", ev.Type)
+		}
+		return out, nil
 	}
 	out := make([]*endpointVars, 0, len(ev.Endpoints))
 	for _, name := range ev.Endpoints {

@@ -24,20 +24,11 @@ func TestHTTPAdapterSecretRotation(t *testing.T) {
 	}{{"", conformance.Pass}, {"drop-old-secret", conformance.Fail}} {
 		t.Run("fault="+c.fault, func(t *testing.T) {
 			t.Parallel()
-			ro := reference.NewOptions()
-			ro.Policy = ReferencePolicy()
-			ro.TimeScale = DefaultTimeScale
+			var faults []string
 			if c.fault != "" {
-				ro.Faults = []string{c.fault}
+				faults = []string{c.fault}
 			}
-			p, err := reference.New(ro)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := p.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { p.Close() })
+			p := startReferenceAPI(t, faults...)
 			sc, err := scenarios.Load("../../examples/reference-http.yaml", map[string]string{"PROVIDER_URL": p.URL()})
 			if err != nil {
 				t.Fatal(err)
@@ -62,6 +53,70 @@ func TestHTTPAdapterSecretRotation(t *testing.T) {
 				}
 				if r.ID == "6.7" && r.Verdict != c.want {
 					t.Errorf("6.7 = %s (%s), want %s; fragments %+v", r.Verdict, r.Summary, c.want, rep.Fragments)
+				}
+			}
+		})
+	}
+}
+
+// startReferenceAPI starts a reference provider with the suite's policy for
+// an out-of-process style run through the http adapter.
+func startReferenceAPI(t *testing.T, faults ...string) *reference.Provider {
+	t.Helper()
+	ro := reference.NewOptions()
+	ro.Policy = ReferencePolicy()
+	ro.TimeScale = DefaultTimeScale
+	ro.Faults = faults
+	p, err := reference.New(ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// TestHTTPAdapterEndpointAimed drives the reference through a trigger aimed
+// at one endpoint at a time ({{endpoint.endpoint_id}}): fan-out still
+// passes, event-type routing SKIPs (hookbench routes), and a deleted
+// endpoint that keeps receiving fails 8.3.
+func TestHTTPAdapterEndpointAimed(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		fault string
+		want  map[string]conformance.Verdict
+	}{
+		{"", map[string]conformance.Verdict{"1.3": conformance.Pass, "1.4": conformance.Skip, "8.3": conformance.Pass}},
+		{"deliver-to-deleted-endpoint", map[string]conformance.Verdict{"8.3": conformance.Fail}},
+	} {
+		t.Run("fault="+c.fault, func(t *testing.T) {
+			t.Parallel()
+			var faults []string
+			if c.fault != "" {
+				faults = []string{c.fault}
+			}
+			p := startReferenceAPI(t, faults...)
+			sc, err := scenarios.Load("../../examples/reference-http.yaml", map[string]string{"PROVIDER_URL": p.URL()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := NewOptions()
+			o.Provider = sc.Provider
+			o.Provider.HTTP.Trigger.Body = `{"type":"{{type}}","payload":{{payload}},"endpoints":["{{endpoint.endpoint_id}}"]}`
+			o.Policy, o.PolicySet = p.Policy(), true
+			o.TypeHeader = ReferenceTypeHeader
+			o.Eval.Only = []string{"1.3", "1.4", "8.3"}
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			rep, err := Run(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rep.Results {
+				if want, ok := c.want[r.ID]; ok && r.Verdict != want {
+					t.Errorf("%s = %s (%s), want %s", r.ID, r.Verdict, r.Summary, want)
 				}
 			}
 		})

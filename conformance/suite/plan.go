@@ -122,6 +122,9 @@ func plans() []*fragmentPlan {
 				if !e.caps.EventTypes {
 					return "the adapter cannot subscribe endpoints to event types"
 				}
+				if e.caps.PerEndpointTrigger {
+					return "the trigger is aimed at one endpoint at a time: hookbench, not the provider, routes events by type"
+				}
 				return ""
 			},
 			Run: func(ctx context.Context, e *env, f *fragRun) error {
