@@ -49,7 +49,7 @@ type Capabilities struct {
 	// an event that names none is sent to each endpoint subscribed to its
 	// type: hookbench routes it, and event-type routing cannot be judged.
 	PerEndpointTrigger bool
-	ProviderIDs     bool // a trigger reports the provider's event id
+	ProviderIDs        bool // a trigger reports the provider's event id
 	// EventIDs: the delivered payload carries the harness event id, so
 	// deliveries can be matched to triggers (a seed 003-style server sends a
 	// fixed payload: completeness is then judged by counts).
