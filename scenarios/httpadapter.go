@@ -321,6 +321,17 @@ func (a *HTTPAdapter) GeneratorTarget(payload string) (Target, bool) {
 	if !ok {
 		return Target{}, false
 	}
+	if isJSONObject(t.Body) {
+		// Drop the members known to be empty now; the generator's names
+		// are never empty.
+		tm, _ := compileTemplate(t.Body)
+		body, _ = tm.renderJSON(func(name string) (string, bool) {
+			if v, ok := lookup(name); ok {
+				return v, true
+			}
+			return "{{" + name + "}}", true
+		})
+	}
 	tg := Target{URL: u, Method: t.Method, Body: body, ProviderIDPath: t.ProviderID}
 	if tg.Method == "" {
 		tg.Method = http.MethodPost

@@ -214,6 +214,10 @@ func TestHTTPAdapterIdempotencyKeyAndVars(t *testing.T) {
 			t.Fatalf("trigger %+v: %+v %v", ev, res, err)
 		}
 	}
+	tg, ok := a.GeneratorTarget(DefaultPayload)
+	if !ok || tg.Body != `{"app":"hb-run1-x","key":"{{id}}","id":"{{id}}"}` || tg.IdempotencyHeader != "Idempotency-Key" {
+		t.Errorf("generator target %+v", tg)
+	}
 	got := srv.requests("POST /events")
 	want := []string{
 		`{"app":"hb-run1-x","key":"e1","id":"e1"}`,
