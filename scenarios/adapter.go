@@ -60,10 +60,12 @@ type Capabilities struct {
 
 // Event is one event to trigger.
 type Event struct {
-	ID        string // harness event id, unique per run
-	Type      string
-	Payload   []byte // JSON, normally carrying {"hookbench_id": ID}
-	IdemKey   string // idempotency key, "" for none
+	ID      string // harness event id, unique per run
+	Type    string
+	Payload []byte // JSON, normally carrying {"hookbench_id": ID}
+	// IdemKey is the idempotency key; "" lets the http and command
+	// adapters use ID, so that every event has a key of its own.
+	IdemKey   string
 	Endpoints []string
 }
 

@@ -116,7 +116,9 @@ type HTTPSpec struct {
 	BaseURL string            `yaml:"base_url"`
 	Headers map[string]string `yaml:"headers"` // sent with every request
 	Timeout time.Duration     `yaml:"timeout"` // per request; default DefaultStepTimeout
-	Vars    map[string]string `yaml:"vars"`
+	// Vars are named values; each is a template over sink_url, run_id and
+	// the other vars (app: "hb-{{run_id}}").
+	Vars map[string]string `yaml:"vars"`
 	// Setup runs once before any endpoint is created.
 	Setup []HTTPStep `yaml:"setup"`
 	// Endpoint runs once per sink endpoint, with that endpoint's built-ins;
@@ -124,7 +126,10 @@ type HTTPSpec struct {
 	// replaces the endpoint's secret: the provider generated it).
 	Endpoint []HTTPStep `yaml:"endpoint"`
 	// Trigger sends one event. Its body is a template in the generator's
-	// language ({{id}}, {{type}}, {{payload}}, {{idempotency_key}}, ...).
+	// language ({{id}}, {{type}}, {{payload}}, {{idempotency_key}}, ...);
+	// {{endpoint.NAME}} is a value of the endpoint the event is aimed at
+	// (one request per such endpoint). In a JSON object body a member whose
+	// value is one quoted reference is left out when it renders empty.
 	Trigger HTTPStep `yaml:"trigger"`
 	// EndpointTeardown deletes one endpoint (enables endpoint-deletion
 	// checks); it runs for each endpoint at teardown.
@@ -180,8 +185,8 @@ type HTTPStep struct {
 type CommandSpec struct {
 	Timeout          time.Duration     `yaml:"timeout"` // per command; default DefaultStepTimeout
 	Dir              string            `yaml:"dir"`
-	Env              map[string]string `yaml:"env"` // added to the inherited environment
-	Vars             map[string]string `yaml:"vars"`
+	Env              map[string]string `yaml:"env"`  // added to the inherited environment
+	Vars             map[string]string `yaml:"vars"` // templates, as in HTTPSpec
 	Setup            []CommandStep     `yaml:"setup"`
 	Endpoint         []CommandStep     `yaml:"endpoint"`
 	Trigger          CommandStep       `yaml:"trigger"`
