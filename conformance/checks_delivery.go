@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/hookbench/hookbench/trace"
 )
@@ -22,10 +23,33 @@ func triggerFacts(v *View) (acc []*trace.Sent, refused int) {
 	return acc, refused
 }
 
+// notAccepted says why triggers were not accepted: answered non-2xx, or
+// no answer at all (the trigger could not be rendered or sent).
+func notAccepted(v *View) string {
+	answered, failed := 0, 0
+	for _, s := range v.Originals() {
+		switch {
+		case accepted(s):
+		case s.Err != trace.ErrNone || s.Status == 0:
+			failed++
+		default:
+			answered++
+		}
+	}
+	var parts []string
+	if answered > 0 {
+		parts = append(parts, fmt.Sprintf("the trigger API answered %d of them non-2xx", answered))
+	}
+	if failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d got no answer (not rendered or not sent; see the fragment's notes)", failed))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // noTriggers is the result when a fragment has nothing to judge.
 func noTriggers(v *View, refused int) Result {
 	if refused > 0 {
-		return Result{Verdict: Fail, Summary: fmt.Sprintf("the trigger API refused all %d events of fragment %s", refused, v.Frag.ID)}
+		return Result{Verdict: Fail, Summary: fmt.Sprintf("no event of fragment %s was accepted: %s", v.Frag.ID, notAccepted(v))}
 	}
 	return Result{Verdict: Skip, Summary: "fragment " + v.Frag.ID + " triggered no events"}
 }

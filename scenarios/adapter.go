@@ -19,7 +19,7 @@ import (
 // adapters the generator cannot drive.
 //
 // Optional capabilities are further interfaces found by type assertion:
-// Restarter, Stopper, EndpointDeleter, PolicyDeclarer, Targeter,
+// Restarter, SecretRotator, Stopper, EndpointDeleter, PolicyDeclarer, Targeter,
 // SecretSource.
 type Adapter interface {
 	// Setup registers endpoints pointing at the sink (EndpointSpec.URL).
@@ -42,9 +42,14 @@ type Capabilities struct {
 	DeleteEndpoint  bool // EndpointDeleter works
 	IdempotencyKey  bool // triggers carry an idempotency key
 	Restart         bool // Restarter works (crash and restart mid-run)
+	RotateSecret    bool // RotateSecret works (a new signing secret mid-run)
 	EventTypes      bool // endpoints can subscribe to some event types only
 	TargetEndpoints bool // a trigger can name the endpoints it goes to
-	ProviderIDs     bool // a trigger reports the provider's event id
+	// PerEndpointTrigger: each trigger request is aimed at one endpoint, so
+	// an event that names none is sent to each endpoint subscribed to its
+	// type: hookbench routes it, and event-type routing cannot be judged.
+	PerEndpointTrigger bool
+	ProviderIDs        bool // a trigger reports the provider's event id
 	// EventIDs: the delivered payload carries the harness event id, so
 	// deliveries can be matched to triggers (a seed 003-style server sends a
 	// fixed payload: completeness is then judged by counts).
@@ -55,10 +60,12 @@ type Capabilities struct {
 
 // Event is one event to trigger.
 type Event struct {
-	ID        string // harness event id, unique per run
-	Type      string
-	Payload   []byte // JSON, normally carrying {"hookbench_id": ID}
-	IdemKey   string // idempotency key, "" for none
+	ID      string // harness event id, unique per run
+	Type    string
+	Payload []byte // JSON, normally carrying {"hookbench_id": ID}
+	// IdemKey is the idempotency key; "" lets the http and command
+	// adapters use ID, so that every event has a key of its own.
+	IdemKey   string
 	Endpoints []string
 }
 
@@ -68,11 +75,21 @@ type TriggerResult struct {
 	// adapter reports 200 for exit status 0.
 	Status     int
 	ProviderID string // the provider's event id, "" when unknown
+	// Note says what went wrong short of an error, e.g. the provider
+	// accepted the event but its id could not be extracted.
+	Note string
 }
 
 // Restarter is an adapter that can crash and restart its provider.
 type Restarter interface {
 	Restart(ctx context.Context) error
+}
+
+// SecretRotator is an adapter that can give one endpoint (by name) a new
+// signing secret; it returns the new secret ("" when the provider did not
+// say). The provider should keep signing with the old one for a while.
+type SecretRotator interface {
+	RotateSecret(ctx context.Context, name string) (string, error)
 }
 
 // Stopper is an adapter that can stop its provider and start it again.

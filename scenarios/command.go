@@ -28,12 +28,16 @@ type CommandAdapter struct {
 	spec CommandSpec
 	vars *stepVars
 	red  *Redactor
+	// perEndpoint: the trigger refers to {{endpoint.NAME}} (see HTTPAdapter).
+	perEndpoint bool
 }
 
 var (
 	_ Adapter         = (*CommandAdapter)(nil)
 	_ EndpointDeleter = (*CommandAdapter)(nil)
 	_ SecretSource    = (*CommandAdapter)(nil)
+	_ Restarter       = (*CommandAdapter)(nil)
+	_ SecretRotator   = (*CommandAdapter)(nil)
 )
 
 // NewCommandAdapter returns an adapter running the declared commands.
@@ -47,7 +51,11 @@ func NewCommandAdapter(spec CommandSpec, opts AdapterOptions) (*CommandAdapter, 
 	if opts.Redactor == nil {
 		opts.Redactor = &Redactor{}
 	}
-	return &CommandAdapter{spec: spec, vars: newStepVars(spec.Vars, opts), red: opts.Redactor}, nil
+	refs := append([]string{spec.Trigger.Stdin}, spec.Trigger.Run...)
+	for _, v := range spec.Env {
+		refs = append(refs, v)
+	}
+	return &CommandAdapter{spec: spec, vars: newStepVars(spec.Vars, opts), red: opts.Redactor, perEndpoint: usesEndpoint(refs...)}, nil
 }
 
 // Capabilities derives what the declared commands allow from their
@@ -66,6 +74,9 @@ func (a *CommandAdapter) Capabilities() Capabilities {
 	c.IdempotencyKey = templateUses(all, "idempotency_key")
 	c.EventIDs = templateUses(all, "id") || templateUses(all, "payload")
 	c.ProviderIDs = a.spec.Trigger.ProviderID != ""
+	c.TargetEndpoints, c.PerEndpointTrigger = a.perEndpoint, a.perEndpoint
+	c.Restart = len(a.spec.Restart) > 0
+	c.RotateSecret = len(a.spec.RotateSecret) > 0
 	c.Notes = append(c.Notes, "load phases run the trigger command once per event (no generator)")
 	if !c.SetSecret && !c.ReadSecret {
 		c.Notes = append(c.Notes, "the endpoint commands neither pass {{secret}} nor extract a secret: signatures cannot be verified")
@@ -76,9 +87,13 @@ func (a *CommandAdapter) Capabilities() Capabilities {
 	return c
 }
 
-// Setup runs the setup commands, then the endpoint commands per endpoint.
+// Setup runs the setup commands, then the endpoint commands per endpoint,
+// then waits as settle says.
 func (a *CommandAdapter) Setup(ctx context.Context, eps []EndpointSpec) error {
 	states := a.vars.setEndpoints(eps)
+	if err := a.vars.resolve(true); err != nil {
+		return fmt.Errorf("command adapter: %w", err)
+	}
 	for i := range a.spec.Setup {
 		if _, err := a.step(ctx, "setup", &a.spec.Setup[i], a.vars.lookupGlobal, nil); err != nil {
 			return err
@@ -91,28 +106,71 @@ func (a *CommandAdapter) Setup(ctx context.Context, eps []EndpointSpec) error {
 			}
 		}
 	}
-	return nil
+	return a.settle(ctx)
+}
+
+// settle waits until the provider applied its configuration (see Settle).
+func (a *CommandAdapter) settle(ctx context.Context) error {
+	s := a.spec.Settle
+	if s == nil {
+		return nil
+	}
+	return settle(ctx, s, a.vars, func(ctx context.Context, lookup func(string) (string, bool), ep *endpointVars) ([]byte, error) {
+		return a.step(ctx, "settle", s.Poll, lookup, ep)
+	})
+}
+
+// RotateSecret runs the rotate_secret commands for one endpoint and returns
+// its new secret ("" when the provider chose one and did not say).
+func (a *CommandAdapter) RotateSecret(ctx context.Context, name string) (string, error) {
+	if len(a.spec.RotateSecret) == 0 {
+		return "", fmt.Errorf("rotate secret of %q: %w (no rotate_secret commands)", name, ErrUnsupported)
+	}
+	return a.vars.rotate(name, func(ep *endpointVars, lookup func(string) (string, bool)) error {
+		for i := range a.spec.RotateSecret {
+			if _, err := a.step(ctx, "rotate_secret "+name, &a.spec.RotateSecret[i], lookup, ep); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Restart runs the restart commands, then waits as settle says.
+func (a *CommandAdapter) Restart(ctx context.Context) error {
+	if len(a.spec.Restart) == 0 {
+		return fmt.Errorf("restart: %w (no restart commands)", ErrUnsupported)
+	}
+	for i := range a.spec.Restart {
+		if _, err := a.step(ctx, "restart", &a.spec.Restart[i], a.vars.lookupGlobal, nil); err != nil {
+			return err
+		}
+	}
+	return a.settle(ctx)
 }
 
 // EndpointSecrets returns every endpoint's secret after Setup.
 func (a *CommandAdapter) EndpointSecrets() map[string]string { return a.vars.secrets() }
 
-// Trigger runs the trigger command for one event. Exit status 0 is
-// reported as status 200; a failing command is an error.
+// Trigger runs the trigger command for one event (once per target
+// endpoint when it refers to {{endpoint.NAME}}, as the http adapter does).
+// Exit status 0 is reported as status 200; a failing command is an error.
 func (a *CommandAdapter) Trigger(ctx context.Context, ev Event) (TriggerResult, error) {
-	out, err := a.step(ctx, "trigger", &a.spec.Trigger, a.vars.triggerLookup(ev, time.Now()), nil)
-	if err != nil {
-		return TriggerResult{}, err
-	}
-	res := TriggerResult{Status: 200}
-	if a.spec.Trigger.ProviderID != "" {
-		id, err := extractValue(a.spec.Trigger.ProviderID, out, nil)
+	return a.vars.fanOut(ev, a.perEndpoint, func(lookup func(string) (string, bool)) (TriggerResult, error) {
+		out, err := a.step(ctx, "trigger", &a.spec.Trigger, lookup, nil)
 		if err != nil {
-			return res, fmt.Errorf("trigger: provider id: %w", err)
+			return TriggerResult{}, err
 		}
-		res.ProviderID = id
-	}
-	return res, nil
+		res := TriggerResult{Status: 200}
+		if a.spec.Trigger.ProviderID != "" {
+			id, err := extractValue(a.spec.Trigger.ProviderID, out, nil)
+			if err != nil {
+				res.Note = fmt.Sprintf("the trigger command succeeded but no provider id could be extracted (%s: %s)", a.spec.Trigger.ProviderID, a.red.Redact(err.Error()))
+			}
+			res.ProviderID = id
+		}
+		return res, nil
+	})
 }
 
 // DeleteEndpoint runs the endpoint_teardown commands for one endpoint.
@@ -188,7 +246,7 @@ func (a *CommandAdapter) step(ctx context.Context, stage string, s *CommandStep,
 		}
 		argv[i] = v
 	}
-	stdin, err := render(s.Stdin, lookup)
+	stdin, err := renderBody(s.Stdin, lookup)
 	if err != nil {
 		return nil, fmt.Errorf("%s: stdin: %w", label, err)
 	}

@@ -22,6 +22,10 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("phases:\n  - duration: ${D:-1s}\n    rate: ${R}\n"))
 	f.Add([]byte("policy: {profile: svix, backoff: {kind: exponential}}\n"))
 	f.Add([]byte("policy: {max_attempts: 1, scheme: none}\nconform: {type_prefix: acme., max_endpoints: 5}\nsink: {endpoints: [{path: /a}]}\nphases: [{duration: 1s}]\n"))
+	f.Add([]byte("provider:\n  adapter: http\n  http:\n    base_url: http://h\n    vars: {a: '{{run_id}}-{{b}}', b: x}\n" +
+		"    trigger: {path: '/t/{{endpoint.name}}'}\n    settle: {wait: 1s, poll: {path: /s}, until: {$.s: ok}}\n" +
+		"    rotate_secret: [{path: /r, body: '{\"s\":\"{{new_secret}}\"}'}]\n    restart: [{path: /x}]\n" +
+		"sink: {endpoints: [{path: /a}]}\nphases: [{duration: 1s}]\n"))
 	vars := map[string]string{"R": "10", "API_KEY": "k", "D": "2s"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc, err := Parse("fuzz.yaml", data, vars)
@@ -63,7 +67,7 @@ func FuzzTemplate(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, _ = tm.render(v.triggerLookup(Event{ID: "e"}, zeroTime))
+		_, _ = tm.render(v.triggerLookup(Event{ID: "e"}, zeroTime, nil, "e"))
 		_ = tm.renderPartial(v.lookupGlobal)
 		_ = newScope(builtinsTrigger, nil).check(s)
 	})

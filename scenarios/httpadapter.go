@@ -21,6 +21,9 @@ type HTTPAdapter struct {
 	client *http.Client
 	vars   *stepVars
 	red    *Redactor
+	// perEndpoint: the trigger refers to {{endpoint.NAME}}, so each event
+	// is one request per endpoint it is aimed at.
+	perEndpoint bool
 }
 
 var (
@@ -28,6 +31,8 @@ var (
 	_ EndpointDeleter = (*HTTPAdapter)(nil)
 	_ SecretSource    = (*HTTPAdapter)(nil)
 	_ Targeter        = (*HTTPAdapter)(nil)
+	_ Restarter       = (*HTTPAdapter)(nil)
+	_ SecretRotator   = (*HTTPAdapter)(nil)
 )
 
 // NewHTTPAdapter returns an adapter for the declared API. The spec should
@@ -54,7 +59,28 @@ func NewHTTPAdapter(spec HTTPSpec, opts AdapterOptions) (*HTTPAdapter, error) {
 			Transport: &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: spec.Timeout},
 		}
 	}
-	return &HTTPAdapter{spec: spec, client: client, vars: newStepVars(spec.Vars, opts), red: red}, nil
+	t := spec.Trigger
+	refs := []string{t.Path, t.Body}
+	for _, h := range mergeHeaders(spec.Headers, t.Headers) {
+		refs = append(refs, h[1])
+	}
+	return &HTTPAdapter{spec: spec, client: client, vars: newStepVars(spec.Vars, opts), red: red, perEndpoint: usesEndpoint(refs...)}, nil
+}
+
+// usesEndpoint reports whether any template refers to {{endpoint.NAME}}.
+func usesEndpoint(texts ...string) bool {
+	for _, s := range texts {
+		t, err := compileTemplate(s)
+		if err != nil {
+			continue
+		}
+		for _, sg := range t {
+			if sg.ref && strings.HasPrefix(sg.head, endpointPrefix) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Capabilities derives what the declared API allows from the templates.
@@ -79,6 +105,9 @@ func (a *HTTPAdapter) Capabilities() Capabilities {
 	c.IdempotencyKey = templateUses(all, "idempotency_key")
 	c.EventIDs = templateUses(all, "id") || templateUses(all, "payload")
 	c.ProviderIDs = t.ProviderID != ""
+	c.TargetEndpoints, c.PerEndpointTrigger = a.perEndpoint, a.perEndpoint
+	c.Restart = len(a.spec.Restart) > 0
+	c.RotateSecret = len(a.spec.RotateSecret) > 0
 	if !c.SetSecret && !c.ReadSecret {
 		c.Notes = append(c.Notes, "the endpoint steps neither send {{secret}} nor extract a secret: signatures cannot be verified")
 	}
@@ -91,12 +120,25 @@ func (a *HTTPAdapter) Capabilities() Capabilities {
 	if !c.IdempotencyKey {
 		c.Notes = append(c.Notes, "the trigger sends no {{idempotency_key}}")
 	}
+	if c.PerEndpointTrigger {
+		c.Notes = append(c.Notes, "the trigger is aimed at one endpoint at a time: an event that names none is sent to each endpoint subscribed to its type")
+	}
+	if !c.RotateSecret {
+		c.Notes = append(c.Notes, "no rotate_secret steps: secrets cannot be rotated")
+	}
+	if !c.Restart {
+		c.Notes = append(c.Notes, "no restart steps: the provider cannot be restarted")
+	}
 	return c
 }
 
-// Setup runs the setup steps, then the endpoint steps for each endpoint.
+// Setup runs the setup steps, then the endpoint steps for each endpoint,
+// then waits as settle says.
 func (a *HTTPAdapter) Setup(ctx context.Context, eps []EndpointSpec) error {
 	states := a.vars.setEndpoints(eps)
+	if err := a.vars.resolve(true); err != nil {
+		return fmt.Errorf("http adapter: %w", err)
+	}
 	for i := range a.spec.Setup {
 		if err := a.step(ctx, "setup", &a.spec.Setup[i], a.vars.lookupGlobal, nil); err != nil {
 			return err
@@ -109,17 +151,66 @@ func (a *HTTPAdapter) Setup(ctx context.Context, eps []EndpointSpec) error {
 			}
 		}
 	}
-	return nil
+	return a.settle(ctx)
+}
+
+// settle waits until the provider applied its configuration (see Settle).
+func (a *HTTPAdapter) settle(ctx context.Context) error {
+	s := a.spec.Settle
+	if s == nil {
+		return nil
+	}
+	return settle(ctx, s, a.vars, func(ctx context.Context, lookup func(string) (string, bool), ep *endpointVars) ([]byte, error) {
+		body, err := a.exchange(ctx, "settle", s.Poll, lookup, ep)
+		return body, err
+	})
+}
+
+// RotateSecret runs the rotate_secret steps for one endpoint and returns
+// its new secret ("" when the provider chose one and did not say).
+func (a *HTTPAdapter) RotateSecret(ctx context.Context, name string) (string, error) {
+	if len(a.spec.RotateSecret) == 0 {
+		return "", fmt.Errorf("rotate secret of %q: %w (no rotate_secret steps)", name, ErrUnsupported)
+	}
+	return a.vars.rotate(name, func(ep *endpointVars, lookup func(string) (string, bool)) error {
+		for i := range a.spec.RotateSecret {
+			if err := a.step(ctx, "rotate_secret "+name, &a.spec.RotateSecret[i], lookup, ep); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Restart runs the restart steps, then waits as settle says.
+func (a *HTTPAdapter) Restart(ctx context.Context) error {
+	if len(a.spec.Restart) == 0 {
+		return fmt.Errorf("restart: %w (no restart steps)", ErrUnsupported)
+	}
+	for i := range a.spec.Restart {
+		if err := a.step(ctx, "restart", &a.spec.Restart[i], a.vars.lookupGlobal, nil); err != nil {
+			return err
+		}
+	}
+	return a.settle(ctx)
 }
 
 // EndpointSecrets returns every endpoint's secret after Setup, including
 // secrets the provider generated.
 func (a *HTTPAdapter) EndpointSecrets() map[string]string { return a.vars.secrets() }
 
-// Trigger renders and sends the trigger request for one event.
+// Trigger renders and sends the trigger request for one event: once, or,
+// when the trigger refers to {{endpoint.NAME}}, once per endpoint the event
+// is aimed at (every endpoint when it names none).
 func (a *HTTPAdapter) Trigger(ctx context.Context, ev Event) (TriggerResult, error) {
-	lookup := a.vars.triggerLookup(ev, time.Now())
-	req, err := a.request(ctx, &a.spec.Trigger, lookup)
+	return a.vars.fanOut(ev, a.perEndpoint, func(lookup func(string) (string, bool)) (TriggerResult, error) {
+		return a.triggerOnce(ctx, lookup)
+	})
+}
+
+func (a *HTTPAdapter) triggerOnce(ctx context.Context, lookup func(string) (string, bool)) (TriggerResult, error) {
+	t := &a.spec.Trigger
+	req, err := a.request(ctx, t, lookup)
 	if err != nil {
 		return TriggerResult{}, fmt.Errorf("trigger: %w", err)
 	}
@@ -128,10 +219,12 @@ func (a *HTTPAdapter) Trigger(ctx context.Context, ev Event) (TriggerResult, err
 		return TriggerResult{}, fmt.Errorf("trigger %s %s: %w", req.Method, a.red.Redact(req.URL.Redacted()), err)
 	}
 	res := TriggerResult{Status: status}
-	if a.spec.Trigger.ProviderID != "" && accepted(&a.spec.Trigger, status) {
-		id, err := extractValue(a.spec.Trigger.ProviderID, body, hdr.Get)
+	if t.ProviderID != "" && accepted(t, status) {
+		id, err := extractValue(t.ProviderID, body, hdr.Get)
 		if err != nil {
-			return res, fmt.Errorf("trigger: provider id: %w", err)
+			// The provider took the event: that is the result; the missing
+			// id is only a note.
+			res.Note = fmt.Sprintf("the trigger API answered %d but no provider id could be extracted (%s: %s)", status, t.ProviderID, a.red.Redact(err.Error()))
 		}
 		res.ProviderID = id
 	}
@@ -185,6 +278,16 @@ func (a *HTTPAdapter) Teardown(ctx context.Context) error {
 // {{idempotency_key}} becomes the generator's idempotency header, and other
 // uses of the key become {{id}} (a duplicate resends the same id).
 func (a *HTTPAdapter) GeneratorTarget(payload string) (Target, bool) {
+	var epLookup func(string) (string, bool)
+	if a.perEndpoint {
+		// The generator sends one request per event: it can aim at the only
+		// endpoint, not at several.
+		all := a.vars.all()
+		if len(all) != 1 {
+			return Target{}, false
+		}
+		epLookup = a.vars.endpointLookup(all[0])
+	}
 	generatorNames := map[string]bool{"id": true, "type": true, "seq": true, "now": true, "now_ms": true, "now_us": true, "now_ns": true, "now_unix": true, "now_rfc3339": true, "uuid": true}
 	lookup := func(name string) (string, bool) {
 		switch name {
@@ -192,6 +295,9 @@ func (a *HTTPAdapter) GeneratorTarget(payload string) (Target, bool) {
 			return payload, true
 		case "idempotency_key":
 			return "{{id}}", true
+		}
+		if rest, ok := strings.CutPrefix(name, endpointPrefix); ok && epLookup != nil {
+			return epLookup(rest)
 		}
 		head, _, _ := strings.Cut(name, " ")
 		if generatorNames[head] || head == "rand_int" || head == "pick" {
@@ -214,6 +320,17 @@ func (a *HTTPAdapter) GeneratorTarget(payload string) (Target, bool) {
 	body, ok := partial(t.Body)
 	if !ok {
 		return Target{}, false
+	}
+	if isJSONObject(t.Body) {
+		// Drop the members known to be empty now; the generator's names
+		// are never empty.
+		tm, _ := compileTemplate(t.Body)
+		body, _ = tm.renderJSON(func(name string) (string, bool) {
+			if v, ok := lookup(name); ok {
+				return v, true
+			}
+			return "{{" + name + "}}", true
+		})
 	}
 	tg := Target{URL: u, Method: t.Method, Body: body, ProviderIDPath: t.ProviderID}
 	if tg.Method == "" {
@@ -273,13 +390,26 @@ func render(s string, lookup func(string) (string, bool)) (string, error) {
 	return t.render(lookup)
 }
 
+// renderBody renders a request body or stdin: a JSON object leaves out
+// members whose single reference renders empty (see renderJSON).
+func renderBody(s string, lookup func(string) (string, bool)) (string, error) {
+	t, err := compileTemplate(s)
+	if err != nil {
+		return "", err
+	}
+	if isJSONObject(s) {
+		return t.renderJSON(lookup)
+	}
+	return t.render(lookup)
+}
+
 // request renders one step into an HTTP request.
 func (a *HTTPAdapter) request(ctx context.Context, s *HTTPStep, lookup func(string) (string, bool)) (*http.Request, error) {
 	u, err := render(a.url(s.Path), lookup)
 	if err != nil {
 		return nil, fmt.Errorf("path: %w", err)
 	}
-	body, err := render(s.Body, lookup)
+	body, err := renderBody(s.Body, lookup)
 	if err != nil {
 		return nil, fmt.Errorf("body: %w", err)
 	}
@@ -344,6 +474,13 @@ func accepted(s *HTTPStep, status int) bool {
 // step runs one setup, endpoint or teardown step and stores what it
 // extracts (per endpoint when ep is not nil).
 func (a *HTTPAdapter) step(ctx context.Context, stage string, s *HTTPStep, lookup func(string) (string, bool), ep *endpointVars) error {
+	_, err := a.exchange(ctx, stage, s, lookup, ep)
+	return err
+}
+
+// exchange sends one step's request, checks its status, stores what it
+// extracts and returns the response body.
+func (a *HTTPAdapter) exchange(ctx context.Context, stage string, s *HTTPStep, lookup func(string) (string, bool), ep *endpointVars) ([]byte, error) {
 	label := stage + " step"
 	if s.Name != "" {
 		label += " " + strconv.Quote(s.Name)
@@ -352,26 +489,26 @@ func (a *HTTPAdapter) step(ctx context.Context, stage string, s *HTTPStep, looku
 	defer cancel()
 	req, err := a.request(sctx, s, lookup)
 	if err != nil {
-		return fmt.Errorf("%s: %w", label, err)
+		return nil, fmt.Errorf("%s: %w", label, err)
 	}
 	target := req.Method + " " + a.red.Redact(req.URL.Redacted())
 	status, body, hdr, err := a.do(req)
 	if err != nil {
-		return fmt.Errorf("%s (%s): %w", label, target, err)
+		return nil, fmt.Errorf("%s (%s): %w", label, target, err)
 	}
 	if !accepted(s, status) {
 		want := "2xx"
 		if len(s.Expect) > 0 {
 			want = fmt.Sprint(s.Expect)
 		}
-		return fmt.Errorf("%s (%s): status %d, want %s; response %s", label, target, status, want, a.red.Redact(snippet(body, 200)))
+		return nil, fmt.Errorf("%s (%s): status %d, want %s; response %s", label, target, status, want, a.red.Redact(snippet(body, 200)))
 	}
 	for name, expr := range s.Extract {
 		v, err := extractValue(expr, body, hdr.Get)
 		if err != nil {
-			return fmt.Errorf("%s (%s): extract %s: %w", label, target, name, errors.New(a.red.Redact(err.Error())))
+			return nil, fmt.Errorf("%s (%s): extract %s: %w", label, target, name, errors.New(a.red.Redact(err.Error())))
 		}
 		a.vars.extracted(ep, name, v)
 	}
-	return nil
+	return body, nil
 }

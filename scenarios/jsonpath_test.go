@@ -64,7 +64,7 @@ func TestJSONPath(t *testing.T) {
 func TestTemplate(t *testing.T) {
 	t.Parallel()
 	v := newStepVars(map[string]string{"app": "app_1"}, AdapterOptions{Seed: 1})
-	lookup := v.triggerLookup(Event{ID: "ev1", Type: "t.x", Payload: []byte(`{"a":1}`), IdemKey: "k1"}, zeroTime)
+	lookup := v.triggerLookup(Event{ID: "ev1", Type: "t.x", Payload: []byte(`{"a":1}`), IdemKey: "k1"}, zeroTime, nil, "k1")
 	tm, err := compileTemplate(`{{app}}/{{ id }}/{{type}}/{{payload}}/{{idempotency_key}}/{{now}}/{{seq}}/{{seq}}`)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestTemplate(t *testing.T) {
 	}
 	for i := 0; i < 50; i++ {
 		tm, _ := compileTemplate("{{rand_int 3 5}}|{{pick a|b}}|{{uuid}}")
-		s, err := tm.render(v.triggerLookup(Event{}, zeroTime))
+		s, err := tm.render(v.triggerLookup(Event{}, zeroTime, nil, ""))
 		if err != nil {
 			t.Fatal(err)
 		}

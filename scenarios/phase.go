@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -200,6 +201,19 @@ func (r *runner) triggerLoop(ctx context.Context, i int, ph *Phase, pr *PhaseRes
 		timeout = DefaultStepTimeout
 	}
 	prefix := r.idPrefix(i)
+	var firstMu sync.Mutex // guards pr.FirstFailure and noted
+	noted := false
+	report := func(failure, note string) {
+		firstMu.Lock()
+		defer firstMu.Unlock()
+		if failure != "" && pr.FirstFailure == "" {
+			pr.FirstFailure = r.red.Redact(failure)
+		}
+		if note != "" && !noted {
+			noted = true
+			r.warn("phase %s: %s", ph.Name, note)
+		}
+	}
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	var sent, failed atomic.Uint64
@@ -249,12 +263,12 @@ loop:
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if !r.triggerOne(ctx, ev, intended, timeout, false) {
+			if !r.triggerOne(ctx, ev, intended, timeout, false, report) {
 				failed.Add(1)
 			}
 			sent.Add(1)
 			if dup {
-				if !r.triggerOne(ctx, ev, time.Now(), timeout, true) {
+				if !r.triggerOne(ctx, ev, time.Now(), timeout, true, report) {
 					failed.Add(1)
 				}
 				sent.Add(1)
@@ -273,8 +287,9 @@ func describePacer(p generator.Pacer) string {
 }
 
 // triggerOne sends one event through the adapter and records it; it
-// reports whether the provider accepted it (2xx).
-func (r *runner) triggerOne(ctx context.Context, ev Event, intended time.Time, timeout time.Duration, dup bool) bool {
+// reports whether the provider accepted it (2xx), and passes report why
+// not and the adapter's note.
+func (r *runner) triggerOne(ctx context.Context, ev Event, intended time.Time, timeout time.Duration, dup bool, report func(failure, note string)) bool {
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	sentAt := time.Now()
@@ -300,7 +315,16 @@ func (r *runner) triggerOne(ctx context.Context, ev Event, intended time.Time, t
 		}
 	}
 	_ = r.tw.WriteSent(&s)
-	return s.Err == trace.ErrNone && res.Status >= 200 && res.Status <= 299
+	ok := s.Err == trace.ErrNone && res.Status >= 200 && res.Status <= 299
+	failure := ""
+	switch {
+	case err != nil:
+		failure = err.Error()
+	case !ok:
+		failure = fmt.Sprintf("the trigger answered status %d", res.Status)
+	}
+	report(failure, res.Note)
+	return ok
 }
 
 // setEndpointRules installs rules for one endpoint ("" = global) and

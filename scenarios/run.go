@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,6 +85,61 @@ type PhaseResult struct {
 	Pacer    string // the schedule, e.g. "50/s"
 	Summary  *generator.Summary
 	Warnings []string
+	// FirstFailure says why the first trigger that failed failed ("" when
+	// none did or the generator sent them).
+	FirstFailure string
+}
+
+// NothingSent reports whether a phase meant to send events got none
+// accepted (every trigger failed to render, failed to send or was
+// answered non-2xx), with a one-line reason.
+func (p *PhaseResult) NothingSent() (string, bool) {
+	if p.Sent == 0 || p.Failed < p.Sent {
+		return "", false
+	}
+	msg := fmt.Sprintf("phase %s: none of its %d triggers was accepted", p.Name, p.Sent)
+	switch {
+	case p.FirstFailure != "":
+		msg += " (first: " + oneLine(p.FirstFailure) + ")"
+	case p.Summary != nil:
+		if why := describeFailures(p.Summary); why != "" {
+			msg += " (" + why + ")"
+		}
+	}
+	return msg, true
+}
+
+// describeFailures summarises a generator's failed requests: statuses and
+// error kinds, most frequent first.
+func describeFailures(s *generator.Summary) string {
+	type kv struct {
+		k string
+		n uint64
+	}
+	var all []kv
+	for st, n := range s.Statuses {
+		if st < 200 || st > 299 {
+			all = append(all, kv{"answered " + strconv.Itoa(st), n})
+		}
+	}
+	for k, n := range s.Errors {
+		all = append(all, kv{"failed with " + k + " errors", n})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].n > all[j].n || (all[i].n == all[j].n && all[i].k < all[j].k) })
+	parts := make([]string, len(all))
+	for i, e := range all {
+		parts[i] = fmt.Sprintf("%d %s", e.n, e.k)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// oneLine keeps the first line of s, bounded.
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
 }
 
 // RunResult is the outcome of Run.

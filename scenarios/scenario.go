@@ -36,6 +36,10 @@ const (
 	DefaultDrain = 30 * time.Second
 	// MaxDuration bounds every phase, drain and timeout in a scenario.
 	MaxDuration = 24 * time.Hour
+	// DefaultSettleInterval is how often a settle poll repeats its request.
+	DefaultSettleInterval = time.Second
+	// DefaultSettleTimeout bounds a settle poll.
+	DefaultSettleTimeout = time.Minute
 	// DefaultStepTimeout bounds each setup, trigger and teardown request
 	// of the http adapter and each command of the command adapter.
 	DefaultStepTimeout = 10 * time.Second
@@ -114,7 +118,9 @@ type HTTPSpec struct {
 	BaseURL string            `yaml:"base_url"`
 	Headers map[string]string `yaml:"headers"` // sent with every request
 	Timeout time.Duration     `yaml:"timeout"` // per request; default DefaultStepTimeout
-	Vars    map[string]string `yaml:"vars"`
+	// Vars are named values; each is a template over sink_url, run_id and
+	// the other vars (app: "hb-{{run_id}}").
+	Vars map[string]string `yaml:"vars"`
 	// Setup runs once before any endpoint is created.
 	Setup []HTTPStep `yaml:"setup"`
 	// Endpoint runs once per sink endpoint, with that endpoint's built-ins;
@@ -122,13 +128,41 @@ type HTTPSpec struct {
 	// replaces the endpoint's secret: the provider generated it).
 	Endpoint []HTTPStep `yaml:"endpoint"`
 	// Trigger sends one event. Its body is a template in the generator's
-	// language ({{id}}, {{type}}, {{payload}}, {{idempotency_key}}, ...).
+	// language ({{id}}, {{type}}, {{payload}}, {{idempotency_key}}, ...);
+	// {{endpoint.NAME}} is a value of the endpoint the event is aimed at
+	// (one request per such endpoint). In a JSON object body a member whose
+	// value is one quoted reference is left out when it renders empty.
 	Trigger HTTPStep `yaml:"trigger"`
 	// EndpointTeardown deletes one endpoint (enables endpoint-deletion
 	// checks); it runs for each endpoint at teardown.
 	EndpointTeardown []HTTPStep `yaml:"endpoint_teardown"`
 	// Teardown runs once at the end, even after a failed run.
 	Teardown []HTTPStep `yaml:"teardown"`
+	// Settle waits after setup (and after a restart) until the provider
+	// has applied its configuration.
+	Settle *Settle[HTTPStep] `yaml:"settle"`
+	// RotateSecret gives one endpoint a new signing secret, with that
+	// endpoint's values and {{new_secret}} (a fresh secret hookbench
+	// chose); an extracted "secret" is the provider's new secret.
+	RotateSecret []HTTPStep `yaml:"rotate_secret"`
+	// Restart crashes or restarts the provider (its state should survive).
+	Restart []HTTPStep `yaml:"restart"`
+}
+
+// Settle is a wait for a provider that applies configuration
+// asynchronously: a fixed Wait, then, with Poll, the poll step repeated
+// every Interval until it succeeds and every Until JSON path has its
+// value, for at most Timeout.
+type Settle[S any] struct {
+	Wait time.Duration `yaml:"wait"`
+	Poll *S            `yaml:"poll"`
+	// Until maps JSON paths into the poll's response (stdout for a
+	// command) to the values they must have, e.g. {"$.status": "active"}.
+	Until map[string]string `yaml:"until"`
+	// EachEndpoint polls once per endpoint, with its values.
+	EachEndpoint bool          `yaml:"each_endpoint"`
+	Interval     time.Duration `yaml:"interval"` // default DefaultSettleInterval
+	Timeout      time.Duration `yaml:"timeout"`  // default DefaultSettleTimeout
 }
 
 // HTTPStep is one templated request.
@@ -153,13 +187,18 @@ type HTTPStep struct {
 type CommandSpec struct {
 	Timeout          time.Duration     `yaml:"timeout"` // per command; default DefaultStepTimeout
 	Dir              string            `yaml:"dir"`
-	Env              map[string]string `yaml:"env"` // added to the inherited environment
-	Vars             map[string]string `yaml:"vars"`
+	Env              map[string]string `yaml:"env"`  // added to the inherited environment
+	Vars             map[string]string `yaml:"vars"` // templates, as in HTTPSpec
 	Setup            []CommandStep     `yaml:"setup"`
 	Endpoint         []CommandStep     `yaml:"endpoint"`
 	Trigger          CommandStep       `yaml:"trigger"`
 	EndpointTeardown []CommandStep     `yaml:"endpoint_teardown"`
 	Teardown         []CommandStep     `yaml:"teardown"`
+	// Settle, RotateSecret and Restart are as in HTTPSpec; a poll command
+	// succeeds when it exits 0.
+	Settle       *Settle[CommandStep] `yaml:"settle"`
+	RotateSecret []CommandStep        `yaml:"rotate_secret"`
+	Restart      []CommandStep        `yaml:"restart"`
 }
 
 // CommandStep is one templated command.
@@ -371,6 +410,9 @@ func (sc *Scenario) validate(v *validator) {
 	}
 	sc.Sink.validate(v)
 	sc.Conform.validate(v)
+	restartable := sc.Provider.Adapter == "reference" ||
+		(sc.Provider.HTTP != nil && len(sc.Provider.HTTP.Restart) > 0) ||
+		(sc.Provider.Command != nil && len(sc.Provider.Command.Restart) > 0)
 	if len(sc.Phases) == 0 {
 		v.errf("phases", "at least one phase is required")
 	}
@@ -386,7 +428,7 @@ func (sc *Scenario) validate(v *validator) {
 			v.errf(path+".name", "duplicate phase name %q (also phases[%d])", p.Name, j)
 		}
 		names[p.Name] = i
-		p.validate(v, path, paths, sc.Provider.Adapter)
+		p.validate(v, path, paths, sc.Provider.Adapter, restartable)
 	}
 }
 
@@ -468,11 +510,7 @@ func (h *HTTPSpec) validate(v *validator, path string) {
 		}
 	}
 	v.duration(path+".timeout", h.Timeout)
-	for k := range h.Vars {
-		if !namePattern.MatchString(k) {
-			v.errf(path+".vars."+k, "variable names are letters, digits and _, got %q", k)
-		}
-	}
+	validateVars(v, path+".vars", h.Vars)
 	known := newScope(builtinsGlobal, h.Vars)
 	checkHeaders(v, path+".headers", h.Headers, known)
 	for i := range h.Setup {
@@ -485,13 +523,79 @@ func (h *HTTPSpec) validate(v *validator, path string) {
 	if h.Trigger.Path == "" {
 		v.errf(path+".trigger", "a trigger request (at least its path) is required")
 	} else {
-		h.Trigger.validate(v, path+".trigger", known.child(builtinsTrigger), true)
+		ts := known.child(builtinsTrigger)
+		ts.endpoint = epScope
+		h.Trigger.validate(v, path+".trigger", ts, true)
 	}
 	for i := range h.EndpointTeardown {
 		h.EndpointTeardown[i].validate(v, fmt.Sprintf("%s.endpoint_teardown[%d]", path, i), epScope, false)
 	}
 	for i := range h.Teardown {
 		h.Teardown[i].validate(v, fmt.Sprintf("%s.teardown[%d]", path, i), known, false)
+	}
+	if s := h.Settle; s != nil {
+		s.validate(v, path+".settle", known, epScope)
+		if s.Poll != nil {
+			s.Poll.validate(v, path+".settle.poll", s.scope(known, epScope), false)
+		}
+	}
+	rotScope := epScope.child(builtinsRotate)
+	for i := range h.RotateSecret {
+		h.RotateSecret[i].validate(v, fmt.Sprintf("%s.rotate_secret[%d]", path, i), rotScope, false)
+	}
+	for i := range h.Restart {
+		h.Restart[i].validate(v, fmt.Sprintf("%s.restart[%d]", path, i), known, false)
+	}
+}
+
+// scope is where the poll step's templates take their values: the
+// endpoint's with EachEndpoint, else the global ones.
+func (s *Settle[S]) scope(global, endpoint *scope) *scope {
+	if s.EachEndpoint {
+		return endpoint
+	}
+	return global
+}
+
+func (s *Settle[S]) validate(v *validator, path string, global, endpoint *scope) {
+	v.duration(path+".wait", s.Wait)
+	v.duration(path+".interval", s.Interval)
+	v.duration(path+".timeout", s.Timeout)
+	switch {
+	case s.Poll == nil && s.Wait == 0:
+		v.errf(path, "needs a wait, a poll step or both")
+	case s.Poll == nil && (len(s.Until) > 0 || s.EachEndpoint):
+		v.errf(path, "until and each_endpoint need a poll step")
+	}
+	for expr := range s.Until {
+		if !strings.HasPrefix(expr, "$") {
+			v.errf(path+".until", "keys are JSON paths ($.status), got %q", expr)
+		} else if _, err := parseJSONPath(expr); err != nil {
+			v.errf(path+".until", "%v", err)
+		}
+	}
+}
+
+// validateVars checks a vars block: names, and templates that refer only
+// to the global built-ins and other vars, without a cycle.
+func validateVars(v *validator, path string, vars map[string]string) {
+	builtins := map[string]string{}
+	for _, n := range builtinsGlobal {
+		builtins[n] = "x"
+	}
+	for k := range vars {
+		if !namePattern.MatchString(k) {
+			v.errf(path+"."+k, "variable names are letters, digits and _, got %q", k)
+		}
+	}
+	if _, err := resolveVars(vars, builtins); err != nil {
+		var name string
+		msg := err.Error()
+		if rest, ok := strings.CutPrefix(msg, "var "); ok {
+			name, _, _ = strings.Cut(rest, " ")
+			name = strings.TrimSuffix(name, ":")
+		}
+		v.errf(path+"."+name, "%s (vars may use %s and other vars)", msg, strings.Join(builtinsGlobal, ", "))
 	}
 }
 
@@ -580,11 +684,7 @@ func (c *CommandSpec) validate(v *validator, path string) {
 			v.errf(path+".env", "invalid environment variable name %q", k)
 		}
 	}
-	for k := range c.Vars {
-		if !namePattern.MatchString(k) {
-			v.errf(path+".vars."+k, "variable names are letters, digits and _, got %q", k)
-		}
-	}
+	validateVars(v, path+".vars", c.Vars)
 	known := newScope(builtinsGlobal, c.Vars)
 	for k, val := range c.Env {
 		if err := known.check(val); err != nil {
@@ -601,13 +701,28 @@ func (c *CommandSpec) validate(v *validator, path string) {
 	if len(c.Trigger.Run) == 0 {
 		v.errf(path+".trigger.run", "a trigger command is required")
 	} else {
-		c.Trigger.validate(v, path+".trigger", known.child(builtinsTrigger), true)
+		ts := known.child(builtinsTrigger)
+		ts.endpoint = epScope
+		c.Trigger.validate(v, path+".trigger", ts, true)
 	}
 	for i := range c.EndpointTeardown {
 		c.EndpointTeardown[i].validate(v, fmt.Sprintf("%s.endpoint_teardown[%d]", path, i), epScope, false)
 	}
 	for i := range c.Teardown {
 		c.Teardown[i].validate(v, fmt.Sprintf("%s.teardown[%d]", path, i), known, false)
+	}
+	if s := c.Settle; s != nil {
+		s.validate(v, path+".settle", known, epScope)
+		if s.Poll != nil {
+			s.Poll.validate(v, path+".settle.poll", s.scope(known, epScope), false)
+		}
+	}
+	rotScope := epScope.child(builtinsRotate)
+	for i := range c.RotateSecret {
+		c.RotateSecret[i].validate(v, fmt.Sprintf("%s.rotate_secret[%d]", path, i), rotScope, false)
+	}
+	for i := range c.Restart {
+		c.Restart[i].validate(v, fmt.Sprintf("%s.restart[%d]", path, i), known, false)
 	}
 }
 
@@ -699,7 +814,7 @@ func hasPath(eps []EndpointSpec, path string) bool {
 	return false
 }
 
-func (p *Phase) validate(v *validator, path string, endpoints map[string]bool, adapter string) {
+func (p *Phase) validate(v *validator, path string, endpoints map[string]bool, adapter string, restartable bool) {
 	v.duration(path+".duration", p.Duration)
 	v.duration(path+".timeout", p.Timeout)
 	if p.Duration == 0 && p.Count == 0 {
@@ -790,8 +905,11 @@ func (p *Phase) validate(v *validator, path string, endpoints map[string]bool, a
 		case !endpointAction && c.Endpoint != "":
 			v.errf(cp+".endpoint", "only endpoint-down and endpoint-up take an endpoint")
 		}
-		if strings.HasPrefix(c.Action, "provider-") && adapter != "reference" {
-			v.errf(cp+".action", "%s needs the reference adapter (hookbench cannot restart a %s provider)", c.Action, adapter)
+		switch {
+		case c.Action == ChaosProviderRestart && !restartable:
+			v.errf(cp+".action", "%s needs the reference adapter or restart steps in the %s block", c.Action, adapter)
+		case strings.HasPrefix(c.Action, "provider-") && c.Action != ChaosProviderRestart && adapter != "reference":
+			v.errf(cp+".action", "%s needs the reference adapter (hookbench cannot stop a %s provider)", c.Action, adapter)
 		}
 		if c.For > 0 && (c.Action == ChaosProviderStart || c.Action == ChaosSinkUp || c.Action == ChaosEndpointUp || c.Action == ChaosProviderRestart) {
 			v.errf(cp+".for", "only a down or stop action can be undone after a while")

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +19,10 @@ import (
 // and per endpoint. It is safe for concurrent use.
 type stepVars struct {
 	red *Redactor
+
+	// declared are the spec's vars as written: templates over the
+	// built-ins and each other, rendered into global by resolve.
+	declared map[string]string
 
 	mu     sync.Mutex // guards global and eps
 	global map[string]string
@@ -37,14 +43,95 @@ type endpointVars struct {
 
 func newStepVars(declared map[string]string, opts AdapterOptions) *stepVars {
 	v := &stepVars{
-		red:    opts.Redactor,
-		global: map[string]string{"run_id": opts.RunID},
-		rnd:    rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)),
+		red:      opts.Redactor,
+		declared: declared,
+		global:   map[string]string{"run_id": opts.RunID},
+		rnd:      rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)),
 	}
-	for k, val := range declared {
-		v.global[k] = val
-	}
+	// Vars that need sink_url stay unset until Setup knows it.
+	_ = v.resolve(false)
 	return v
+}
+
+// resolve renders the declared vars into the global values. A var may use
+// the built-ins and other vars; strict makes an unknown name an error
+// (after Setup every built-in is known).
+func (v *stepVars) resolve(strict bool) error {
+	v.mu.Lock()
+	builtins := make(map[string]string, len(builtinsGlobal))
+	for _, n := range builtinsGlobal {
+		if val, ok := v.global[n]; ok {
+			builtins[n] = val
+		}
+	}
+	v.mu.Unlock()
+	vals, err := resolveVars(v.declared, builtins)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for k, val := range vals {
+		v.global[k] = val
+		if secretName(k) {
+			v.red.Add(val)
+		}
+	}
+	if strict {
+		return err
+	}
+	return nil
+}
+
+// resolveVars renders declared vars whose templates refer to built-ins
+// and other vars. It returns every var it could render; the error names
+// the first var it could not (an unknown name or a cycle).
+func resolveVars(declared, builtins map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(declared))
+	state := map[string]int{} // 1 rendering, 2 done
+	var firstErr error
+	var visit func(name string) (string, error)
+	visit = func(name string) (string, error) {
+		switch state[name] {
+		case 1:
+			return "", fmt.Errorf("var %s refers to itself through other vars", name)
+		case 2:
+			return out[name], nil
+		}
+		state[name] = 1
+		var inner error
+		val, err := render(declared[name], func(ref string) (string, bool) {
+			if _, ok := declared[ref]; ok {
+				s, err := visit(ref)
+				if err != nil {
+					inner = err
+					return "", false
+				}
+				return s, true
+			}
+			s, ok := builtins[ref]
+			return s, ok
+		})
+		if inner != nil {
+			state[name] = 0
+			return "", inner
+		}
+		if err != nil {
+			state[name] = 0
+			return "", fmt.Errorf("var %s: %w", name, err)
+		}
+		state[name] = 2
+		out[name] = val
+		return val, nil
+	}
+	names := make([]string, 0, len(declared))
+	for n := range declared {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if _, err := visit(n); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return out, firstErr
 }
 
 // setEndpoints records the endpoints and derives sink_url from them.
@@ -58,6 +145,13 @@ func (v *stepVars) setEndpoints(eps []EndpointSpec) []*endpointVars {
 			v.global["sink_url"] = strings.TrimSuffix(ep.URL, ep.Path)
 		}
 	}
+	return append([]*endpointVars(nil), v.eps...)
+}
+
+// all returns every endpoint, deleted ones included.
+func (v *stepVars) all() []*endpointVars {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	return append([]*endpointVars(nil), v.eps...)
 }
 
@@ -113,9 +207,25 @@ func (v *stepVars) endpointLookup(ep *endpointVars) func(string) (string, bool) 
 	}
 }
 
-// triggerLookup fills one event's values and the generator-language names.
-func (v *stepVars) triggerLookup(ev Event, now time.Time) func(string) (string, bool) {
+// idemKey is the event's idempotency key: its own, else its id, so that
+// every event has a key of its own and only a deliberate duplicate (the
+// same Event again) repeats one.
+func idemKey(ev Event) string {
+	if ev.IdemKey != "" {
+		return ev.IdemKey
+	}
+	return ev.ID
+}
+
+// triggerLookup fills one event's values and the generator-language names;
+// ep is the endpoint the request is aimed at (nil: none), key its
+// idempotency key.
+func (v *stepVars) triggerLookup(ev Event, now time.Time, ep *endpointVars, key string) func(string) (string, bool) {
 	var seq string
+	var epLookup func(string) (string, bool)
+	if ep != nil {
+		epLookup = v.endpointLookup(ep)
+	}
 	return func(name string) (string, bool) {
 		switch name {
 		case "id":
@@ -125,7 +235,7 @@ func (v *stepVars) triggerLookup(ev Event, now time.Time) func(string) (string, 
 		case "payload":
 			return string(ev.Payload), true
 		case "idempotency_key":
-			return ev.IdemKey, true
+			return key, true
 		case "seq":
 			if seq == "" {
 				seq = strconv.FormatUint(v.seq.Add(1), 10)
@@ -145,6 +255,12 @@ func (v *stepVars) triggerLookup(ev Event, now time.Time) func(string) (string, 
 			return now.UTC().Format(time.RFC3339Nano), true
 		case "uuid":
 			return v.uuid(), true
+		}
+		if rest, ok := strings.CutPrefix(name, endpointPrefix); ok {
+			if epLookup == nil {
+				return "", false
+			}
+			return epLookup(rest)
 		}
 		if args, ok := strings.CutPrefix(name, "rand_int "); ok {
 			return v.randInt(args)
@@ -202,6 +318,102 @@ func (v *stepVars) extracted(ep *endpointVars, name, value string) {
 	}
 	ep.vars[name] = value
 }
+
+// targets returns the endpoints one event's trigger is sent for, one
+// request each: nil (one request, no endpoint) unless the trigger refers
+// to {{endpoint.NAME}}; else the endpoints the event names, or, when it
+// names none, every endpoint subscribed to its type (deleted ones too: the
+// provider must refuse or drop those).
+func (v *stepVars) targets(ev Event, perEndpoint bool) ([]*endpointVars, error) {
+	if !perEndpoint {
+		return nil, nil
+	}
+	if len(ev.Endpoints) == 0 {
+		var out []*endpointVars
+		for _, ep := range v.all() {
+			if len(ep.spec.EventTypes) == 0 || slices.Contains(ep.spec.EventTypes, ev.Type) {
+				out = append(out, ep)
+			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("no endpoint subscribes to event type %q: the trigger, aimed at one endpoint at a time, has nowhere to go", ev.Type)
+		}
+		return out, nil
+	}
+	out := make([]*endpointVars, 0, len(ev.Endpoints))
+	for _, name := range ev.Endpoints {
+		ep, ok := v.endpoint(name)
+		if !ok {
+			return nil, fmt.Errorf("unknown endpoint %q", name)
+		}
+		out = append(out, ep)
+	}
+	return out, nil
+}
+
+// fanOut sends one event: one request, or one per target endpoint when the
+// trigger refers to the endpoint. With several requests, each carries the
+// event's key with the endpoint's position appended (a provider whose keys
+// are global would otherwise drop all but the first), the result is the
+// first failing answer (else the first), and errors are joined.
+func (v *stepVars) fanOut(ev Event, perEndpoint bool, send func(lookup func(string) (string, bool)) (TriggerResult, error)) (TriggerResult, error) {
+	now := time.Now()
+	eps, err := v.targets(ev, perEndpoint)
+	if err != nil {
+		return TriggerResult{}, fmt.Errorf("trigger %s: %w", ev.ID, err)
+	}
+	key := idemKey(ev)
+	if len(eps) == 0 {
+		return send(v.triggerLookup(ev, now, nil, key))
+	}
+	var res TriggerResult
+	var errs, notes []string
+	var firstErr error
+	for i, ep := range eps {
+		k := key
+		if len(eps) > 1 {
+			k = key + "-" + strconv.Itoa(i+1)
+		}
+		r, err := send(v.triggerLookup(ev, now, ep, k))
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			errs = append(errs, "endpoint "+ep.spec.Name+": "+err.Error())
+		}
+		if r.Note != "" {
+			notes = append(notes, "endpoint "+ep.spec.Name+": "+r.Note)
+		}
+		if i == 0 || (ok2xx(res.Status) && !ok2xx(r.Status)) {
+			res.Status = r.Status
+		}
+		if res.ProviderID == "" {
+			res.ProviderID = r.ProviderID
+		}
+	}
+	res.Note = strings.Join(notes, "; ")
+	switch len(errs) {
+	case 0:
+		return res, nil
+	case 1:
+		if len(eps) == 1 {
+			return res, firstErr
+		}
+	}
+	return res, &fanOutError{msg: strings.Join(errs, "; "), first: firstErr}
+}
+
+// fanOutError joins the errors of one event's per-endpoint requests,
+// keeping the first in the chain.
+type fanOutError struct {
+	msg   string
+	first error
+}
+
+func (e *fanOutError) Error() string { return e.msg }
+func (e *fanOutError) Unwrap() error { return e.first }
+
+func ok2xx(status int) bool { return status >= 200 && status < 300 }
 
 // secrets returns the endpoints' current secrets by name.
 func (v *stepVars) secrets() map[string]string {

@@ -16,7 +16,13 @@ var (
 	// builtinsTrigger are known in the trigger step; the generator-language
 	// names among them are filled in by the generator during load phases.
 	builtinsTrigger = []string{"id", "type", "payload", "idempotency_key", "seq", "now", "now_ms", "now_us", "now_ns", "now_unix", "now_rfc3339", "uuid", "rand_int", "pick"}
+	// builtinsRotate are known in rotate_secret steps besides the endpoint's.
+	builtinsRotate = []string{"new_secret"}
 )
+
+// endpointPrefix starts a trigger's reference to a value of the endpoint
+// the event is aimed at: {{endpoint.endpoint_id}}.
+const endpointPrefix = "endpoint."
 
 // segment is a piece of a compiled template: literal text, or a {{name}}
 // reference (Name holds the trimmed inside, Head its first word).
@@ -76,6 +82,102 @@ func (t template) render(lookup func(name string) (string, bool)) (string, error
 	return b.String(), nil
 }
 
+// renderJSON is render for JSON bodies: a member whose value is exactly
+// one quoted reference ("key": "{{name}}") is left out, with its comma,
+// when the reference renders empty, so that an optional field is absent
+// rather than "". Everything else is rendered byte for byte.
+func (t template) renderJSON(lookup func(name string) (string, bool)) (string, error) {
+	var b []byte
+	skipQuote, skipComma := false, false
+	for i, sg := range t {
+		if !sg.ref {
+			lit := sg.lit
+			if skipQuote {
+				lit = lit[1:] // the member's closing quote
+				if skipComma {
+					rest := strings.TrimLeft(lit, " \t\r\n")
+					if strings.HasPrefix(rest, ",") {
+						lit = rest[1:]
+					}
+				}
+				skipQuote, skipComma = false, false
+			}
+			b = append(b, lit...)
+			continue
+		}
+		v, ok := lookup(sg.name)
+		if !ok {
+			return "", fmt.Errorf("template value {{%s}} is not known here", sg.name)
+		}
+		if v == "" && i+1 < len(t) && !t[i+1].ref && strings.HasPrefix(t[i+1].lit, `"`) {
+			if start, ok := memberStart(b); ok {
+				// Drop the comma before the member, or, for a first member,
+				// the one after it.
+				pre := strings.TrimRight(string(b[:start]), " \t\r\n")
+				switch {
+				case strings.HasSuffix(pre, ","):
+					b = b[:len(pre)-1]
+				case strings.HasSuffix(pre, "{"):
+					b = b[:len(pre)]
+					skipComma = true
+				default:
+					b = append(b, v...)
+					continue
+				}
+				skipQuote = true
+				continue
+			}
+		}
+		b = append(b, v...)
+	}
+	return string(b), nil
+}
+
+// memberStart returns where the object member whose string value b has
+// just opened begins: b ends in `"key" : "`, and start is the index of the
+// key's opening quote.
+func memberStart(b []byte) (int, bool) {
+	i := len(b) - 1
+	if i < 0 || b[i] != '"' {
+		return 0, false
+	}
+	i--
+	for i >= 0 && isJSONSpace(b[i]) {
+		i--
+	}
+	if i < 0 || b[i] != ':' {
+		return 0, false
+	}
+	i--
+	for i >= 0 && isJSONSpace(b[i]) {
+		i--
+	}
+	if i < 0 || b[i] != '"' {
+		return 0, false
+	}
+	// Find the key's opening quote: the previous quote not escaped by an
+	// odd number of backslashes.
+	for j := i - 1; j >= 0; j-- {
+		if b[j] != '"' {
+			continue
+		}
+		n := 0
+		for k := j - 1; k >= 0 && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return j, true
+		}
+	}
+	return 0, false
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// isJSONObject reports whether a template text is a JSON object body, to
+// which renderJSON applies.
+func isJSONObject(s string) bool { return strings.HasPrefix(strings.TrimSpace(s), "{") }
+
 // renderPartial fills the references lookup knows and keeps the others as
 // written, for templates the generator completes.
 func (t template) renderPartial(lookup func(name string) (string, bool)) string {
@@ -117,6 +219,9 @@ func templateUses(s, name string) bool {
 type scope struct {
 	parent *scope
 	names  map[string]bool
+	// endpoint, in a trigger's scope, holds the names of the endpoint
+	// steps: {{endpoint.NAME}} refers to them.
+	endpoint *scope
 }
 
 func newScope(builtins []string, vars map[string]string) *scope {
@@ -139,6 +244,14 @@ func (s *scope) child(builtins []string) *scope {
 func (s *scope) define(name string) { s.names[name] = true }
 
 func (s *scope) known(name string) bool {
+	if rest, ok := strings.CutPrefix(name, endpointPrefix); ok {
+		for c := s; c != nil; c = c.parent {
+			if c.endpoint != nil {
+				return c.endpoint.names[rest]
+			}
+		}
+		return false
+	}
 	for c := s; c != nil; c = c.parent {
 		if c.names[name] {
 			return true
@@ -175,6 +288,11 @@ func (s *scope) list() []string {
 			if !seen[n] {
 				seen[n] = true
 				out = append(out, n)
+			}
+		}
+		if c.endpoint != nil {
+			for n := range c.endpoint.names {
+				out = append(out, endpointPrefix+n)
 			}
 		}
 	}

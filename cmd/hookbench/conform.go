@@ -175,6 +175,9 @@ func runConform(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "note: fragment %s: %s\n", f.ID, strings.Join(f.Notes, "; "))
 		}
 	}
+	if why, ok := rep.NothingSent(); ok {
+		return failError{why}
+	}
 	return gerr
 }
 

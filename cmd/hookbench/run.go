@@ -165,9 +165,15 @@ func runOne(ctx context.Context, e *env, path string, vars map[string]string, f 
 		return usageError{err}
 	}
 	printRunResult(e, res)
-	switch {
-	case res.Interrupted:
+	if res.Interrupted {
 		return failError{fmt.Sprintf("interrupted; the trace so far is in %s", res.TracePath)}
+	}
+	for i := range res.Phases {
+		if why, ok := res.Phases[i].NothingSent(); ok {
+			return failError{why}
+		}
+	}
+	switch {
 	case !res.Drained:
 		return failError{fmt.Sprintf("%d deliveries still outstanding when the %v drain ended (trace: %s)", res.Progress.Outstanding, sc.Drain, res.TracePath)}
 	}

@@ -18,10 +18,9 @@ import (
 
 // SecretRotator is an optional adapter capability: rotate one endpoint's
 // signing secret (the provider keeps signing with the old one for a while,
-// as Standard Webhooks allows) and return the new secret. Check 6.7 needs it.
-type SecretRotator interface {
-	RotateSecret(ctx context.Context, name string) (string, error)
-}
+// as Standard Webhooks allows) and return the new secret. Check 6.7 needs
+// it, and the adapter's RotateSecret capability.
+type SecretRotator = scenarios.SecretRotator
 
 // env is what fragments share during one run. Its fields are set before
 // fragments start and only read afterwards, except stats (atomic).
@@ -235,6 +234,12 @@ func (f *fragRun) newEvent(sub string, body func(id string) string) scenarios.Ev
 		payload = canonicalPayload(id, n, typ)
 	}
 	ev := scenarios.Event{ID: id, Type: typ, Payload: []byte(payload)}
+	if f.e.caps.IdempotencyKey {
+		// Every event has a key of its own, unique across runs (the ids
+		// repeat from run to run, and a provider keeps keys for a while):
+		// only a deliberate duplicate repeats one.
+		ev.IdemKey = f.e.runID + "-" + id
+	}
 	if f.e.caps.TargetEndpoints && !f.plan.Broadcast {
 		for _, ep := range f.plan.Endpoints {
 			if !ep.SinkOnly && (sub == "" || ep.Sub == sub) {
@@ -288,6 +293,9 @@ func (f *fragRun) trigger(ctx context.Context, ev scenarios.Event, recordID, dup
 			s.Err = trace.ErrConnection
 		}
 		f.note(fmt.Sprintf("trigger %s: %v", ev.ID, err))
+	}
+	if res.Note != "" {
+		f.note(fmt.Sprintf("trigger %s: %s", ev.ID, res.Note))
 	}
 	s.Status, s.ProviderID = res.Status, res.ProviderID
 	if err := e.tw.WriteSent(&s); err != nil {

@@ -122,6 +122,9 @@ func plans() []*fragmentPlan {
 				if !e.caps.EventTypes {
 					return "the adapter cannot subscribe endpoints to event types"
 				}
+				if e.caps.PerEndpointTrigger {
+					return "the trigger is aimed at one endpoint at a time: hookbench, not the provider, routes events by type"
+				}
 				return ""
 			},
 			Run: func(ctx context.Context, e *env, f *fragRun) error {
@@ -239,7 +242,7 @@ func plans() []*fragmentPlan {
 				if s := needsScheme(e); s != "" {
 					return s
 				}
-				if _, ok := e.ad.(SecretRotator); !ok {
+				if _, ok := e.ad.(SecretRotator); !ok || !e.caps.RotateSecret {
 					return "the adapter cannot rotate an endpoint's secret"
 				}
 				return ""

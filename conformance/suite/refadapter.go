@@ -61,6 +61,8 @@ var (
 	_ scenarios.EndpointDeleter = (*refAdapter)(nil)
 	_ scenarios.PolicyDeclarer  = (*refAdapter)(nil)
 	_ SecretRotator             = (*refAdapter)(nil)
+	_ SecretRotator             = (*scenarios.HTTPAdapter)(nil)
+	_ SecretRotator             = (*scenarios.CommandAdapter)(nil)
 	_ FragmentRestarter         = (*refAdapter)(nil)
 )
 
@@ -179,7 +181,7 @@ func (a *refAdapter) mark(in *refInstance, what string) {
 
 // Capabilities: the reference can do everything the suite asks.
 func (a *refAdapter) Capabilities() scenarios.Capabilities {
-	caps := scenarios.Capabilities{SetSecret: true, ReadSecret: true, DeleteEndpoint: true, IdempotencyKey: true, Restart: true,
+	caps := scenarios.Capabilities{SetSecret: true, ReadSecret: true, DeleteEndpoint: true, IdempotencyKey: true, Restart: true, RotateSecret: true,
 		EventTypes: true, TargetEndpoints: true, ProviderIDs: true, EventIDs: true}
 	if a.isolate {
 		caps.Notes = append(caps.Notes, "embedded reference provider: one instance per fragment")

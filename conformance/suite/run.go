@@ -9,6 +9,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +46,53 @@ type Report struct {
 	// hundred milliseconds, timing verdicts say as much about the machine
 	// as about the provider.
 	MaxStall time.Duration
+}
+
+// NothingSent reports whether the run triggered events but the provider
+// accepted none (every trigger failed to render, failed to send or was
+// answered non-2xx): the verdicts then say nothing about deliveries. The
+// reason is one line.
+func (r *Report) NothingSent() (string, bool) {
+	if r.Trace == nil || len(r.Trace.Sent) == 0 {
+		return "", false
+	}
+	statuses := map[int]int{}
+	failed := 0
+	for i := range r.Trace.Sent {
+		s := &r.Trace.Sent[i]
+		if s.Err == trace.ErrNone && s.Status >= 200 && s.Status < 300 {
+			return "", false
+		}
+		if s.Err != trace.ErrNone {
+			failed++
+		} else {
+			statuses[s.Status]++
+		}
+	}
+	msg := fmt.Sprintf("none of the %d triggers was accepted", len(r.Trace.Sent))
+	var parts []string
+	if failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed before an answer", failed))
+	}
+	codes := make([]int, 0, len(statuses))
+	for c := range statuses {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	for _, c := range codes {
+		parts = append(parts, fmt.Sprintf("%d answered %d", statuses[c], c))
+	}
+	msg += " (" + strings.Join(parts, ", ") + ")"
+	for _, f := range r.Fragments {
+		if len(f.Notes) > 0 {
+			first, _, _ := strings.Cut(f.Notes[0], "\n")
+			if len(first) > 300 {
+				first = first[:300] + "..."
+			}
+			return msg + "; first: " + first, true
+		}
+	}
+	return msg, true
 }
 
 // FragmentRun is one fragment's outcome.
