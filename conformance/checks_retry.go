@@ -112,18 +112,34 @@ func checkRetryConnectionError(_ *trace.Trace, p *Policy, sc *Scope) Result {
 
 // check 2.5
 func checkNoRetryPermanent4xx(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	v := sc.Main()
 	var c collector
-	for _, d := range sc.Main().Deliveries() {
+	pending := 0
+	var lastDue int64
+	for _, d := range v.Deliveries() {
 		for i, a := range d.Attempts {
 			if a.Flags&(trace.FlagAborted|trace.FlagProviderGaveUp) != 0 || !p.IsPermanent(a.Status) {
 				continue
 			}
-			c.total++
-			if extra := len(d.Attempts) - i - 1; extra > 0 {
+			extra := len(d.Attempts) - i - 1
+			if extra > 0 {
+				c.total++
 				c.fail(evidence(d, fmt.Sprintf("no retry after a permanent %d", a.Status), fmt.Sprintf("%d more attempt(s): %s", extra, outcomes(d.Attempts))))
+				break
 			}
+			// A single attempt proves nothing unless the fragment watched
+			// until the retry the policy would have made was due.
+			if due, ok := retryDue(p, a, i+1, sc.Slack); ok && due > v.Frag.EndNs {
+				pending++
+				lastDue = max(lastDue, due)
+				break
+			}
+			c.total++
 			break
 		}
+	}
+	if pending > 0 && c.bad == 0 {
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("the fragment stopped watching before a retry of %d permanent 4xx answer(s) would have been due (%d ms short): a retry could not have been seen", pending, (lastDue-v.Frag.EndNs+1e6-1)/1e6)}
 	}
 	return c.result(Fail, "permanent 4xx answers", "none retried")
 }

@@ -45,6 +45,15 @@ func TestCheckRetryConnectionError(t *testing.T) {
 func TestCheckNoRetryPermanent4xx(t *testing.T) {
 	runCases(t, "2.5", []checkCase{
 		{name: "not retried", build: func() *trace.Trace { return oneEvent(FragNo4xx, 5000, []int64{5}, []int{400}) }, want: Pass},
+		// The first retry is due 100 ms (+20 % band, + lateness slack 212 ms)
+		// after the attempt: a fragment that ended before cannot tell.
+		{name: "fragment ended before a retry was due", build: func() *trace.Trace { return oneEvent(FragNo4xx, 60, []int64{5}, []int{400}) }, want: Skip},
+		{name: "watched just past the due retry", build: func() *trace.Trace { return oneEvent(FragNo4xx, 400, []int64{5}, []int{400}) }, want: Pass},
+		{name: "one endpoint watched too briefly", build: func() *trace.Trace {
+			return newTB().frag(FragNo4xx, Fragment{}, 0, 400).sent(FragNo4xx+"/1", 0).
+				att("/f/"+FragNo4xx, FragNo4xx+"/1", "m1", 5, 404).att("/f/"+FragNo4xx, FragNo4xx+"/2", "m2", 150, 404).trace()
+		}, want: Skip},
+		{name: "retried before the fragment ended early", build: func() *trace.Trace { return oneEvent(FragNo4xx, 60, []int64{5, 30}, []int{400}) }, want: Fail},
 		{name: "retried", build: func() *trace.Trace { return oneEvent(FragNo4xx, 5000, []int64{5, 110}, []int{422}) }, want: Fail},
 		{name: "408 is not permanent", build: func() *trace.Trace { return oneEvent(FragNo4xx, 5000, []int64{5, 110}, []int{408, 200}) }, want: Skip},
 		{name: "policy list", build: func() *trace.Trace { return oneEvent(FragNo4xx, 5000, []int64{5, 110}, []int{404, 200}) },
