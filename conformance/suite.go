@@ -147,7 +147,7 @@ func Checks() []Check {
 		{ID: "9.2", Title: "Retries carry the same payload bytes", Source: srcRule + "6", Level: Must,
 			Fragments: []string{FragFidelity}, Run: checkPayloadFidelityOnRetry},
 
-		{ID: "9.3", Title: "Every delivery names its event type (header or body)", Source: "Standard Webhooks payload type; CloudEvents ce-type; hookbench issue 7 (payload and headers)", Level: Must,
+		{ID: "9.3", Title: "Every delivery names its event type (a header or an envelope around the payload)", Source: "Standard Webhooks payload type; CloudEvents ce-type", Level: Must,
 			Fragments: []string{FragDeliver}, Run: checkEventTypeNamed},
 
 		{ID: "10.1", Title: "End-to-end p50 latency under load is within the declared threshold", Source: srcCoordOmiss + "; declared policy (latency_p50)", Level: Must,

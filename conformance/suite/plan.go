@@ -113,7 +113,7 @@ func needsScheme(e *env) string {
 // constants of package conformance, which the checks read.
 func plans() []*fragmentPlan {
 	return []*fragmentPlan{
-		{ID: c.FragDeliver, Endpoints: byMessage(c.FragDeliver), Run: runSimple(6, nil, quietRetry)},
+		{ID: c.FragDeliver, Endpoints: byMessage(c.FragDeliver), RecordPayloads: true, Run: runSimple(6, nil, quietRetry)},
 		{ID: c.FragFanOut, Endpoints: []endpointPlan{{Path: "/f/fanout/a", Rules: rules()}, {Path: "/f/fanout/b", Rules: rules()}, {Path: "/f/fanout/c", Rules: rules()}},
 			Run: runSimple(5, nil, quietFor(100*time.Millisecond))},
 		{ID: c.FragTypes, Broadcast: true,
