@@ -13,7 +13,7 @@ const (
 	FragRetry429   = "retry-429"    // 429 without Retry-After, then 200
 	FragRetryReset = "retry-reset"  // connection reset on the first attempt, then 200
 	FragNo4xx      = "no-retry-4xx" // 400/401/403/404/422 always
-	FragRedirect   = "redirect"     // 307 to a second endpoint that answers 200
+	FragRedirect   = "redirect"     // 301/302/303/307/308 to endpoints answering 200, and a 302 without Location
 	FragBackoff    = "backoff"      // 500 always, several events at once
 	FragRA429      = "ra-429"       // 429 with Retry-After in seconds, then 200
 	FragRA503      = "ra-503"       // 503 with Retry-After in seconds, then 200

@@ -38,6 +38,8 @@ var faultTable = []faultRow{
 	{fault: "retry-storm", fail: []string{"3.1", "3.2", "3.5"}},
 	{fault: "ignore-retry-after", fail: []string{"4.1", "4.2", "4.3"}},
 	{fault: "follow-redirects", fail: []string{"2.6"}},
+	{fault: "follow-302-as-get", fail: []string{"2.6"}},
+	{fault: "redirect-no-location-success", fail: []string{"2.6"}},
 	{fault: "no-timeout", fail: []string{"5.1"}},
 	{fault: "timeout-as-success", fail: []string{"5.2"}},
 	{fault: "short-timeout", fail: []string{"5.3"}},
