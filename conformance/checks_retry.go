@@ -272,7 +272,7 @@ func checkRedirectNotFollowed(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	case hard.bad > 0:
 		return Result{Verdict: Fail, Summary: fmt.Sprintf("%d of %d 3xx answers mishandled: %s", hard.bad+soft.bad, redirected, detail), Evidence: append(hard.ev, soft.ev...)}
 	case soft.bad > 0:
-		return Result{Verdict: declared(p.Redirects == "fail"), Summary: fmt.Sprintf("%d of %d 3xx answers followed, then retried: %s", soft.bad, redirected, detail), Evidence: soft.ev}
+		return Result{Verdict: declared(p.Redirects == "fail"), Summary: fmt.Sprintf("%d of %d 3xx answers followed: %s", soft.bad, redirected, detail), Evidence: soft.ev}
 	case pending > 0:
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("the fragment ended before the retries of %d 3xx answer(s) were due", pending)}
 	case p.Redirects == "follow":
