@@ -147,7 +147,10 @@ func plans() []*fragmentPlan {
 					return err
 				}
 				f.allReceived(ctx, 1, 0)
-				return sleep(ctx, e.retryHi(1)+e.retryHi(2)/4+300*time.Millisecond)
+				// Watch until a first retry would be due (check 2.5 skips
+				// rather than passes when the fragment could not wait that
+				// long).
+				return sleep(ctx, min(e.retryHi(1)+e.retryHi(2)/4+300*time.Millisecond, e.o.MaxFragment))
 			}},
 		{ID: c.FragRedirect, FailFirst: 1, Endpoints: redirectEndpoints(),
 			Run: func(ctx context.Context, e *env, f *fragRun) error {
