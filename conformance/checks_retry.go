@@ -254,7 +254,7 @@ func checkRedirectNotFollowed(_ *trace.Trace, p *Policy, sc *Scope) Result {
 				continue
 			}
 			notRetried = append(notRetried, code)
-			hard.fail(evidence(d, fmt.Sprintf("a %s is a failure, retried by %d ms", code, due/1e6), "no further attempt: the "+code+" counted as delivered"))
+			hard.fail(evidence(d, fmt.Sprintf("a %s is a failure, retried by %d ms", code, due/1e6), "no further attempt after the "+code+": it counted as delivered, or was never retried"))
 		}
 	}
 	if redirected == 0 {
