@@ -230,8 +230,9 @@ func checkRedirectNotFollowed(_ *trace.Trace, p *Policy, sc *Scope) Result {
 				switch {
 				case p.Redirects == "follow" && !lostBody(target[0]):
 				case p.Redirects == "follow" || lostBody(target[0]) && !retried:
-					// The event never reached a consumer: the body was
-					// dropped on the way and the source was not retried.
+					// A follow policy promises the event at the target, body
+					// and all; under any policy, a follow that dropped the
+					// body with no retry at the source lost the event.
 					hard.fail(evidence(d, fmt.Sprintf("the %d followed with the event's body, or retried", a.Status), obs))
 				default:
 					soft.fail(evidence(d, fmt.Sprintf("a %d is a failure: not followed, retried", a.Status), obs))
