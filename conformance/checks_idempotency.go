@@ -114,21 +114,28 @@ func checkIdempotencyKey(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		}
 		dups++
 		c.total++
-		switch {
-		case s.ProviderID != "" && orig.ProviderID != "":
-			if s.ProviderID != orig.ProviderID {
-				c.fail(Evidence{EventID: s.DuplicateOf, Expected: fmt.Sprintf("a repeated trigger with %s %q returns the first event", p.IdempotencyHeader, s.IdemKey), Observed: fmt.Sprintf("a new event: %s then %s", orig.ProviderID, s.ProviderID)})
+		if s.ProviderID != "" && orig.ProviderID != "" && s.ProviderID != orig.ProviderID {
+			c.fail(Evidence{EventID: s.DuplicateOf, Expected: fmt.Sprintf("a repeated trigger with %s %q returns the first event", p.IdempotencyHeader, s.IdemKey), Observed: fmt.Sprintf("a new event: %s then %s", orig.ProviderID, s.ProviderID)})
+			continue
+		}
+		// Whatever ids the API and the deliveries carry (a provider may
+		// send none), the harness event id is in every body: a second 2xx
+		// delivery of it at one endpoint, or a second provider message for
+		// it, is a second event.
+		for _, d := range deliveries {
+			if d.EventID != s.DuplicateOf {
+				continue
 			}
-		default:
-			// No ids from the API: count the provider messages that arrived.
-			var as []*trace.Attempt
-			for _, d := range deliveries {
-				if d.EventID == s.DuplicateOf {
-					as = append(as, d.Attempts...)
+			n := 0
+			for _, a := range d.Attempts {
+				if delivered(p, a) {
+					n++
 				}
 			}
-			if ids := msgIDs(as); len(ids) > 1 {
-				c.fail(Evidence{EventID: s.DuplicateOf, Expected: fmt.Sprintf("one event for %s %q", p.IdempotencyHeader, s.IdemKey), Observed: fmt.Sprintf("%d messages: %s", len(ids), quoteIDs(ids)), TimesMs: times(as)})
+			if ids := msgIDs(d.Attempts); n > 1 || len(ids) > 1 {
+				c.fail(Evidence{EventID: s.DuplicateOf, Endpoint: d.Endpoint, Expected: fmt.Sprintf("one event for %s %q, delivered once", p.IdempotencyHeader, s.IdemKey),
+					Observed: fmt.Sprintf("delivered %d time(s) under %d message id(s): %s", n, len(ids), quoteIDs(ids)), TimesMs: times(d.Attempts)})
+				break
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hookbench/hookbench/trace"
@@ -31,6 +32,8 @@ func TestCheckStableID(t *testing.T) {
 }
 
 func TestCheckIdempotencyKey(t *testing.T) {
+	// deliveredMsgs are the arrivals of the event, by provider message id;
+	// an id ending in "!" is answered 500 instead of 200.
 	build := func(sameProviderID, providerIDs bool, deliveredMsgs ...string) func() *trace.Trace {
 		return func() *trace.Trace {
 			b := newTB().frag(FragIdem, Fragment{}, 0, 0)
@@ -50,7 +53,11 @@ func TestCheckIdempotencyKey(t *testing.T) {
 			}
 			b.sent("idempotency/1~dup", 5, pid(second), func(s *trace.Sent) { s.DuplicateOf = "idempotency/1" })
 			for i, m := range deliveredMsgs {
-				b.att("/f/idempotency", "idempotency/1", m, int64(10+i), 200)
+				status := 200
+				if id, failed := strings.CutSuffix(m, "!"); failed {
+					m, status = id, 500
+				}
+				b.att("/f/idempotency", "idempotency/1", m, int64(10+i*100), status)
 			}
 			return b.trace()
 		}
@@ -60,6 +67,10 @@ func TestCheckIdempotencyKey(t *testing.T) {
 		{name: "second event created", build: build(false, true, "evt_1", "evt_2"), want: Fail},
 		{name: "no api ids, one message", build: build(false, false, "evt_1"), want: Pass},
 		{name: "no api ids, two messages", build: build(false, false, "evt_1", "evt_2"), want: Fail},
+		{name: "same event id returned, delivered twice", build: build(true, true, "evt_1", "evt_1"), want: Fail},
+		{name: "no ids anywhere, delivered twice", build: build(false, false, "", ""), want: Fail},
+		{name: "no ids anywhere, delivered once", build: build(false, false, ""), want: Pass},
+		{name: "no ids anywhere, retried then delivered once", build: build(false, false, "!", ""), want: Pass},
 		{name: "no header declared", build: build(false, true), policy: func(p *Policy) { p.IdempotencyHeader = "" }, want: Skip},
 		{name: "no repeated trigger", build: func() *trace.Trace { return newTB().frag(FragIdem, Fragment{}, 0, 0).sent("idempotency/1", 0).trace() }, want: Skip},
 	})

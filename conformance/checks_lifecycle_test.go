@@ -221,10 +221,21 @@ func TestCheckEventTypeNamed(t *testing.T) {
 				att("/f/deliver", "deliver/1", "m", 5, 200, func(a *trace.Attempt) { a.EventType = gotType }).trace()
 		}
 	}
+	// withPayload records the triggered payload in the fragment.
+	withPayload := func(payload, gotType string) func() *trace.Trace {
+		return func() *trace.Trace {
+			f := Fragment{Payloads: []Payload{{EventID: "deliver/1", Body: payload}}}
+			return newTB().frag(FragDeliver, f, 0, 0).sent("deliver/1", 0, func(s *trace.Sent) { s.Type = "order.created" }).
+				att("/f/deliver", "deliver/1", "m", 5, 200, func(a *trace.Attempt) { a.EventType = gotType }).trace()
+		}
+	}
 	runCases(t, "9.3", []checkCase{
 		{name: "named", build: build("order.created", "order.created"), want: Pass},
 		{name: "missing", build: build("order.created", ""), want: Fail},
 		{name: "wrong", build: build("order.created", "order.paid"), want: Fail},
 		{name: "trigger type unknown, named", build: build("", "new_order"), want: Pass},
+		{name: "payloads name no type, provider header", build: withPayload(`{"hookbench_id":"deliver/1","seq":1}`, "order.created"), want: Pass},
+		{name: "payloads name no type, relayed bare", build: withPayload(`{"hookbench_id":"deliver/1","seq":1}`, ""), want: Fail},
+		{name: "payloads name their type", build: withPayload(`{"hookbench_id":"deliver/1","type":"order.created"}`, "order.created"), want: Skip},
 	})
 }

@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hookbench/hookbench/trace"
@@ -112,61 +114,183 @@ func checkRetryConnectionError(_ *trace.Trace, p *Policy, sc *Scope) Result {
 
 // check 2.5
 func checkNoRetryPermanent4xx(_ *trace.Trace, p *Policy, sc *Scope) Result {
+	v := sc.Main()
 	var c collector
-	for _, d := range sc.Main().Deliveries() {
+	pending := 0
+	var lastDue int64
+	for _, d := range v.Deliveries() {
 		for i, a := range d.Attempts {
 			if a.Flags&(trace.FlagAborted|trace.FlagProviderGaveUp) != 0 || !p.IsPermanent(a.Status) {
 				continue
 			}
-			c.total++
-			if extra := len(d.Attempts) - i - 1; extra > 0 {
+			extra := len(d.Attempts) - i - 1
+			if extra > 0 {
+				c.total++
 				c.fail(evidence(d, fmt.Sprintf("no retry after a permanent %d", a.Status), fmt.Sprintf("%d more attempt(s): %s", extra, outcomes(d.Attempts))))
+				break
 			}
+			// A single attempt proves nothing unless the fragment watched
+			// until the retry the policy would have made was due.
+			if due, ok := retryDue(p, a, i+1, sc.Slack); ok && due > v.Frag.EndNs {
+				pending++
+				lastDue = max(lastDue, due)
+				break
+			}
+			c.total++
 			break
 		}
+	}
+	if pending > 0 && c.bad == 0 {
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("the fragment stopped watching before a retry of %d permanent 4xx answer(s) would have been due (%d ms short): a retry could not have been seen", pending, (lastDue-v.Frag.EndNs+1e6-1)/1e6)}
 	}
 	return c.result(Fail, "permanent 4xx answers", "none retried")
 }
 
-// check 2.6 (Endpoints[0] redirects to Endpoints[1])
+// redirectsOf returns the fragment's redirecting endpoints. Traces written
+// before Fragment.Redirects had one: the first endpoint, redirecting to the
+// second with a 307.
+func redirectsOf(f *Fragment) []Redirect {
+	if len(f.Redirects) > 0 {
+		return f.Redirects
+	}
+	if len(f.Endpoints) < 2 {
+		return nil
+	}
+	return []Redirect{{From: f.Endpoints[0], Status: 307, To: f.Endpoints[1]}}
+}
+
+// howFollowed describes a request that reached a redirect target: method
+// and whether it carried a body (the event).
+func howFollowed(a *trace.Attempt) string {
+	m := a.Method
+	if m == "" {
+		m = "a request (method not recorded)"
+	}
+	if a.Size == 0 {
+		return m + " without a body"
+	}
+	return fmt.Sprintf("%s with a %d-byte body", m, a.Size)
+}
+
+// lostBody reports whether a followed request could not have delivered the
+// event: a GET or HEAD, or no body at all.
+func lostBody(a *trace.Attempt) bool {
+	return a.Size == 0 || a.Method == "GET" || a.Method == "HEAD"
+}
+
+// check 2.6. Each redirecting endpoint answers its first attempt with a
+// 3xx, then 200. A 3xx is a failure: its Location is not followed (unless
+// the policy follows redirects, and then the event must reach the target
+// with its body), and the attempt is retried. A 3xx without Location is
+// retried under any policy.
 func checkRedirectNotFollowed(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	v := sc.Main()
-	if len(v.Frag.Endpoints) < 2 {
+	rs := redirectsOf(v.Frag)
+	if len(rs) == 0 {
 		return Result{Verdict: Skip, Summary: "fragment " + v.Frag.ID + " needs a redirecting endpoint and a target"}
 	}
-	from, to := v.Frag.Endpoints[0], v.Frag.Endpoints[1]
-	redirected := 0
-	for _, a := range v.Attempts {
-		if a.Endpoint == from && a.Status >= 300 && a.Status < 400 {
+	var hard, soft collector
+	var followed, notRetried []string
+	redirected, pending := 0, 0
+	deliveries := v.Deliveries()
+	for _, r := range rs {
+		var target []*trace.Attempt
+		for _, a := range v.Attempts {
+			if r.To != "" && a.Endpoint == r.To {
+				target = append(target, a)
+			}
+		}
+		for _, d := range deliveries {
+			if d.Endpoint != r.From {
+				continue
+			}
+			i := slices.IndexFunc(d.Attempts, func(a *trace.Attempt) bool {
+				return a.Status >= 300 && a.Status < 400 && a.Flags&(trace.FlagAborted|trace.FlagProviderGaveUp) == 0
+			})
+			if i < 0 {
+				continue
+			}
+			a := d.Attempts[i]
+			if p.IsSuccess(a.Status) {
+				continue // the policy counts this 3xx as delivered
+			}
 			redirected++
+			retried := i+1 < len(d.Attempts)
+			code := fmt.Sprintf("%d", a.Status)
+			if r.To == "" {
+				code += " without Location"
+			}
+			if len(target) > 0 {
+				how := howFollowed(target[0])
+				followed = append(followed, fmt.Sprintf("%d → %s", a.Status, how))
+				obs := fmt.Sprintf("followed to %s: %s, answered %d", r.To, how, target[0].Status)
+				if !retried {
+					obs += fmt.Sprintf("; no retry at %s", r.From)
+				}
+				switch {
+				case p.Redirects == "follow" && !lostBody(target[0]):
+				case p.Redirects == "follow" || lostBody(target[0]) && !retried:
+					// A follow policy promises the event at the target, body
+					// and all; under any policy, a follow that dropped the
+					// body with no retry at the source lost the event.
+					hard.fail(evidence(d, fmt.Sprintf("the %d followed with the event's body, or retried", a.Status), obs))
+				default:
+					soft.fail(evidence(d, fmt.Sprintf("a %d is a failure: not followed, retried", a.Status), obs))
+				}
+				continue
+			}
+			if r.To != "" && p.Redirects == "follow" {
+				hard.fail(evidence(d, fmt.Sprintf("the %d followed to %s, as the policy declares", a.Status, r.To), "nothing reached "+r.To+": "+outcomes(d.Attempts)))
+				continue
+			}
+			if retried {
+				continue
+			}
+			due, ok := retryDue(p, a, i+1, sc.Slack)
+			switch {
+			case !ok:
+				continue // the policy's last attempt
+			case due > v.Frag.EndNs:
+				pending++
+				continue
+			}
+			notRetried = append(notRetried, code)
+			hard.fail(evidence(d, fmt.Sprintf("a %s is a failure, retried by %d ms", code, due/1e6), "no further attempt after the "+code+": it counted as delivered, or was never retried"))
 		}
 	}
 	if redirected == 0 {
-		return Result{Verdict: Skip, Summary: "no attempt reached " + from + " to be redirected"}
+		return Result{Verdict: Skip, Summary: "no attempt was answered with a 3xx"}
 	}
-	var followed []*Delivery
-	for _, d := range v.Deliveries() {
-		if d.Endpoint == to {
-			followed = append(followed, d)
+	var parts []string
+	if len(followed) > 0 {
+		parts = append(parts, "followed "+strings.Join(followed, ", "))
+	}
+	if len(notRetried) > 0 {
+		parts = append(parts, "not retried: "+strings.Join(notRetried, ", "))
+	}
+	detail := strings.Join(parts, "; ")
+	switch {
+	case hard.bad > 0:
+		return Result{Verdict: Fail, Summary: fmt.Sprintf("%d of %d 3xx answers mishandled: %s", hard.bad+soft.bad, redirected, detail), Evidence: append(hard.ev, soft.ev...)}
+	case soft.bad > 0:
+		return Result{Verdict: declared(p.Redirects == "fail"), Summary: fmt.Sprintf("%d of %d 3xx answers followed: %s", soft.bad, redirected, detail), Evidence: soft.ev}
+	case pending > 0:
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("the fragment ended before the retries of %d 3xx answer(s) were due", pending)}
+	case p.Redirects == "follow":
+		return Result{Verdict: Pass, Summary: fmt.Sprintf("%d 3xx answers: redirects followed with the body as the policy declares, the rest retried", redirected)}
+	}
+	return Result{Verdict: Pass, Summary: fmt.Sprintf("%d 3xx answers (%s) treated as failures: nothing followed, each retried", redirected, statusList(rs))}
+}
+
+func statusList(rs []Redirect) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%d", r.Status)
+		if r.To == "" {
+			parts[i] += " without Location"
 		}
 	}
-	if p.Redirects == "follow" {
-		if len(followed) == 0 {
-			return Result{Verdict: Fail, Summary: fmt.Sprintf("the policy follows redirects, but none of %d redirect(s) reached %s", redirected, to)}
-		}
-		return Result{Verdict: Pass, Summary: fmt.Sprintf("redirects followed as the policy declares (%d reached %s)", len(followed), to)}
-	}
-	if len(followed) == 0 {
-		return Result{Verdict: Pass, Summary: fmt.Sprintf("%d 3xx answer(s) treated as failures; the target %s got nothing", redirected, to)}
-	}
-	r := Result{Verdict: declared(p.Redirects == "fail"), Summary: fmt.Sprintf("%d event(s) followed the redirect to %s", len(followed), to)}
-	for _, d := range followed {
-		if len(r.Evidence) == maxEvidence {
-			break
-		}
-		r.Evidence = append(r.Evidence, evidence(d, "a 3xx is a failure and is not followed", "delivered to the Location target "+to))
-	}
-	return r
+	return strings.Join(parts, ", ")
 }
 
 // check 2.7

@@ -42,6 +42,9 @@ type Fragment struct {
 	Payloads []Payload `json:"payloads,omitempty"`
 	// Subscriptions are the event types each endpoint subscribed to.
 	Subscriptions []Subscription `json:"subscriptions,omitempty"`
+	// Redirects lists the endpoints that answer a 3xx, each with the
+	// endpoint its Location names.
+	Redirects []Redirect `json:"redirects,omitempty"`
 	// FailFirst is how many attempts of each event the fragment's
 	// endpoints fail before they answer 2xx (0 = they never fail on
 	// purpose, or always do: see Note).
@@ -61,6 +64,14 @@ type Fragment struct {
 type Payload struct {
 	EventID string `json:"event_id"`
 	Body    string `json:"body"`
+}
+
+// Redirect is one endpoint answering a 3xx: Status, with a Location naming
+// the endpoint To ("" when the answer carries no Location).
+type Redirect struct {
+	From   string `json:"from"`
+	Status int    `json:"status"`
+	To     string `json:"to,omitempty"`
 }
 
 // Subscription is the event types one endpoint subscribed to (empty = all).

@@ -13,7 +13,7 @@ const (
 	FragRetry429   = "retry-429"    // 429 without Retry-After, then 200
 	FragRetryReset = "retry-reset"  // connection reset on the first attempt, then 200
 	FragNo4xx      = "no-retry-4xx" // 400/401/403/404/422 always
-	FragRedirect   = "redirect"     // 307 to a second endpoint that answers 200
+	FragRedirect   = "redirect"     // 301/302/303/307/308 to endpoints answering 200, and a 302 without Location
 	FragBackoff    = "backoff"      // 500 always, several events at once
 	FragRA429      = "ra-429"       // 429 with Retry-After in seconds, then 200
 	FragRA503      = "ra-503"       // 503 with Retry-After in seconds, then 200
@@ -147,7 +147,7 @@ func Checks() []Check {
 		{ID: "9.2", Title: "Retries carry the same payload bytes", Source: srcRule + "6", Level: Must,
 			Fragments: []string{FragFidelity}, Run: checkPayloadFidelityOnRetry},
 
-		{ID: "9.3", Title: "Every delivery names its event type (header or body)", Source: "Standard Webhooks payload type; CloudEvents ce-type; hookbench issue 7 (payload and headers)", Level: Must,
+		{ID: "9.3", Title: "Every delivery names its event type (a header or an envelope around the payload)", Source: "Standard Webhooks payload type; CloudEvents ce-type", Level: Must,
 			Fragments: []string{FragDeliver}, Run: checkEventTypeNamed},
 
 		{ID: "10.1", Title: "End-to-end p50 latency under load is within the declared threshold", Source: srcCoordOmiss + "; declared policy (latency_p50)", Level: Must,

@@ -35,11 +35,13 @@ type EndpointConfig struct {
 	// Auth, when set, is checked first: a wrong or missing credential
 	// gets 401 and FlagAuthFailed.
 	Auth Auth
-	// TypeHeader names the header carrying the event type; "" reads it
-	// from the JSON body at TypePath instead.
+	// TypeHeader names the header carrying the event type; "" reads the
+	// first of the well-known type headers the request carries
+	// (WellKnownTypeHeaders), else the JSON body at TypePath.
 	TypeHeader string
 	// TypePath is the JSON path of the event type in the body when
-	// TypeHeader is ""; "" means DefaultTypePath, "-" disables it.
+	// TypeHeader is "" and no well-known type header came; "" means
+	// DefaultTypePath, "-" disables it.
 	TypePath string
 	// Types, when not empty, routes by event type: any other type
 	// (or none) gets 400 "Invalid event type", as seed 000's receiver does.

@@ -93,6 +93,7 @@ func (s *Server) inspect(c *Call) {
 	ep, a, h := c.ep, &c.a, &c.rc.Request.Header
 	body := c.rc.PostBody()
 	a.Endpoint = ep.path
+	a.Method = b2s(c.rc.Method())
 	a.ArrivalNs = s.sinceBase(c.arrival)
 	a.Size = len(body)
 	a.BodyHash = xxhash.Sum64(body)
@@ -108,7 +109,14 @@ func (s *Server) inspect(c *Call) {
 	}
 	if ep.typeHeader != "" {
 		a.EventType = b2s(h.Peek(ep.typeHeader))
-	} else if ep.typeOn {
+	}
+	for _, name := range ep.typeHeaders {
+		if v := h.Peek(name); len(v) > 0 {
+			a.EventType = b2s(v)
+			break
+		}
+	}
+	if a.EventType == "" && ep.typeOn {
 		if v, ok := ep.typePath.find(body, &c.scratch2); ok {
 			a.EventType = b2s(v)
 		}
@@ -243,7 +251,7 @@ func (s *Server) handleUnknown(rc *fasthttp.RequestCtx) {
 	}
 	body := rc.PostBody()
 	a := trace.Attempt{
-		Endpoint: b2s(rc.Path()), ArrivalNs: s.sinceBase(arrival), Status: fasthttp.StatusNotFound,
+		Endpoint: b2s(rc.Path()), Method: b2s(rc.Method()), ArrivalNs: s.sinceBase(arrival), Status: fasthttp.StatusNotFound,
 		Size: len(body), BodyHash: xxhash.Sum64(body), Flags: trace.FlagNoEndpoint,
 	}
 	if s.opts.KeepBodies {
@@ -278,7 +286,7 @@ func (s *Server) handleError(rc *fasthttp.RequestCtx, err error) {
 		}
 		path := rc.Path()
 		a := trace.Attempt{
-			Endpoint: b2s(path), ArrivalNs: s.sinceBase(arrival), Status: fasthttp.StatusRequestEntityTooLarge,
+			Endpoint: b2s(path), Method: b2s(rc.Method()), ArrivalNs: s.sinceBase(arrival), Status: fasthttp.StatusRequestEntityTooLarge,
 			Size: max(rc.Request.Header.ContentLength(), 0), Flags: trace.FlagTooLarge, Behavior: "max-body",
 		}
 		if ep := s.endpoints[b2s(path)]; ep != nil {

@@ -22,8 +22,9 @@ const (
 	// DefaultEventIDPath finds the harness event id: the key hookbench_id at
 	// any depth of the JSON body.
 	DefaultEventIDPath = "..hookbench_id"
-	// DefaultTypePath finds the event type when no type header is set: the
-	// top-level "type" member of a JSON body.
+	// DefaultTypePath finds the event type when no type header is set and
+	// none of WellKnownTypeHeaders came: the top-level "type" member of a
+	// JSON body (the Standard Webhooks and Stripe envelopes).
 	DefaultTypePath = "type"
 	// DefaultMaxHang caps `hang` and every delay: after it the sink drops
 	// the connection without an answer.
@@ -171,4 +172,12 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// WellKnownTypeHeaders returns the headers an endpoint without a TypeHeader
+// reads the event type from, in order: the reference provider's and many
+// others' X-Event-Type, CloudEvents binary mode's ce-type, GitHub's, GitLab's
+// and Shopify's. Each call returns a new slice.
+func WellKnownTypeHeaders() []string {
+	return []string{"X-Event-Type", "Ce-Type", "X-GitHub-Event", "X-Gitlab-Event", "X-Shopify-Topic"}
 }

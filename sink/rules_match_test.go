@@ -221,10 +221,15 @@ func TestRetryAfterForms(t *testing.T) {
 
 func TestRedirectAndBody(t *testing.T) {
 	t.Parallel()
-	s := ruleServer(t, nil, 1, "endpoint=/a,redirect=/elsewhere,status=308", "endpoint=/b,status=418,body=teapot")
+	s := ruleServer(t, nil, 1, "endpoint=/a,attempt=1,redirect=/elsewhere,status=308", "endpoint=/a,attempt=2,status=302", "endpoint=/b,status=418,body=teapot")
 	r := hit(t, s, "/a", "x", "")
 	if r.StatusCode() != 308 || string(r.Header.Peek("Location")) != "/elsewhere" {
 		t.Fatalf("/a: %d Location %q", r.StatusCode(), r.Header.Peek("Location"))
+	}
+	// A 3xx without redirect= carries no Location: a broken redirect.
+	r = hit(t, s, "/a", "x", "")
+	if r.StatusCode() != 302 || r.Header.Peek("Location") != nil {
+		t.Fatalf("/a second: %d Location %q, want 302 without Location", r.StatusCode(), r.Header.Peek("Location"))
 	}
 	r = hit(t, s, "/b", "x", "")
 	if r.StatusCode() != 418 || string(r.Body()) != "teapot" {

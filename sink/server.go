@@ -77,6 +77,7 @@ type endpoint struct {
 	evPath        jsonPath
 	evOn          bool
 	typeHeader    string
+	typeHeaders   []string // read in order when typeHeader is ""
 	typePath      jsonPath
 	typeOn        bool
 	types         []string
@@ -228,6 +229,9 @@ func (s *Server) newEndpoint(cfg EndpointConfig) (*endpoint, error) {
 			return nil, fmt.Errorf("event-id %q: %w", p, err)
 		}
 		ep.evPath, ep.evOn = jp, true
+	}
+	if ep.typeHeader == "" {
+		ep.typeHeaders = WellKnownTypeHeaders()
 	}
 	if ep.typeHeader == "" && cfg.TypePath != "-" {
 		p := cfg.TypePath

@@ -549,3 +549,52 @@ func TestStartErrors(t *testing.T) {
 		t.Error("Validate does not wrap ErrNotLoopback")
 	}
 }
+
+// The event type comes from the configured header, else the first
+// well-known type header, else the body; the method is recorded as sent.
+func TestRecordsTypeAndMethod(t *testing.T) {
+	t.Parallel()
+	tw, read := memTrace(t)
+	opts := testOptions(EndpointConfig{Path: "/auto"}, EndpointConfig{Path: "/named", TypeHeader: "X-Kind"}, EndpointConfig{Path: "/nobody", TypePath: "-"})
+	opts.Trace = tw
+	s := newTestServer(t, opts, false)
+	cases := []struct {
+		path, method, body string
+		headers            []string
+		want               string
+	}{
+		{"/auto", "POST", `{"type":"from.body"}`, nil, "from.body"},
+		{"/auto", "POST", `{"type":"from.body"}`, []string{"X-Event-Type", "from.header"}, "from.header"},
+		{"/auto", "POST", `{"hookbench_id":"x"}`, []string{"ce-type", "com.example.ce"}, "com.example.ce"},
+		{"/auto", "POST", `{}`, []string{"X-GitHub-Event", "push", "X-Event-Type", "first"}, "first"},
+		{"/auto", "GET", "", nil, ""},
+		{"/named", "POST", `{"type":"from.body"}`, []string{"X-Event-Type", "well.known", "X-Kind", "named"}, "named"},
+		{"/named", "POST", `{"type":"from.body"}`, []string{"X-Event-Type", "well.known"}, ""},
+		{"/nobody", "POST", `{"type":"from.body"}`, []string{"X-Shopify-Topic", "orders/create"}, "orders/create"},
+		{"/nobody", "PUT", `{"type":"from.body"}`, nil, ""},
+	}
+	for _, c := range cases {
+		var req fasthttp.Request
+		req.Header.SetMethod(c.method)
+		req.SetRequestURI(c.path)
+		for i := 0; i+1 < len(c.headers); i += 2 {
+			req.Header.Set(c.headers[i], c.headers[i+1])
+		}
+		if c.body != "" {
+			req.SetBodyString(c.body)
+		}
+		if code, _ := do(t, s, &req); code != 200 {
+			t.Fatalf("%s %s: %d", c.method, c.path, code)
+		}
+	}
+	tr := read()
+	if len(tr.Attempts) != len(cases) {
+		t.Fatalf("%d attempts, want %d", len(tr.Attempts), len(cases))
+	}
+	for i, c := range cases {
+		a := tr.Attempts[i]
+		if a.EventType != c.want || a.Method != c.method || a.Endpoint != c.path || a.Size != len(c.body) {
+			t.Errorf("case %d: type %q method %q endpoint %s size %d, want %q %s %s %d", i, a.EventType, a.Method, a.Endpoint, a.Size, c.want, c.method, c.path, len(c.body))
+		}
+	}
+}

@@ -177,6 +177,11 @@ func (d *Decoder) record(rec *Record) (Kind, error) {
 		err = d.readSent(&rec.Sent)
 	case KindAttempt:
 		err = d.readAttempt(&rec.Attempt)
+		rec.Attempt.Method = ""
+		if err == nil && n > want {
+			rec.Attempt.Method, err = d.ref()
+			want++
+		}
 	case KindMark:
 		err = d.readMark(&rec.Mark)
 	case kindString:
@@ -709,7 +714,7 @@ func fieldCount(k Kind) int {
 	case KindSent:
 		return 11
 	case KindAttempt:
-		return attemptFields
+		return attemptMinFields
 	case KindMark:
 		return 5
 	case kindString:

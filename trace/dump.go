@@ -41,6 +41,7 @@ type jsonSent struct {
 type jsonAttempt struct {
 	Kind         string   `json:"kind"`
 	Endpoint     string   `json:"endpoint"`
+	Method       string   `json:"method,omitempty"`
 	MsgID        string   `json:"msg_id"`
 	EventID      string   `json:"event_id"`
 	Type         string   `json:"type,omitempty"`
@@ -98,7 +99,7 @@ func (r *Record) MarshalJSON() ([]byte, error) {
 			s.Err.String(), s.IdemKey, s.ProviderID, s.DuplicateOf})
 	case KindAttempt:
 		a := &r.Attempt
-		j := jsonAttempt{Kind: "attempt", Endpoint: a.Endpoint, MsgID: a.MsgID, EventID: a.EventID, Type: a.EventType,
+		j := jsonAttempt{Kind: "attempt", Endpoint: a.Endpoint, Method: a.Method, MsgID: a.MsgID, EventID: a.EventID, Type: a.EventType,
 			Nth: a.Nth, ProviderN: a.ProviderN, TMs: ms(a.ArrivalNs), HandleMs: ms(a.HandleNs), Status: a.Status,
 			Sig: a.Sig.String(), Size: a.Size, BodyHash: fmt.Sprintf("%016x", a.BodyHash), Behavior: a.Behavior,
 			RetryAfterMs: a.RetryAfter, Flags: FlagNames(a.Flags)}

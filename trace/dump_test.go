@@ -43,6 +43,9 @@ func TestDumpJSONLines(t *testing.T) {
 			}
 		}
 	}
+	if !strings.Contains(lines[3], `"method":"POST"`) || !strings.Contains(lines[6], `"method":"GET"`) {
+		t.Errorf("attempt lines lack the method: %s / %s", lines[3], lines[6])
+	}
 	if !strings.Contains(lines[3], `"sig":"valid"`) || !strings.Contains(lines[3], `"skew_ms":-3`) || !strings.Contains(lines[3], `"body_hash":"deadbeefcafef00d"`) {
 		t.Errorf("attempt line: %s", lines[3])
 	}

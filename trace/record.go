@@ -168,6 +168,9 @@ type Attempt struct {
 	Flags      uint8
 	RetryAfter int64 // Retry-After the sink sent, in ms; 0 when none
 	Body       []byte
+	// Method is the request method ("POST", "GET", ...); "" in traces
+	// written before it was recorded.
+	Method string
 }
 
 // Has reports whether every bit of f is set.

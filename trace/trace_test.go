@@ -23,10 +23,10 @@ func sampleRecords() []Record {
 	return []Record{
 		{Kind: KindSent, Sent: Sent{EventID: "hb-1", Type: "order.created", IntendedNs: 1000, SentNs: 1500, LatencyNs: 200000, Status: 202, IdemKey: "k1", ProviderID: "msg_1"}},
 		{Kind: KindSent, Sent: Sent{EventID: "hb-1", IntendedNs: 2000, SentNs: 2500, Err: ErrTimeout, IdemKey: "k1", DuplicateOf: "hb-0"}},
-		{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/orders", MsgID: "msg_1", EventID: "hb-1", EventType: "order.created", Nth: 1, ProviderN: 1, ArrivalNs: 5_000_000, HandleNs: 12_000, Status: 503, Sig: SigValid, SkewMs: -3, Size: 120, BodyHash: 0xdeadbeefcafef00d, Behavior: "status=503", Flags: FlagTimestamp, RetryAfter: 2000}},
+		{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/orders", MsgID: "msg_1", EventID: "hb-1", EventType: "order.created", Nth: 1, ProviderN: 1, ArrivalNs: 5_000_000, HandleNs: 12_000, Status: 503, Sig: SigValid, SkewMs: -3, Size: 120, BodyHash: 0xdeadbeefcafef00d, Behavior: "status=503", Flags: FlagTimestamp, RetryAfter: 2000, Method: "POST"}},
 		{Kind: KindMark, Mark: Mark{AtNs: 6_000_000, Type: "phase", Name: "ramp", Detail: `{"rate":100}`}},
 		{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/orders", MsgID: "msg_1", EventID: "hb-1", Nth: 2, ArrivalNs: 4_000_000, Status: 0, Sig: SigMismatch, Size: 120, BodyHash: 1, Flags: FlagAborted | FlagProviderGaveUp, Body: []byte(`{"a":1}`)}},
-		{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/nope", ArrivalNs: 1 << 40, HandleNs: 1 << 35, Status: 404, Size: 1 << 20, Flags: FlagNoEndpoint, SkewMs: -1 << 40}},
+		{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/nope", Method: "GET", ArrivalNs: 1 << 40, HandleNs: 1 << 35, Status: 404, Size: 1 << 20, Flags: FlagNoEndpoint, SkewMs: -1 << 40}},
 	}
 }
 
@@ -237,6 +237,21 @@ func TestForwardCompatibleExtraFields(t *testing.T) {
 	}
 	if len(tr.Marks) != 1 || tr.Marks[0].Detail != "hi" || tr.Marks[0].AtNs != 5 {
 		t.Fatalf("marks = %+v", tr.Marks)
+	}
+}
+
+// An Attempt record of a trace written before Method was recorded (18
+// fields, ending with Body) still reads, with Method "".
+func TestAttemptWithoutMethod(t *testing.T) {
+	t.Parallel()
+	hdr := writeAll(t, nil)
+	rec := []byte{0xdc, 0x00, 0x12, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07, 0x00, 0xcc, 0xc8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0}
+	tr, err := Read(bytes.NewReader(append(append(hdr, rec...), rec...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Attempts) != 2 || tr.Attempts[1].Status != 200 || tr.Attempts[1].ArrivalNs != 14 || tr.Attempts[0].Method != "" || tr.Attempts[1].Nth != 1 {
+		t.Fatalf("attempts = %+v", tr.Attempts)
 	}
 }
 

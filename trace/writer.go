@@ -157,8 +157,13 @@ func (w *Writer) WriteSent(s *Sent) error {
 	return w.maybeFlushLocked()
 }
 
-// attemptFields is the number of array elements of an Attempt record.
-const attemptFields = 18
+// attemptFields is the number of array elements of an Attempt record the
+// writer writes; readers require attemptMinFields (traces written before
+// Method was recorded end after Body).
+const (
+	attemptFields    = 19
+	attemptMinFields = 18
+)
 
 // WriteAttempt appends an Attempt record. It does not allocate once the
 // strings it names are interned.
@@ -168,9 +173,9 @@ func (w *Writer) WriteAttempt(a *Attempt) error {
 	if w.closed {
 		return ErrClosed
 	}
-	w.reserve(5)
+	w.reserve(6)
 	ep, msg, ev := w.intern(a.Endpoint), w.intern(a.MsgID), w.intern(a.EventID)
-	typ, beh := w.intern(a.EventType), w.intern(a.Behavior)
+	typ, beh, method := w.intern(a.EventType), w.intern(a.Behavior), w.intern(a.Method)
 	b := appendArray(w.buf, attemptFields)
 	b = append(b, byte(KindAttempt))
 	b = appendUint(b, uint64(ep))
@@ -191,6 +196,7 @@ func (w *Writer) WriteAttempt(a *Attempt) error {
 	b = appendUint(b, uint64(a.Flags))
 	b = appendInt(b, a.RetryAfter)
 	b = appendBin(b, a.Body)
+	b = appendUint(b, uint64(method))
 	w.buf = b
 	return w.maybeFlushLocked()
 }

@@ -161,11 +161,23 @@ func (p *Provider) attempt(d *delivery, sc *laneScratch) {
 	start := time.Now()
 	deadline := start.Add(timeout)
 	err := p.client.DoDeadline(req, resp, deadline)
-	if err == nil && (p.faults.has(fFollowRedirects) || p.policy.Redirects == "follow") {
+	if err == nil && (p.faults.has(fFollowRedirects) || p.faults.has(fFollow302AsGet) || p.policy.Redirects == "follow") {
 		for hop := 0; hop < maxRedirects && err == nil && fasthttp.StatusCodeIsRedirect(resp.StatusCode()); hop++ {
 			loc := resp.Header.Peek(fasthttp.HeaderLocation)
 			if len(loc) == 0 {
 				break
+			}
+			if p.faults.has(fFollow302AsGet) && !p.faults.has(fFollowRedirects) && p.policy.Redirects != "follow" {
+				// What browsers and most HTTP clients do: 301, 302 and 303
+				// turn into a GET without the body; 307 and 308 would keep
+				// the method and body, and are refused instead.
+				if c := resp.StatusCode(); c == fasthttp.StatusTemporaryRedirect || c == fasthttp.StatusPermanentRedirect {
+					break
+				}
+				req.Header.SetMethod(fasthttp.MethodGet)
+				req.ResetBody()
+				req.Header.SetContentLength(0)
+				req.Header.Del(fasthttp.HeaderContentType)
 			}
 			req.URI().UpdateBytes(loc)
 			err = p.client.DoDeadline(req, resp, deadline)
@@ -178,6 +190,7 @@ func (p *Provider) attempt(d *delivery, sc *laneScratch) {
 	}
 	after := p.clock.Now()
 	ra, hasRA := ParseRetryAfter(resp.Header.Peek(fasthttp.HeaderRetryAfter), after)
+	noLocation := len(resp.Header.Peek(fasthttp.HeaderLocation)) == 0
 	fasthttp.ReleaseRequest(req)
 	fasthttp.ReleaseResponse(resp)
 	if p.closing.Load() {
@@ -186,6 +199,9 @@ func (p *Provider) attempt(d *delivery, sc *laneScratch) {
 
 	ek := errKind(err)
 	out := classify(&p.policy, status, ek, p.faults)
+	if out == oRetry && p.faults.has(fRedirectNoLocationSuccess) && status >= 300 && status < 400 && noLocation {
+		out = oDelivered
+	}
 	rec := attemptLog{At: now.UnixNano(), Dur: int64(dur), Status: int32(status), N: uint16(min(n, 65535)), Err: ek}
 	if hasRA {
 		rec.RetryAfter = max(int64(ra), 1)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,6 +156,49 @@ func faultCases() map[string]faultCase {
 			}
 			if faulty != (targetHits == 1 && r.log.Out == lDelivered) || !faulty && (r.log.Status != 307 || r.log.Out != lRetry) {
 				t.Errorf("307: status %d outcome %v, %d requests at the Location", r.log.Status, r.log.Out, targetHits)
+			}
+		}},
+		"follow-302-as-get": {harnessConfig{behave: redirectingEndpoint}, func(t *testing.T, h *harness, faulty bool) {
+			for _, code := range []int{301, 302, 303, 307, 308} {
+				h.publish("t", `{"code":`+strconv.Itoa(code)+`}`, "")
+				r := h.attempt()
+				var followed []hit
+				for _, x := range h.rcv.snapshot() {
+					if x.Path == "/target/"+strconv.Itoa(code) {
+						followed = append(followed, x)
+					}
+				}
+				asGet := faulty && code < 307
+				switch {
+				case asGet && (len(followed) != 1 || followed[0].Method != "GET" || len(followed[0].Body) != 0 || r.log.Out != lDelivered):
+					t.Errorf("%d: %d request(s) at the Location %+v, status %d outcome %v; want one GET without a body, delivered", code, len(followed), followed, r.log.Status, r.log.Out)
+				case !asGet && (len(followed) != 0 || int(r.log.Status) != code || r.log.Out != lRetry):
+					t.Errorf("%d: %d request(s) at the Location, status %d outcome %v; want none, retried", code, len(followed), r.log.Status, r.log.Out)
+				}
+			}
+		}},
+		"redirect-no-location-success": {harnessConfig{behave: redirectingEndpoint}, func(t *testing.T, h *harness, faulty bool) {
+			for _, code := range []int{302, 307} {
+				for _, withLocation := range []bool{false, true} {
+					body := `{"code":` + strconv.Itoa(code) + `}`
+					if !withLocation {
+						body = `{"code":` + strconv.Itoa(code) + `,"no_location":true}`
+					}
+					h.publish("t", body, "")
+					r := h.attempt()
+					want := lRetry
+					if faulty && !withLocation {
+						want = lDelivered
+					}
+					if int(r.log.Status) != code || r.log.Out != want {
+						t.Errorf("%d (Location %v): status %d outcome %v, want %v", code, withLocation, r.log.Status, r.log.Out, want)
+					}
+				}
+			}
+			for _, x := range h.rcv.snapshot() {
+				if strings.HasPrefix(x.Path, "/target/") {
+					t.Errorf("redirect followed to %s", x.Path)
+				}
 			}
 		}},
 		"no-timeout": {harnessConfig{realTime: true,
@@ -468,6 +512,26 @@ func jsonEqual(a, b []byte) bool {
 	xb, _ := json.Marshal(x)
 	yb, _ := json.Marshal(y)
 	return bytes.Equal(xb, yb)
+}
+
+// redirectingEndpoint answers the status named by the body's "code" with a
+// Location /target/CODE (none when the body has "no_location"), and 200 at
+// the targets.
+func redirectingEndpoint(x *hit) reply {
+	if strings.HasPrefix(x.Path, "/target/") {
+		return reply{Status: 200}
+	}
+	var b struct {
+		Code       int  `json:"code"`
+		NoLocation bool `json:"no_location"`
+	}
+	if json.Unmarshal(x.Body, &b) != nil || b.Code == 0 {
+		return reply{Status: 500}
+	}
+	if b.NoLocation {
+		return reply{Status: b.Code}
+	}
+	return reply{Status: b.Code, Headers: map[string]string{"Location": "/target/" + strconv.Itoa(b.Code)}}
 }
 
 // drop-events counts per endpoint: a second endpoint loses its own 2nd

@@ -28,8 +28,8 @@ type faultRow struct {
 
 var faultTable = []faultRow{
 	{fault: ""},
-	{fault: "no-retry", // nothing is retried: every retry-dependent delivery and check fails
-		fail: []string{"1.5", "2.1", "2.2", "2.3", "2.4", "2.7", "4.4", "5.2", "7.4", "11.1", "11.3"}},
+	{fault: "no-retry", // nothing is retried: every retry-dependent delivery and check fails (a 3xx too)
+		fail: []string{"1.5", "2.1", "2.2", "2.3", "2.4", "2.6", "2.7", "4.4", "5.2", "7.4", "11.1", "11.3"}},
 	{fault: "retry-4xx", fail: []string{"2.5"}},
 	{fault: "give-up-early", // 2 attempts instead of 5: events needing a third are lost
 		fail: []string{"1.5", "2.7", "11.1", "11.3"}},
@@ -38,6 +38,8 @@ var faultTable = []faultRow{
 	{fault: "retry-storm", fail: []string{"3.1", "3.2", "3.5"}},
 	{fault: "ignore-retry-after", fail: []string{"4.1", "4.2", "4.3"}},
 	{fault: "follow-redirects", fail: []string{"2.6"}},
+	{fault: "follow-302-as-get", fail: []string{"2.6"}},
+	{fault: "redirect-no-location-success", fail: []string{"2.6"}},
 	{fault: "no-timeout", fail: []string{"5.1"}},
 	{fault: "timeout-as-success", fail: []string{"5.2"}},
 	{fault: "short-timeout", fail: []string{"5.3"}},
