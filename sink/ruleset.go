@@ -16,6 +16,8 @@ type ruleSet struct {
 type liveRule struct {
 	Rule
 	name  string        // recorded as the Attempt's Behavior
+	// handshake rules answer webhook validation requests only.
+	handshake bool
 	epoch time.Duration // install time since the sink started (flap origin)
 	every atomic.Uint64
 	gcra  gcra
@@ -29,6 +31,9 @@ func (s *Server) compile(rules []Rule, since time.Duration) *ruleSet {
 	for _, r := range rules {
 		lr := &liveRule{Rule: r, epoch: since}
 		lr.name = behaviorName(r.Behavior)
+		if a, ok := r.Behavior.(*Action); ok && a.RefuseHandshake {
+			lr.handshake = true
+		}
 		if c := r.Match.condition(); c != "" {
 			lr.name = c + "," + lr.name
 		}

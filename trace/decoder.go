@@ -174,7 +174,9 @@ func (d *Decoder) record(rec *Record) (Kind, error) {
 	case KindSent:
 		err = d.readSent(&rec.Sent)
 	case KindAttempt:
-		err = d.readAttempt(&rec.Attempt)
+		var used int
+		used, err = d.readAttempt(&rec.Attempt, n-want)
+		want += used
 	case KindMark:
 		err = d.readMark(&rec.Mark)
 	case kindString:
@@ -262,7 +264,29 @@ func (d *Decoder) readSent(s *Sent) (err error) {
 	return err
 }
 
-func (d *Decoder) readAttempt(a *Attempt) (err error) {
+// readAttempt reads an Attempt with extra fields beyond the required ones,
+// and returns how many of those it used (the CloudEvents fields).
+func (d *Decoder) readAttempt(a *Attempt, extra int) (used int, err error) {
+	err = d.readAttemptBase(a)
+	a.CE, a.CEID, a.CEType = 0, "", ""
+	if err != nil || extra < attemptCEFields {
+		return 0, err
+	}
+	ce, err := d.uint()
+	if err != nil {
+		return 0, err
+	}
+	if a.CEID, err = d.ref(); err != nil {
+		return 0, err
+	}
+	if a.CEType, err = d.ref(); err != nil {
+		return 0, err
+	}
+	a.CE = CEAttrs(ce)
+	return attemptCEFields, nil
+}
+
+func (d *Decoder) readAttemptBase(a *Attempt) (err error) {
 	if a.Endpoint, err = d.ref(); err != nil {
 		return err
 	}

@@ -157,8 +157,12 @@ func (w *Writer) WriteSent(s *Sent) error {
 	return w.maybeFlushLocked()
 }
 
-// attemptFields is the number of array elements of an Attempt record.
-const attemptFields = 18
+// attemptFields is the number of array elements of an Attempt record;
+// attemptCEFields more follow when Attempt.CE is set.
+const (
+	attemptFields   = 18
+	attemptCEFields = 3
+)
 
 // WriteAttempt appends an Attempt record. It does not allocate once the
 // strings it names are interned.
@@ -168,10 +172,20 @@ func (w *Writer) WriteAttempt(a *Attempt) error {
 	if w.closed {
 		return ErrClosed
 	}
-	w.reserve(5)
+	n := attemptFields
+	if a.CE != 0 {
+		n += attemptCEFields
+		w.reserve(7)
+	} else {
+		w.reserve(5)
+	}
 	ep, msg, ev := w.intern(a.Endpoint), w.intern(a.MsgID), w.intern(a.EventID)
 	typ, beh := w.intern(a.EventType), w.intern(a.Behavior)
-	b := appendArray(w.buf, attemptFields)
+	var ceID, ceType uint32
+	if a.CE != 0 {
+		ceID, ceType = w.intern(a.CEID), w.intern(a.CEType)
+	}
+	b := appendArray(w.buf, n)
 	b = append(b, byte(KindAttempt))
 	b = appendUint(b, uint64(ep))
 	b = appendUint(b, uint64(msg))
@@ -191,6 +205,11 @@ func (w *Writer) WriteAttempt(a *Attempt) error {
 	b = appendUint(b, uint64(a.Flags))
 	b = appendInt(b, a.RetryAfter)
 	b = appendBin(b, a.Body)
+	if a.CE != 0 {
+		b = appendUint(b, uint64(a.CE))
+		b = appendUint(b, uint64(ceID))
+		b = appendUint(b, uint64(ceType))
+	}
 	w.buf = b
 	return w.maybeFlushLocked()
 }
