@@ -324,7 +324,7 @@ func (e *env) newSink(frags []*fragmentPlan, secrets map[string]string, listen s
 	so.Trace, so.KeepBodies, so.MaxHang, so.Seed = e.tw, true, e.o.MaxHang, e.o.Seed
 	for _, fp := range frags {
 		for _, ep := range fp.Endpoints {
-			cfg := sink.EndpointConfig{Path: ep.Path, TypeHeader: e.o.TypeHeader}
+			cfg := sink.EndpointConfig{Path: ep.Path, TypeHeader: e.o.TypeHeader, CloudEvents: e.p.CloudEvents()}
 			if !ep.ByMessage {
 				cfg.IDHeader = countByEventHeader
 			}
