@@ -104,6 +104,7 @@ func (c *fakeClock) AdvanceTo(t time.Time) {
 
 // hit is one request the receiver got.
 type hit struct {
+	Method      string
 	Path        string
 	N           int // n-th request to this path, 1-based
 	ID          string
@@ -178,6 +179,7 @@ func newReceiver(tb testing.TB, behave func(h *hit) reply) *receiver {
 
 func (r *receiver) handle(ctx *fasthttp.RequestCtx) {
 	h := hit{
+		Method:      string(ctx.Method()),
 		Path:        string(ctx.Path()),
 		ID:          string(ctx.Request.Header.Peek("webhook-id")),
 		Timestamp:   string(ctx.Request.Header.Peek("webhook-timestamp")),
