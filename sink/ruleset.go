@@ -15,12 +15,12 @@ type ruleSet struct {
 // liveRule is a Rule plus the state its conditions keep.
 type liveRule struct {
 	Rule
-	name  string        // recorded as the Attempt's Behavior
+	name string // recorded as the Attempt's Behavior
 	// handshake rules answer webhook validation requests only.
 	handshake bool
-	epoch time.Duration // install time since the sink started (flap origin)
-	every atomic.Uint64
-	gcra  gcra
+	epoch     time.Duration // install time since the sink started (flap origin)
+	every     atomic.Uint64
+	gcra      gcra
 }
 
 // compile makes rules ready to match; since is the install time relative to
