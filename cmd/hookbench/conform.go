@@ -96,6 +96,9 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		o.Policy, o.PolicySet = p, true
 	}
 	if fs.Changed("format") {
+		if f := *format; f != "" && f != conformance.FormatCEBinary && f != conformance.FormatCEStructured {
+			return usageError{fmt.Errorf("--format %q: expected %s or %s", f, conformance.FormatCEBinary, conformance.FormatCEStructured)}
+		}
 		if !o.PolicySet && o.IsReference() {
 			o.Policy, o.PolicySet = suite.ReferencePolicy(), true
 		}
