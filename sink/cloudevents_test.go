@@ -233,3 +233,14 @@ func FuzzScanCloudEvent(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkScanCloudEvent(b *testing.B) {
+	body := []byte(`{"specversion":"1.0","id":"msg_2mZ8xKq","source":"/hookbench/reference","type":"order.paid","time":"2024-01-01T00:00:00Z","datacontenttype":"application/json","data":{"hookbench_id":"ev-1","amount":1.5,"items":[1,2,3]}}`)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if a, _, _ := scanCloudEvent(body); !a.Has(trace.CERequired) {
+			b.Fatal(a.Names())
+		}
+	}
+}

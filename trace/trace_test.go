@@ -404,6 +404,7 @@ func TestKindAndSigStrings(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(writeAll(f, sampleRecords()))
 	f.Add(writeAll(f, nil))
+	f.Add(writeAll(f, []Record{{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/ce", CE: CEChecked | CERequired, CEID: "i", CEType: "t"}}}))
 	f.Add([]byte{0x91, 0x01})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := NewDecoder(bytes.NewReader(data))
