@@ -3,7 +3,6 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -132,8 +131,6 @@ type checkCase struct {
 	build  func() *trace.Trace
 	policy func(*Policy)
 	want   Verdict
-	// summary, when set, must appear in the result's summary.
-	summary string
 }
 
 func runCases(t *testing.T, id string, cases []checkCase) {
@@ -148,9 +145,6 @@ func runCases(t *testing.T, id string, cases []checkCase) {
 			r := runOne(t, id, c.build(), p)
 			if r.Verdict != c.want {
 				t.Fatalf("verdict %s, want %s: %s\nevidence: %s", r.Verdict, c.want, r.Summary, fmtEvidence(r.Evidence))
-			}
-			if c.summary != "" && !strings.Contains(r.Summary, c.summary) {
-				t.Fatalf("summary %q does not say %q", r.Summary, c.summary)
 			}
 			if r.Verdict == Fail && len(r.Evidence) == 0 && r.Summary == "" {
 				t.Fatalf("a FAIL must say why")

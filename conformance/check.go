@@ -70,6 +70,7 @@ func Groups() []Group {
 		{9, "Payload fidelity"},
 		{10, "Load and latency"},
 		{11, "Failure recovery"},
+		{12, "CloudEvents and abuse protection"},
 	}
 }
 

@@ -78,7 +78,7 @@ func TestOptionsSelection(t *testing.T) {
 			t.Errorf("%+v selects %s = %v, want %v", c.o, c.id, got, c.want)
 		}
 	}
-	for _, bad := range []Options{{Only: []string{"12"}}, {Skip: []string{"3.99"}}, {Only: []string{""}}, {Slack: -1}} {
+	for _, bad := range []Options{{Only: []string{"13"}}, {Skip: []string{"3.99"}}, {Only: []string{""}}, {Slack: -1}} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("%+v: want a validation error", bad)
 		}

@@ -102,6 +102,13 @@ type Policy struct {
 	RetryAfter    string        `json:"retry_after,omitempty" yaml:"retry_after,omitempty"`
 	RetryAfterMax time.Duration `json:"retry_after_max,omitempty" yaml:"retry_after_max,omitempty"`
 
+	// Format is how events travel: "" (plain webhooks),
+	// "cloudevents-binary" (attributes in ce- headers, the data as body) or
+	// "cloudevents-structured" (the whole event as
+	// application/cloudevents+json). A CloudEvents provider also runs the
+	// abuse-protection handshake before delivering.
+	Format string `json:"format,omitempty" yaml:"format,omitempty"`
+
 	// IdempotencyHeader is the trigger API's idempotency header, "" = none.
 	IdempotencyHeader string `json:"idempotency_header,omitempty" yaml:"idempotency_header,omitempty"`
 	// Persistent: the provider claims pending deliveries survive a restart.
@@ -169,6 +176,11 @@ func (p *Policy) Validate() error {
 	default:
 		return fmt.Errorf("policy: retry_after must be honor or ignore, got %q", p.RetryAfter)
 	}
+	switch p.Format {
+	case "", FormatCEBinary, FormatCEStructured:
+	default:
+		return fmt.Errorf("policy: format must be %s or %s (or empty for plain webhooks), got %q", FormatCEBinary, FormatCEStructured, p.Format)
+	}
 	return nil
 }
 
@@ -231,10 +243,24 @@ func (p Policy) Summary() string {
 		scheme = "none (unsigned)"
 	}
 	b.WriteString(", signature " + scheme)
+	if p.Format != "" {
+		b.WriteString(", " + p.Format)
+	}
 	if p.TimeScale > 0 && p.TimeScale != 1 {
 		fmt.Fprintf(&b, ", time scale %g", p.TimeScale)
 	}
 	return b.String()
+}
+
+// Policy formats besides plain webhooks ("").
+const (
+	FormatCEBinary     = "cloudevents-binary"
+	FormatCEStructured = "cloudevents-structured"
+)
+
+// CloudEvents reports whether the policy declares a CloudEvents format.
+func (p *Policy) CloudEvents() bool {
+	return p.Format == FormatCEBinary || p.Format == FormatCEStructured
 }
 
 // Signed reports whether the policy declares a signature scheme ("" and

@@ -32,6 +32,9 @@ const (
 	FragLoad       = "load"         // a burst of events at a steady rate
 	FragDown       = "down"         // connection resets for a while, then 200
 	FragRestart    = "restart"      // 503 for a while; the provider restarts meanwhile
+
+	FragCloudEvents      = "cloudevents"       // CloudEvents deliveries, the first attempt fails with 503
+	FragHandshakeRefused = "handshake-refused" // refuses the webhook validation handshake
 )
 
 // Sources cited by checks.
@@ -46,6 +49,9 @@ const (
 	srcAzure      = "Azure Event Grid delivery and retry"
 	srcSvixIdem   = "Svix / Stripe idempotency keys on the event API"
 	srcCoordOmiss = "hookbench webhooks.md §5 (latency from intended time)"
+	srcCESpec     = "CloudEvents spec v1.0 §3.1 required attributes"
+	srcCEBinding  = "CloudEvents HTTP protocol binding §3.1 binary and §3.2 structured content mode"
+	srcCEAbuse    = "CloudEvents HTTP Web Hooks spec §4 abuse protection"
 )
 
 // Checks returns the whole suite in id order. The list is explicit: adding a
@@ -165,5 +171,14 @@ func Checks() []Check {
 			Fragments: []string{FragDown}, Run: checkBacklogOrder},
 		{ID: "11.3", Title: "Events pending at a provider restart are delivered after it", Source: "declared policy (persistent)", Level: Must,
 			Fragments: []string{FragRestart}, Uses: []string{"persistent"}, Run: checkRestartKeepsPending},
+
+		{ID: "12.1", Title: "Every delivery is a CloudEvent in the declared content mode, with specversion, id, source and type", Source: srcCEBinding + "; " + srcCESpec, Level: Must,
+			Fragments: []string{FragCloudEvents}, Uses: []string{"format"}, Run: checkCloudEventAttributes},
+		{ID: "12.2", Title: "The CloudEvents id is the same on every retry of an event", Source: srcCESpec + " (source and id identify an event; consumers treat a repeat as a duplicate)", Level: Must,
+			Fragments: []string{FragCloudEvents}, Uses: []string{"format"}, Run: checkCloudEventIDStable},
+		{ID: "12.3", Title: "The abuse-protection handshake (OPTIONS, WebHook-Request-Origin) is granted before the first delivery", Source: srcCEAbuse + " (§4.1 validation request)", Level: Must,
+			Fragments: []string{FragCloudEvents}, Uses: []string{"format"}, Run: checkHandshakeFirst},
+		{ID: "12.4", Title: "Nothing is delivered to an endpoint that did not grant the handshake", Source: srcCEAbuse + " (§4.2: consent is WebHook-Allowed-Origin, not the status code)", Level: Must,
+			Fragments: []string{FragHandshakeRefused}, Uses: []string{"format"}, Run: checkNoDeliveryUnvalidated},
 	}
 }

@@ -133,6 +133,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown adapter", "provider:\n  adapter: grpc\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 2, "provider.adapter", "must be reference, http or command"},
 		{"unknown profile", "policy: paypal\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 1, "policy", "unknown policy profile"},
 		{"policy field invalid", "policy:\n  profile: svix\n  max_attempts: 0\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 3, "policy.max_attempts", "at least 1"},
+		{"policy format invalid", "policy:\n  profile: svix\n  format: cloudevents\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 3, "policy.format", "cloudevents-binary"},
 		{"policy unknown key", "policy:\n  retries: 3\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 2, "", `unknown field "retries" in policy`},
 		{"unset variable", "sink:\n  endpoints:\n    - path: /a\n      secret: ${NOPE}\nphases:\n  - duration: 1s\n", nil, 4, "sink.endpoints[0].secret", "${NOPE} is not set"},
 		{"bad variable name", "name: ${1X}\n", nil, 1, "name", "invalid variable name"},

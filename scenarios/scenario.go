@@ -389,7 +389,7 @@ var (
 	policyFieldPattern = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)*(\[[0-9]+\])?$`)
 	policyKeys         = map[string]bool{"max_attempts": true, "backoff": true, "success": true, "no_retry": true, "timeout": true,
 		"scheme": true, "secrets": true, "tolerance": true, "gone": true, "redirects": true, "retry_after": true,
-		"retry_after_max": true, "idempotency_header": true, "persistent": true, "latency_p50": true, "latency_p99": true}
+		"retry_after_max": true, "idempotency_header": true, "persistent": true, "latency_p50": true, "latency_p99": true, "format": true}
 )
 
 func (sc *Scenario) validate(v *validator) {

@@ -228,6 +228,10 @@ type Action struct {
 	HangCap        time.Duration // 0 = the server's MaxHang
 	Trickle        int           // bytes per second
 	AckLost        bool
+	// RefuseHandshake makes the rule answer webhook validation requests
+	// (OPTIONS with WebHook-Request-Origin) without granting the origin,
+	// with Status (default 200) and Body; it never applies to deliveries.
+	RefuseHandshake bool
 }
 
 var _ Behavior = (*Action)(nil)
@@ -235,7 +239,7 @@ var _ Validator = (*Action)(nil)
 
 func (a *Action) isZero() bool {
 	return a.Status == 0 && a.Body == "" && a.Delay.Kind == DistNone && a.RetryAfter == 0 && !a.Gone &&
-		a.Redirect == "" && !a.Reset && !a.Hang && a.Trickle == 0 && !a.AckLost
+		a.Redirect == "" && !a.Reset && !a.Hang && a.Trickle == 0 && !a.AckLost && !a.RefuseHandshake
 }
 
 // aborts reports whether the action sends no response.
@@ -282,6 +286,8 @@ func (a *Action) Validate() error {
 		return errors.New("negative hang cap, retry-after or trickle")
 	case strings.ContainsAny(a.Redirect, "\r\n"):
 		return errors.New("redirect: location contains a line break")
+	case a.RefuseHandshake && (kinds > 0 || a.Delay.Kind != DistNone || a.RetryAfter != 0):
+		return errors.New("refuse-handshake answers validation requests: only status= and body= go with it")
 	}
 	return nil
 }
@@ -335,6 +341,16 @@ func (a *Action) Respond(c *Call) {
 // records as its Behavior.
 func (a *Action) String() string {
 	var p []string
+	if a.RefuseHandshake {
+		p = append(p, "refuse-handshake")
+		if a.Status != 0 {
+			p = append(p, "status="+strconv.Itoa(a.Status))
+		}
+		if a.Body != "" {
+			p = append(p, "body="+a.Body)
+		}
+		return strings.Join(p, ",")
+	}
 	if a.Delay.Kind != DistNone {
 		p = append(p, "delay="+a.Delay.String())
 	}

@@ -61,6 +61,10 @@ type EndpointConfig struct {
 	// AttemptHeader names a header where the provider reports its attempt
 	// number (e.g. X-Slack-Retry-Num); "" when none.
 	AttemptHeader string
+	// CloudEvents records on every attempt how it carried a CloudEvent
+	// (binary ce- headers or structured JSON) and takes the event type
+	// from the type attribute when no other source names it.
+	CloudEvents bool
 }
 
 // Auth is an endpoint's credential check. The zero value checks nothing.
@@ -108,7 +112,7 @@ func redactTail(s string) string {
 
 // endpointKeys lists the keys ParseEndpoint accepts, in help order.
 var endpointKeys = []string{"path", "scheme", "secret", "tolerance", "bad-sig", "auth", "type-header", "type-path", "types",
-	"max-body", "id-header", "event-id", "event-id-header", "attempt-header",
+	"max-body", "id-header", "event-id", "event-id-header", "attempt-header", "cloudevents",
 	"sig-header", "algorithm", "encoding", "prefix", "template", "timestamp-header"}
 
 // ParseEndpoint parses the --endpoint form: comma-separated key=value pairs,
@@ -200,6 +204,8 @@ func (ep *EndpointConfig) set(k, v string) error {
 		ep.EventIDHeader = v
 	case "attempt-header":
 		ep.AttemptHeader = v
+	case "cloudevents":
+		ep.CloudEvents, err = flagValue(v)
 	case "sig-header":
 		ep.Signature.Header = v
 	case "algorithm":
@@ -308,6 +314,7 @@ type endpointJSON struct {
 	EventIDHeader string   `json:"event_id_header,omitempty"`
 	EventIDPath   string   `json:"event_id_path,omitempty"`
 	AttemptHeader string   `json:"attempt_header,omitempty"`
+	CloudEvents   bool     `json:"cloudevents,omitempty"`
 }
 
 // RedactedJSON returns the endpoint's configuration as JSON with secrets
@@ -317,7 +324,7 @@ func (ep *EndpointConfig) RedactedJSON() string {
 		Path: ep.Path, Scheme: ep.Signature.Scheme, Secrets: len(ep.Signature.Secrets),
 		BadSigStatus: ep.BadSigStatus, Auth: ep.Auth.String(), TypeHeader: ep.TypeHeader, TypePath: ep.TypePath,
 		Types: ep.Types, MaxBody: cmp.Or(ep.MaxBody, DefaultMaxBody), IDHeader: ep.IDHeader, EventIDHeader: ep.EventIDHeader,
-		EventIDPath: ep.EventIDPath, AttemptHeader: ep.AttemptHeader,
+		EventIDPath: ep.EventIDPath, AttemptHeader: ep.AttemptHeader, CloudEvents: ep.CloudEvents,
 	}
 	if ep.verifies() {
 		j.ToleranceMs = ep.Signature.Tolerance.Milliseconds() // 0: the scheme's default

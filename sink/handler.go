@@ -50,6 +50,12 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		s.handleUnknown(rc)
 		return
 	}
+	if rc.IsOptions() {
+		if origin := rc.Request.Header.Peek(HeaderRequestOrigin); len(origin) > 0 {
+			s.handshake(rc, ep, origin)
+			return
+		}
+	}
 	shard := rc.ConnID()
 	s.inflight.add(shard, 1)
 	c := s.acquireCall(rc, ep)
@@ -124,6 +130,9 @@ func (s *Server) inspect(c *Call) {
 	if ep.attemptHeader != "" {
 		a.ProviderN = parseUint32(h.Peek(ep.attemptHeader))
 	}
+	if ep.cloudEvents {
+		inspectCloudEvent(a, h, body)
+	}
 	if ep.verifier != nil {
 		v := ep.verifier.Verify(h, body, c.arrival)
 		a.Sig = v.Result
@@ -188,7 +197,7 @@ func (s *Server) firstMatch(c *Call) *liveRule {
 			continue
 		}
 		for _, r := range rs.rules {
-			if r.match(c) {
+			if !r.handshake && r.match(c) {
 				return r
 			}
 		}

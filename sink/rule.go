@@ -60,7 +60,7 @@ type Rate struct {
 
 // ruleKeys lists the keys ParseRule accepts.
 var ruleKeys = []string{"endpoint", "type", "attempt", "after", "before", "every", "p", "flap", "rate", "burst",
-	"status", "body", "delay", "retry-after", "gone", "redirect", "reset", "hang", "trickle", "ack-lost"}
+	"status", "body", "delay", "retry-after", "gone", "redirect", "reset", "hang", "trickle", "ack-lost", "refuse-handshake"}
 
 // ParseRule parses the --rule form: comma-separated key=value pairs (a
 // distribution's own comma is kept: delay=normal:2s,500ms), e.g.
@@ -69,7 +69,9 @@ var ruleKeys = []string{"endpoint", "type", "attempt", "after", "before", "every
 // flap (UP/DOWN), rate (N/s, N/m or N/h) with burst. Action keys: status,
 // body, delay (a duration or distribution), retry-after (seconds, a
 // duration, or date:DURATION for an HTTP-date), gone, redirect=LOCATION,
-// reset, hang[=CAP], trickle=BYTES/s, ack-lost. Errors name the key.
+// reset, hang[=CAP], trickle=BYTES/s, ack-lost, refuse-handshake (answers
+// webhook validation requests without granting them; only those). Errors
+// name the key.
 func ParseRule(s string) (Rule, error) {
 	var b ruleBuilder
 	for _, kv := range splitRuleFields(s) {
@@ -242,6 +244,8 @@ func (b *ruleBuilder) apply(k, v string) error {
 		a.Trickle = int(r)
 	case "ack-lost":
 		a.AckLost, err = flagValue(v)
+	case "refuse-handshake":
+		a.RefuseHandshake, err = flagValue(v)
 	default:
 		return fmt.Errorf("unknown key (known: %s)", strings.Join(ruleKeys, ", "))
 	}

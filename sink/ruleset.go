@@ -15,10 +15,12 @@ type ruleSet struct {
 // liveRule is a Rule plus the state its conditions keep.
 type liveRule struct {
 	Rule
-	name  string        // recorded as the Attempt's Behavior
-	epoch time.Duration // install time since the sink started (flap origin)
-	every atomic.Uint64
-	gcra  gcra
+	name string // recorded as the Attempt's Behavior
+	// handshake rules answer webhook validation requests only.
+	handshake bool
+	epoch     time.Duration // install time since the sink started (flap origin)
+	every     atomic.Uint64
+	gcra      gcra
 }
 
 // compile makes rules ready to match; since is the install time relative to
@@ -29,6 +31,9 @@ func (s *Server) compile(rules []Rule, since time.Duration) *ruleSet {
 	for _, r := range rules {
 		lr := &liveRule{Rule: r, epoch: since}
 		lr.name = behaviorName(r.Behavior)
+		if a, ok := r.Behavior.(*Action); ok && a.RefuseHandshake {
+			lr.handshake = true
+		}
 		if c := r.Match.condition(); c != "" {
 			lr.name = c + "," + lr.name
 		}

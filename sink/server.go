@@ -84,6 +84,7 @@ type endpoint struct {
 	maxBody       int
 	badSig        int
 	attemptHeader string
+	cloudEvents   bool
 	authHeader    string
 	authWant      []byte
 	rules         atomic.Pointer[ruleSet]
@@ -205,6 +206,7 @@ func (s *Server) newEndpoint(cfg EndpointConfig) (*endpoint, error) {
 	ep := &endpoint{
 		cfg: cfg, path: cfg.Path, types: cfg.Types, maxBody: cfg.MaxBody, badSig: cfg.BadSigStatus,
 		attemptHeader: cfg.AttemptHeader, evHeader: cfg.EventIDHeader, typeHeader: cfg.TypeHeader, idHeader: cfg.IDHeader,
+		cloudEvents: cfg.CloudEvents,
 	}
 	if ep.maxBody == 0 {
 		ep.maxBody = DefaultMaxBody

@@ -176,12 +176,9 @@ func (d *Decoder) record(rec *Record) (Kind, error) {
 	case KindSent:
 		err = d.readSent(&rec.Sent)
 	case KindAttempt:
-		err = d.readAttempt(&rec.Attempt)
-		rec.Attempt.Method = ""
-		if err == nil && n > want {
-			rec.Attempt.Method, err = d.ref()
-			want++
-		}
+		var used int
+		used, err = d.readAttempt(&rec.Attempt, n-want)
+		want += used
 	case KindMark:
 		err = d.readMark(&rec.Mark)
 	case kindString:
@@ -269,7 +266,38 @@ func (d *Decoder) readSent(s *Sent) (err error) {
 	return err
 }
 
-func (d *Decoder) readAttempt(a *Attempt) (err error) {
+// readAttempt reads an Attempt: the attemptFields every trace has, then as
+// many of the optional trailing fields (Method, then the CloudEvents ones)
+// as the record carries, and returns how many of those it used. Fields the
+// record lacks are zero: the Decoder reuses the Record.
+func (d *Decoder) readAttempt(a *Attempt, extra int) (used int, err error) {
+	err = d.readAttemptBase(a)
+	a.Method, a.CE, a.CEID, a.CEType = "", 0, "", ""
+	if err != nil || extra < attemptMethodFields {
+		return 0, err
+	}
+	if a.Method, err = d.ref(); err != nil {
+		return 0, err
+	}
+	used = attemptMethodFields
+	if extra < used+attemptCEFields {
+		return used, nil
+	}
+	ce, err := d.uint()
+	if err != nil {
+		return 0, err
+	}
+	if a.CEID, err = d.ref(); err != nil {
+		return 0, err
+	}
+	if a.CEType, err = d.ref(); err != nil {
+		return 0, err
+	}
+	a.CE = CEAttrs(ce)
+	return used + attemptCEFields, nil
+}
+
+func (d *Decoder) readAttemptBase(a *Attempt) (err error) {
 	if a.Endpoint, err = d.ref(); err != nil {
 		return err
 	}
@@ -714,7 +742,7 @@ func fieldCount(k Kind) int {
 	case KindSent:
 		return 11
 	case KindAttempt:
-		return attemptMinFields
+		return attemptFields
 	case KindMark:
 		return 5
 	case kindString:

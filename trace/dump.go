@@ -58,6 +58,9 @@ type jsonAttempt struct {
 	RetryAfterMs int64    `json:"retry_after_ms,omitempty"`
 	Flags        []string `json:"flags,omitempty"`
 	Body         string   `json:"body,omitempty"`
+	CE           []string `json:"ce,omitempty"`
+	CEID         string   `json:"ce_id,omitempty"`
+	CEType       string   `json:"ce_type,omitempty"`
 }
 
 type jsonMark struct {
@@ -102,7 +105,7 @@ func (r *Record) MarshalJSON() ([]byte, error) {
 		j := jsonAttempt{Kind: "attempt", Endpoint: a.Endpoint, Method: a.Method, MsgID: a.MsgID, EventID: a.EventID, Type: a.EventType,
 			Nth: a.Nth, ProviderN: a.ProviderN, TMs: ms(a.ArrivalNs), HandleMs: ms(a.HandleNs), Status: a.Status,
 			Sig: a.Sig.String(), Size: a.Size, BodyHash: fmt.Sprintf("%016x", a.BodyHash), Behavior: a.Behavior,
-			RetryAfterMs: a.RetryAfter, Flags: FlagNames(a.Flags)}
+			RetryAfterMs: a.RetryAfter, Flags: FlagNames(a.Flags), CE: a.CE.Names(), CEID: a.CEID, CEType: a.CEType}
 		if a.Has(FlagTimestamp) {
 			sk := a.SkewMs
 			j.SkewMs = &sk

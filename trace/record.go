@@ -171,6 +171,54 @@ type Attempt struct {
 	// Method is the request method ("POST", "GET", ...); "" in traces
 	// written before it was recorded.
 	Method string
+
+	// CloudEvents attributes, recorded only by an endpoint that expects
+	// CloudEvents (CE is 0 otherwise, and in traces written before).
+	CE     CEAttrs
+	CEID   string // the id attribute, "" when absent
+	CEType string // the type attribute, "" when absent
+}
+
+// CEAttrs says how a delivery carried a CloudEvent: the content mode the
+// sink saw and which required attributes were present and non-empty.
+type CEAttrs uint8
+
+// CloudEvents bits of Attempt.CE.
+const (
+	// CEChecked: the endpoint expected CloudEvents and looked (set on every
+	// such attempt, so a request with no attribute at all is told apart
+	// from one that was not inspected).
+	CEChecked CEAttrs = 1 << iota
+	// CEBinary: attributes came as ce- headers (ce-specversion present).
+	CEBinary
+	// CEStructured: Content-Type was application/cloudevents+json.
+	CEStructured
+	// CEHasSpecVersion: specversion was "1.0".
+	CEHasSpecVersion
+	CEHasID
+	CEHasSource
+	CEHasType
+	// CEHasData: a structured event had a data or data_base64 member.
+	CEHasData
+)
+
+// CERequired are the attributes every CloudEvent must carry.
+const CERequired = CEHasSpecVersion | CEHasID | CEHasSource | CEHasType
+
+// Has reports whether every bit of f is set.
+func (c CEAttrs) Has(f CEAttrs) bool { return c&f == f }
+
+var ceNames = [...]string{"checked", "binary", "structured", "specversion", "id", "source", "type", "data"}
+
+// Names returns the names of the bits set, as dumps print them.
+func (c CEAttrs) Names() []string {
+	var out []string
+	for i, n := range ceNames {
+		if c&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Has reports whether every bit of f is set.
@@ -184,6 +232,12 @@ type Mark struct {
 	Name   string
 	Detail string
 }
+
+// HandshakeMark is the Mark type of a webhook validation handshake the sink
+// answered (an OPTIONS request carrying WebHook-Request-Origin): Name is the
+// endpoint path, Detail starts with "allowed" or "refused" and names the
+// origin ("allowed origin=sender.example").
+const HandshakeMark = "handshake"
 
 // Record holds one decoded record; Kind says which field is meaningful.
 // A Decoder reuses the Record it is given, so copy what you keep.

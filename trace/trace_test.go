@@ -255,6 +255,66 @@ func TestAttemptWithoutMethod(t *testing.T) {
 	}
 }
 
+// A Decoder reuses the Record: an attempt without CloudEvents fields after
+// one with them must not inherit them, and a plain attempt is written with
+// the field count older readers expect.
+func TestAttemptCEFieldsOptional(t *testing.T) {
+	t.Parallel()
+	recs := []Record{
+		{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/ce", Status: 200, CE: CEChecked | CEBinary | CERequired, CEID: "x", CEType: "com.example.created"}},
+		{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/plain", Status: 200}},
+	}
+	data := writeAll(t, recs)
+	var out bytes.Buffer
+	if err := Dump(&out, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], `"ce":["checked","binary","specversion","id","source","type"],"ce_id":"x","ce_type":"com.example.created"`) || strings.Contains(lines[2], `"ce`) {
+		t.Errorf("dump:\n%s", out.String())
+	}
+	d := NewDecoder(bytes.NewReader(data))
+	var rec Record
+	var got []Attempt
+	for {
+		err := d.Decode(&rec)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Kind == KindAttempt {
+			got = append(got, rec.Attempt)
+		}
+	}
+	if len(got) != 2 || !reflect.DeepEqual(got[0], recs[0].Attempt) {
+		t.Fatalf("attempts = %+v", got)
+	}
+	if got[1].CE != 0 || got[1].CEID != "" || got[1].CEType != "" {
+		t.Errorf("plain attempt inherited CloudEvents fields: %+v", got[1])
+	}
+	plain := writeAll(t, recs[1:])
+	hdr := writeAll(t, nil)
+	rest := plain[len(hdr):]
+	// Skip the interned endpoint string; the attempt array header follows.
+	i := bytes.IndexByte(rest, byte(KindAttempt))
+	if i < 3 || rest[i-3] != 0xdc || rest[i-2] != 0 || rest[i-1] != attemptFields {
+		t.Errorf("plain attempt header = % x, want array of %d", rest[max(0, i-3):i+1], attemptFields)
+	}
+}
+
+func TestCEAttrsNames(t *testing.T) {
+	t.Parallel()
+	got := strings.Join((CEChecked | CEBinary | CEHasType).Names(), ",")
+	if got != "checked,binary,type" {
+		t.Errorf("names = %q", got)
+	}
+	if (CEAttrs(0)).Names() != nil {
+		t.Error("zero has names")
+	}
+}
+
 func TestStringTableReset(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
@@ -397,6 +457,7 @@ func TestKindAndSigStrings(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(writeAll(f, sampleRecords()))
 	f.Add(writeAll(f, nil))
+	f.Add(writeAll(f, []Record{{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/ce", CE: CEChecked | CERequired, CEID: "i", CEType: "t"}}}))
 	f.Add([]byte{0x91, 0x01})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := NewDecoder(bytes.NewReader(data))

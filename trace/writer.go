@@ -157,12 +157,15 @@ func (w *Writer) WriteSent(s *Sent) error {
 	return w.maybeFlushLocked()
 }
 
-// attemptFields is the number of array elements of an Attempt record the
-// writer writes; readers require attemptMinFields (traces written before
-// Method was recorded end after Body).
+// Attempt records have attemptFields fields, then optional trailing ones
+// that older traces lack: Method (attemptMethodFields), then the
+// CloudEvents attributes (attemptCEFields). The writer writes the trailing
+// fields only up to the last one that is set, so a plain attempt stays as
+// small as before.
 const (
-	attemptFields    = 19
-	attemptMinFields = 18
+	attemptFields       = 18
+	attemptMethodFields = 1
+	attemptCEFields     = 3
 )
 
 // WriteAttempt appends an Attempt record. It does not allocate once the
@@ -173,10 +176,21 @@ func (w *Writer) WriteAttempt(a *Attempt) error {
 	if w.closed {
 		return ErrClosed
 	}
-	w.reserve(6)
+	n := attemptFields
+	switch {
+	case a.CE != 0:
+		n += attemptMethodFields + attemptCEFields
+	case a.Method != "":
+		n += attemptMethodFields
+	}
+	w.reserve(8)
 	ep, msg, ev := w.intern(a.Endpoint), w.intern(a.MsgID), w.intern(a.EventID)
 	typ, beh, method := w.intern(a.EventType), w.intern(a.Behavior), w.intern(a.Method)
-	b := appendArray(w.buf, attemptFields)
+	var ceID, ceType uint32
+	if a.CE != 0 {
+		ceID, ceType = w.intern(a.CEID), w.intern(a.CEType)
+	}
+	b := appendArray(w.buf, n)
 	b = append(b, byte(KindAttempt))
 	b = appendUint(b, uint64(ep))
 	b = appendUint(b, uint64(msg))
@@ -196,7 +210,14 @@ func (w *Writer) WriteAttempt(a *Attempt) error {
 	b = appendUint(b, uint64(a.Flags))
 	b = appendInt(b, a.RetryAfter)
 	b = appendBin(b, a.Body)
-	b = appendUint(b, uint64(method))
+	if n > attemptFields {
+		b = appendUint(b, uint64(method))
+	}
+	if a.CE != 0 {
+		b = appendUint(b, uint64(a.CE))
+		b = appendUint(b, uint64(ceID))
+		b = appendUint(b, uint64(ceType))
+	}
 	w.buf = b
 	return w.maybeFlushLocked()
 }

@@ -47,6 +47,7 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&providerConfig, "provider-config", "", "scenario file whose provider (and policy) to grade; same as the SCENARIO argument")
 	fs.StringArrayVar(&faults, "fault", nil, "switch on a reference provider fault (repeatable; the list: hookbench provider --help)")
 	fs.Float64Var(&timeScale, "time-scale", timeScale, "reference provider: multiply every policy duration by this")
+	format := fs.String("format", "", "declare this format in the graded policy: cloudevents-binary or cloudevents-structured (the embedded reference then delivers so)")
 	fs.StringVar(&tracePath, "trace", "", "write the run's trace to this file (grade it again with hookbench check)")
 	fs.StringArrayVar(&vars, "var", nil, "set a scenario ${NAME} variable: NAME=VALUE (repeatable; overrides the environment)")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed for secrets and the sink's random choices")
@@ -110,6 +111,15 @@ func runConform(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		o.Policy, o.PolicySet = p, true
+	}
+	if fs.Changed("format") {
+		if f := *format; f != "" && f != conformance.FormatCEBinary && f != conformance.FormatCEStructured {
+			return usageError{fmt.Errorf("--format %q: expected %s or %s", f, conformance.FormatCEBinary, conformance.FormatCEStructured)}
+		}
+		if !o.PolicySet && o.IsReference() {
+			o.Policy, o.PolicySet = suite.ReferencePolicy(), true
+		}
+		o.Policy.Format = *format
 	}
 	for _, f := range faults {
 		if !slices.ContainsFunc(reference.Faults(), func(k reference.Fault) bool { return k.Name == f }) {

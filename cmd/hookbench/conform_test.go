@@ -62,7 +62,7 @@ func TestCheckCommand(t *testing.T) {
 		{"nothing graded under --strict", []string{"check", clean, "--only", "6.7", "--strict"}, exitFail, []string{"nothing graded"}},
 		{"no policy", []string{"check", bare}, exitUsage, []string{"records no declared policy: pass --profile NAME"}},
 		{"unknown profile", []string{"check", clean, "--profile", "paypal"}, exitUsage, []string{"--profile", "paypal"}},
-		{"unknown check", []string{"check", clean, "--only", "12"}, exitUsage, []string{`"12" matches no check`}},
+		{"unknown check", []string{"check", clean, "--only", "13"}, exitUsage, []string{`"13" matches no check`}},
 		{"no file", []string{"check", filepath.Join(dir, "nope")}, exitUsage, []string{"read trace"}},
 		{"two files", []string{"check", clean, clean}, exitUsage, []string{"expected one trace file"}},
 		{"help", []string{"check", "--help"}, exitOK, []string{"Usage: hookbench check TRACE", "Examples:"}},
@@ -130,13 +130,32 @@ func TestConformCommand(t *testing.T) {
 	}
 }
 
+// TestConformCloudEvents: --format makes the embedded reference deliver
+// CloudEvents and grades group 12, offline too from the saved trace (whose
+// policy mark carries the format).
+func TestConformCloudEvents(t *testing.T) {
+	t.Parallel()
+	tr := filepath.Join(t.TempDir(), "ce.trace")
+	code, out, errs := runCLI(t, "conform", "-q", "--format", "cloudevents-structured", "--only", "12", "--trace", tr)
+	if code != exitOK || strings.Count(out, "[PASS] 12.") != 4 || !strings.Contains(out, "cloudevents-structured") {
+		t.Fatalf("clean: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := runCLI(t, "check", tr); code != exitOK || strings.Count(out, "[PASS] 12.") != 4 {
+		t.Fatalf("check of the saved trace: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "conform", "-q", "--format", "cloudevents-binary", "--only", "12.4", "--fault", "deliver-despite-refused-handshake")
+	if code != exitFail || !strings.Contains(out, "[FAIL] 12.4") {
+		t.Fatalf("deliver-despite-refused-handshake: exit %d\n%s%s", code, out, errs)
+	}
+}
+
 func TestConformUsage(t *testing.T) {
 	tests := []struct {
 		args []string
 		want string
 	}{
 		{[]string{"conform", "--fault", "nope"}, `--fault "nope": no such fault`},
-		{[]string{"conform", "--only", "12"}, `"12" matches no check`},
+		{[]string{"conform", "--only", "13"}, `"13" matches no check`},
 		{[]string{"conform", "a.yaml", "b.yaml"}, "at most one scenario"},
 		{[]string{"conform", "a.yaml", "--provider-config", "b.yaml"}, "not both"},
 		{[]string{"conform", "/no/such/scenario.yaml"}, "no such file"},
@@ -148,6 +167,7 @@ func TestConformUsage(t *testing.T) {
 		{[]string{"conform", "--type-prefix", "a b"}, "--type-prefix"},
 		{[]string{"conform", "--max-hang", "-1s"}, "--max-hang"},
 		{[]string{"conform", "--list-types", "--max-endpoints", "2"}, "--max-endpoints"},
+		{[]string{"conform", "--format", "cloudevents"}, `--format "cloudevents": expected cloudevents-binary or cloudevents-structured`},
 	}
 	for _, tt := range tests {
 		code, out, errs := runCLI(t, tt.args...)

@@ -61,6 +61,7 @@ func runProvider(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&pol.Tolerance, "tolerance", pol.Tolerance, "consumers' timestamp tolerance (stale/future-timestamp faults sign 2x outside it)")
 	fs.DurationVar(&pol.LatencyP50, "latency-p50", pol.LatencyP50, "declared end-to-end latency p50 (0 = not declared)")
 	fs.DurationVar(&pol.LatencyP99, "latency-p99", pol.LatencyP99, "declared end-to-end latency p99 (0 = not declared)")
+	fs.StringVar(&pol.Format, "format", pol.Format, "deliver as CloudEvents: cloudevents-binary or cloudevents-structured, after an OPTIONS validation handshake per endpoint (empty = plain webhooks)")
 
 	usage := fs.Usage
 	fs.Usage = func() {

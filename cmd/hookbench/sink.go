@@ -44,11 +44,12 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&opts.TLS, "tls", false, "serve HTTPS with a self-signed certificate generated at start")
 	fs.StringVar(&opts.CertFile, "cert", "", "with --tls: write the certificate (PEM) here (default: a temporary file)")
 	endpoints := fs.StringArray("endpoint", nil, "endpoint `SPEC`: path=/p,scheme=standard,secret=whsec_...,tolerance=300s,auth=bearer:TOKEN,\n"+
-		"type-header=H,types=a|b,max-body=1MiB,id-header=H,event-id=..hookbench_id,attempt-header=H,bad-sig=401 (repeatable;\n"+
+		"type-header=H,types=a|b,max-body=1MiB,id-header=H,event-id=..hookbench_id,attempt-header=H,bad-sig=401,cloudevents=true (repeatable;\n"+
 		"default "+defaultSinkEndpoint+")")
 	ruleSpecs := fs.StringArray("rule", nil, "behaviour `RULE`: match (endpoint=,type=,attempt=1-3,p=,after=,before=,every=,flap=UP/DOWN,rate=N/s,burst=)\n"+
 		"+ action (status=,body=,delay=2s|uniform:a-b|normal:m,sd|exp:m|lognormal:med,s|pareto:min,a,retry-after=,gone,\n"+
-		"redirect=LOC,reset,hang[=CAP],trickle=N/s,ack-lost); first match wins, default 200 (repeatable)")
+		"redirect=LOC,reset,hang[=CAP],trickle=N/s,ack-lost, or refuse-handshake for OPTIONS validation requests, which are\n"+
+		"otherwise granted); first match wins, default 200 (repeatable)")
 	rulesFile := fs.String("rules", "", "read more rules from a YAML `FILE` (a list of mappings with the --rule keys)")
 	fs.Int64Var(&opts.Seed, "seed", 1, "seed for p= and delay distributions (same seed, same draws)")
 	tracePath := fs.String("trace", "", "record every attempt to this trace `FILE`")

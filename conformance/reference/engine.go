@@ -67,8 +67,10 @@ func (p *Provider) next(ep *endpoint) *delivery {
 
 // laneScratch is per-lane scratch, pooled.
 type laneScratch struct {
-	num []byte
-	bad []byte
+	num      []byte
+	bad      []byte
+	ce       []byte // structured CloudEvent
+	ceSigned []byte // structured CloudEvent around the signed variant
 }
 
 // lane makes attempts for one endpoint until its queue is empty.
@@ -127,6 +129,13 @@ func (p *Provider) attempt(d *delivery, sc *laneScratch) {
 		signed = sc.bad
 	}
 
+	if p.policy.CloudEvents() {
+		if ok, st, ek := p.validated(ep); !ok {
+			p.notValidated(d, n, now, st, ek)
+			return
+		}
+	}
+
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	req.SetRequestURI(ep.url)
@@ -137,6 +146,9 @@ func (p *Provider) attempt(d *delivery, sc *laneScratch) {
 		req.Header.SetContentType("application/json")
 	}
 	req.Header.SetUserAgent(p.opts.UserAgent)
+	if p.policy.CloudEvents() {
+		body, signed = p.cloudEvent(req, ev, msgID, body, signed, sc)
+	}
 	if !p.faults.has(fDropEventTypeHeader) {
 		req.Header.Set(EventTypeHeader, ev.typ)
 	}

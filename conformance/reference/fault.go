@@ -50,6 +50,9 @@ const (
 	fShortTimeout
 	fFollow302AsGet
 	fRedirectNoLocationSuccess
+	fCEMissingAttributes
+	fSkipAbuseHandshake
+	fDeliverDespiteRefusal
 	faultCount
 )
 
@@ -90,6 +93,9 @@ func faultTable() [faultCount]Fault {
 		fShortTimeout:              {"short-timeout", "hangs up after a fifth of the policy timeout: answers within the declared timeout are cut off (§2 rule 5)"},
 		fFollow302AsGet:            {"follow-302-as-get", "follows 301, 302 and 303 with a GET without the body, as most HTTP clients do, and counts a 2xx there as delivered; refuses 307 and 308 (§2 rule 10)"},
 		fRedirectNoLocationSuccess: {"redirect-no-location-success", "counts a 3xx without a Location header as delivered and never retries it (§2 rule 10: a 3xx is a failure)"},
+		fCEMissingAttributes:       {"ce-missing-attributes", "with a CloudEvents format: events carry no source attribute (CloudEvents required attributes)"},
+		fSkipAbuseHandshake:        {"skip-abuse-handshake", "with a CloudEvents format: delivers without the OPTIONS validation handshake (CloudEvents webhook abuse protection)"},
+		fDeliverDespiteRefusal:     {"deliver-despite-refused-handshake", "with a CloudEvents format: takes any 2xx answer to the validation request as consent, with or without WebHook-Allowed-Origin (abuse protection)"},
 	}
 }
 

@@ -433,7 +433,48 @@ func faultCases() map[string]faultCase {
 			}
 		}},
 		"lose-on-restart": {}, // TestRestartResumesPendingDeliveries
+		"ce-missing-attributes": {harnessConfig{opts: ceFormat(conformance.FormatCEBinary), behave: grantHandshake}, func(t *testing.T, h *harness, faulty bool) {
+			h.publish("t", `{}`, "")
+			x := h.rcv.next()
+			if x.Method == "OPTIONS" {
+				x = h.rcv.next()
+			}
+			if (x.Header["ce-source"] == "") != faulty {
+				t.Errorf("ce-source %q", x.Header["ce-source"])
+			}
+		}},
+		"skip-abuse-handshake": {harnessConfig{opts: ceFormat(conformance.FormatCEBinary), behave: grantHandshake}, func(t *testing.T, h *harness, faulty bool) {
+			h.publish("t", `{}`, "")
+			if x := h.rcv.next(); (x.Method != "OPTIONS") != faulty {
+				t.Errorf("first request %s", x.Method)
+			}
+		}},
+		"deliver-despite-refused-handshake": {harnessConfig{opts: ceFormat(conformance.FormatCEBinary)}, func(t *testing.T, h *harness, faulty bool) {
+			h.publish("t", `{}`, "")
+			h.attempt()
+			posts := 0
+			for _, x := range h.rcv.snapshot() {
+				if x.Method == "POST" {
+					posts++
+				}
+			}
+			if (posts > 0) != faulty {
+				t.Errorf("%d deliveries after a 200 without %s", posts, headerAllowedOrigin)
+			}
+		}},
 	}
+}
+
+func ceFormat(format string) func(o *Options) {
+	return func(o *Options) { o.Policy.Format = format }
+}
+
+// grantHandshake grants every validation request.
+func grantHandshake(h *hit) reply {
+	if h.Method == "OPTIONS" {
+		return reply{Status: 200, Headers: map[string]string{headerAllowedOrigin: h.Header["webhook-request-origin"]}}
+	}
+	return reply{Status: 200}
 }
 
 func TestEachFaultBreaksItsRule(t *testing.T) {

@@ -104,8 +104,8 @@ func (c *fakeClock) AdvanceTo(t time.Time) {
 
 // hit is one request the receiver got.
 type hit struct {
-	Path        string
 	Method      string
+	Path        string
 	N           int // n-th request to this path, 1-based
 	ID          string
 	Timestamp   string
@@ -179,8 +179,8 @@ func newReceiver(tb testing.TB, behave func(h *hit) reply) *receiver {
 
 func (r *receiver) handle(ctx *fasthttp.RequestCtx) {
 	h := hit{
-		Path:        string(ctx.Path()),
 		Method:      string(ctx.Method()),
+		Path:        string(ctx.Path()),
 		ID:          string(ctx.Request.Header.Peek("webhook-id")),
 		Timestamp:   string(ctx.Request.Header.Peek("webhook-timestamp")),
 		Signature:   string(ctx.Request.Header.Peek("webhook-signature")),

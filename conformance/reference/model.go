@@ -117,6 +117,11 @@ type endpoint struct {
 	reason   string    // why disabled
 	faultSeq uint64    // events fanned out here (drop-events, duplicate-deliveries)
 
+	// validated: the endpoint granted the webhook validation handshake;
+	// hsMu lets one attempt at a time ask.
+	validated atomic.Bool
+	hsMu      sync.Mutex
+
 	lmu      sync.Mutex // guards ready, head, inflight
 	ready    []*delivery
 	head     int

@@ -154,6 +154,7 @@ func (e *env) endpointConfig(ep endpointPlan, secret string) (sink.EndpointConfi
 		return cfg, fmt.Errorf("sink endpoint %s: %w", ep.Path, err)
 	}
 	cfg.Types = nil
+	cfg.CloudEvents = e.p.CloudEvents()
 	if cfg.TypeHeader == "" && cfg.TypePath == "" {
 		cfg.TypeHeader = e.o.TypeHeader
 	}

@@ -69,6 +69,29 @@ var faultTable = []faultRow{
 	{fault: "wrong-content-type"},
 }
 
+// ceFaultTable is the fault table of a reference that declares and
+// delivers a CloudEvents format, graded on the CloudEvents group only (the
+// plain table cannot see these faults: its policy declares no format).
+type ceFaultRow struct {
+	format string
+	faultRow
+}
+
+var ceFaultTable = []ceFaultRow{
+	{conformance.FormatCEBinary, faultRow{fault: ""}},
+	{conformance.FormatCEStructured, faultRow{fault: ""}},
+	{conformance.FormatCEBinary, faultRow{fault: "ce-missing-attributes", fail: []string{"12.1"}}},
+	{conformance.FormatCEStructured, faultRow{fault: "ce-missing-attributes", fail: []string{"12.1"}}},
+	{conformance.FormatCEBinary, faultRow{fault: "skip-abuse-handshake", // it never asks, so it also delivers where it was never granted
+		fail: []string{"12.3", "12.4"}}},
+	{conformance.FormatCEBinary, faultRow{fault: "deliver-despite-refused-handshake", fail: []string{"12.4"}}},
+	{conformance.FormatCEStructured, faultRow{fault: "new-id-per-attempt", fail: []string{"12.2"}}},
+}
+
+// ceGroup is the CloudEvents group: it SKIPs for a provider declaring no
+// CloudEvents format.
+const ceGroup = 12
+
 // unobservable lists reference faults no check can see, and why.
 var unobservable = map[string]string{
 	"wrong-content-type": "the sink records no Content-Type",
@@ -251,7 +274,8 @@ func TestSuiteFaults(t *testing.T) {
 				t.Errorf("%s(longest stall of this process during the run: %s)", m, res.stall.Round(time.Millisecond))
 			}
 			if row.fault == "" {
-				if skips := verdictSet(rs, conformance.Skip); len(skips) > 0 {
+				skips := slices.DeleteFunc(verdictSet(rs, conformance.Skip), func(id string) bool { return conformance.GroupOf(id) == ceGroup })
+				if len(skips) > 0 {
 					t.Errorf("clean reference: SKIP %v, want none%s", skips, explain(rs, skips))
 				}
 			}
@@ -282,6 +306,50 @@ func TestSuiteFaults(t *testing.T) {
 	}
 }
 
+// TestSuiteFaultsCloudEvents runs the CloudEvents group against the
+// reference declaring and delivering a CloudEvents format, clean and with
+// the faults of ceFaultTable (HOOKBENCH_FAULTS picks rows here too).
+func TestSuiteFaultsCloudEvents(t *testing.T) {
+	pick := os.Getenv("HOOKBENCH_FAULTS")
+	for _, row := range ceFaultTable {
+		name := row.fault
+		if name == "" {
+			name = "clean"
+		}
+		if pick != "" && !slices.Contains(strings.Split(pick, ","), name) {
+			continue
+		}
+		t.Run(row.format+"/"+name, func(t *testing.T) {
+			o := testOptions(row.fault)
+			o.Policy, o.PolicySet = ReferencePolicy(), true
+			o.Policy.Format = row.format
+			o.Eval.Only = []string{strconv.Itoa(ceGroup)}
+			var rep *Report
+			var err error
+			for attempt := 1; attempt <= 3; attempt++ {
+				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+				rep, err = Run(ctx, o)
+				cancel()
+				if err != nil {
+					t.Fatalf("suite run: %v", err)
+				}
+				if rep.MaxStall < maxStall || mismatch(rep.Results, row.fail, row.warn) == "" {
+					break
+				}
+			}
+			if rep.Policy.Format != row.format {
+				t.Fatalf("graded policy format %q, want %q", rep.Policy.Format, row.format)
+			}
+			if m := mismatch(rep.Results, row.fail, row.warn); m != "" {
+				t.Error(m)
+			}
+			if skips := verdictSet(rep.Results, conformance.Skip); len(skips) > 0 {
+				t.Errorf("SKIP %v, want none%s", skips, explain(rep.Results, skips))
+			}
+		})
+	}
+}
+
 // TestFaultTableCoversEverything checks the table against the provider's
 // fault list and the suite's checks: every fault has a row (or a reason it
 // is unobservable), and every graded check fails under some fault (or is
@@ -299,6 +367,17 @@ func TestFaultTableCoversEverything(t *testing.T) {
 		}
 		if row.fault != "" && len(row.fail)+len(row.warn) == 0 && unobservable[row.fault] == "" {
 			t.Errorf("fault %q fails no check and is not listed as unobservable", row.fault)
+		}
+	}
+	ceRows := map[string]bool{}
+	for _, row := range ceFaultTable {
+		if ceRows[row.format+"/"+row.fault] {
+			t.Errorf("fault %q (%s) has two rows", row.fault, row.format)
+		}
+		ceRows[row.format+"/"+row.fault] = true
+		rows[row.fault] = true
+		for _, id := range append(slices.Clone(row.fail), row.warn...) {
+			failedBy[id] = append(failedBy[id], row.fault)
 		}
 	}
 	for _, f := range reference.Faults() {

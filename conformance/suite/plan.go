@@ -102,6 +102,13 @@ func trickyPayload(id string) string {
 	return `{"z_last": 1, "hookbench_id": "` + id + `",  "amount": 1.50, "big": 12345678901234567890, "exp": 1e3, "nested": {"b": [1, 2.0, -0], "a": "é/<&>"}}`
 }
 
+func needsFormat(e *env) string {
+	if !e.p.CloudEvents() {
+		return "the policy declares no CloudEvents format"
+	}
+	return ""
+}
+
 func needsScheme(e *env) string {
 	if !e.p.Signed() {
 		return "the policy declares no signature scheme"
@@ -359,6 +366,15 @@ func plans() []*fragmentPlan {
 				f.allOK(ctx, n, e.scheduleHi(e.p.MaxAttempts))
 				return nil
 			}},
+		{ID: c.FragCloudEvents, FailFirst: 1, Endpoints: single(c.FragCloudEvents, "attempt=1,status=503"), Needs: needsFormat, Run: runSimple(2, nil, nil)},
+		// A sender that takes any 2xx answer to OPTIONS as consent delivers
+		// here: the sink answers 200 without WebHook-Allowed-Origin.
+		{ID: c.FragHandshakeRefused, Endpoints: single(c.FragHandshakeRefused, "refuse-handshake"), Needs: needsFormat, Run: func(ctx context.Context, e *env, f *fragRun) error {
+			if err := f.triggerAll(ctx, 1, "", nil); err != nil {
+				return err
+			}
+			return sleep(ctx, quietRetry(e))
+		}},
 	}
 }
 
