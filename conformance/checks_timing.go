@@ -35,8 +35,12 @@ func honoursRetryAfter(v *View, p *Policy, slack, extra time.Duration) Result {
 			ra := ms(a.RetryAfter * 1e6)
 			if g < int64(want-slack-extra) {
 				c.total++
-				c.fail(evidence(d, fmt.Sprintf("Retry-After %s on the %d: retry %d no earlier than %s after it", ra, a.Status, i+1, ms(int64(want))),
-					fmt.Sprintf("retried after %s, %s before the asked wait (the declared backoff alone gives %s)", ms(g), ms(int64(want)-g), own)))
+				lowest, why := want-extra, ""
+				if extra > 0 {
+					why = fmt.Sprintf(" (%s less the date's %s resolution)", ms(int64(want)), extra)
+				}
+				c.fail(evidence(d, fmt.Sprintf("Retry-After %s on the %d: retry %d no earlier than %s after it%s", ra, a.Status, i+1, ms(int64(lowest)), why),
+					fmt.Sprintf("retried after %s, %s before the asked wait (the declared backoff alone gives %s)", ms(g), ms(int64(lowest)-g), own)))
 				continue
 			}
 			if want-slack-extra <= own {

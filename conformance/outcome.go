@@ -38,7 +38,7 @@ func delivered(p *Policy, a *trace.Attempt) bool {
 func outcome(a *trace.Attempt) string {
 	switch {
 	case a.Has(trace.FlagProviderGaveUp):
-		return fmt.Sprintf("provider gave up after %s", ms(a.HandleNs))
+		return fmt.Sprintf("provider hung up after %s", ms(a.HandleNs))
 	case a.Has(trace.FlagAborted) && a.Status != 0:
 		return fmt.Sprintf("%d then connection dropped", a.Status)
 	case a.Has(trace.FlagAborted) || a.Status == 0:
