@@ -48,6 +48,7 @@ const (
 	fWrongContentType
 	fDropEventTypeHeader
 	fShortTimeout
+	fLateRetries
 	faultCount
 )
 
@@ -86,6 +87,7 @@ func faultTable() [faultCount]Fault {
 		fWrongContentType:     {"wrong-content-type", "sends Content-Type text/plain instead of application/json (payload and headers)"},
 		fDropEventTypeHeader:  {"drop-event-type-header", "omits the X-Event-Type header (payload and headers)"},
 		fShortTimeout:         {"short-timeout", "hangs up after a fifth of the policy timeout: answers within the declared timeout are cut off (§2 rule 5)"},
+		fLateRetries:          {"late-retries", "holds every retry 1.9 times its scheduled delay, then delivers it: slower than the documented schedule but short of twice it (§2 rule 3: the documented schedule; the timing checks warn)"},
 	}
 }
 

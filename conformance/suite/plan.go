@@ -193,12 +193,14 @@ func plans() []*fragmentPlan {
 				all := func() bool {
 					return time.Since(begin) >= nominal && f.received("/f/"+c.FragBackoff) >= uint64(n*e.p.MaxAttempts)
 				}
-				if !waitFor(ctx, min(e.scheduleHi(e.p.MaxAttempts), e.o.MaxFragment), all) {
+				met := waitFor(ctx, min(e.scheduleHi(e.p.MaxAttempts), e.o.MaxFragment), all)
+				if !met {
 					// Short of attempts: a provider that stopped early, or a
 					// machine that made the last ones late. Give the latter
-					// a little more time.
-					waitFor(ctx, min(e.o.Grace, e.o.MaxFragment), all)
+					// a little more time (and the fragment lingers after).
+					met = waitFor(ctx, min(e.o.Grace, e.o.MaxFragment), all)
 				}
+				f.expect(met, all, e.p.MaxAttempts-1)
 				return sleep(ctx, 300*time.Millisecond)
 			}},
 		retryAfterPlan(c.FragRA429, 429, false),
