@@ -89,7 +89,7 @@ func checkBackoffBand(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		for i, g := range rs.gaps[k] {
 			c.total++
 			if g < int64(lo)-int64(sc.Slack) {
-				c.fail(evidence(rs.evidence[k][i], fmt.Sprintf("retry %d after %s..%s (nominal %s, jitter %s)", k, lo, hi, d, jitterName(b)), fmt.Sprintf("early: after %s", ms(g))))
+				c.fail(evidence(rs.evidence[k][i], fmt.Sprintf("retry %d after %s (nominal %s, jitter %s)", k, bandText(lo, hi), d, jitterName(b)), fmt.Sprintf("early: after %s", ms(g))))
 			}
 		}
 		// Late is judged on the median: a schedule slower than declared
@@ -97,7 +97,7 @@ func checkBackoffBand(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		med := percentile(append([]int64(nil), rs.gaps[k]...), 0.5)
 		if v := lateness(med, int64(hi), sc.Slack, rs.lag); v != Pass {
 			r := ratio(med, int64(lo+hi)/2)
-			c.late(v, r, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d after %s..%s (nominal %s, jitter %s)", k, lo, hi, d, jitterName(b)),
+			c.late(v, r, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d after %s (nominal %s, jitter %s)", k, bandText(lo, hi), d, jitterName(b)),
 				Observed: fmt.Sprintf("late: median delay %s over %d events, %.1f× the declared (%s)", ms(med), len(rs.gaps[k]), r, fmtDurations(rs.gaps[k]))})
 		}
 		if n := len(rs.gaps[k]); n >= minSamples {
@@ -154,6 +154,14 @@ func ratio(got, declared int64) float64 {
 		return 0
 	}
 	return float64(got) / float64(declared)
+}
+
+// bandText is "lo..hi", or one duration when the band has no width.
+func bandText(lo, hi time.Duration) string {
+	if lo == hi {
+		return ms(int64(hi))
+	}
+	return ms(int64(lo)) + ".." + ms(int64(hi))
 }
 
 func jitterName(b *Backoff) string {
@@ -377,7 +385,7 @@ func lockStepInNoise(rs *retrySamples, slack time.Duration) Result {
 	var seen []string
 	for _, k := range ks {
 		g := rs.gaps[k]
-		win := max(2*int64(slack), int64(mean(g))/20)
+		win := max(2*int64(slack), int64(mean(g))/50)
 		cluster := largestCluster(g, win)
 		seen = append(seen, fmt.Sprintf("retry %d: %d of %d within %s, spread %s", k, cluster, len(g), ms(win), ms(spread(g))))
 		if bunched(cluster, len(g)) {
@@ -432,7 +440,7 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	lag := collectRetries(v, p).lag
 	var c collector
 	c.total = len(totals)
-	span := fmt.Sprintf("retries span %s..%s", ms(int64(sumLo)), ms(int64(sumHi)))
+	span := "retries span " + bandText(time.Duration(sumLo), time.Duration(sumHi))
 	for i, t := range totals {
 		if float64(t) < sumLo-early {
 			c.fail(evidence(full[i], span, "spanned only "+ms(t)))
