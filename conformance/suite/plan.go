@@ -379,8 +379,8 @@ const retryAfterFloor = 5 * time.Second
 // retries visibly before it. Retry-After counts whole real seconds: at
 // least 1 s (at the reference's default time scale already far above its
 // few-millisecond first retry). It stays within retry_after_max (beyond it
-// the wait is check 4.4's business) and a third of the longest a fragment
-// may wait.
+// the wait is check 4.4's business) and half the longest a fragment may
+// wait.
 func (e *env) retryAfterAsk() time.Duration {
 	scale := e.p.TimeScale
 	if scale <= 0 {
@@ -392,7 +392,7 @@ func (e *env) retryAfterAsk() time.Duration {
 	}
 	want := max(time.Duration(float64(retryAfterFloor)*scale), 3*own)
 	want = (want + time.Second - 1).Truncate(time.Second)
-	limit := e.o.MaxFragment / 3
+	limit := e.o.MaxFragment / 2
 	if e.p.RetryAfterMax > 0 {
 		limit = min(limit, e.p.RetryAfterMax)
 	}
@@ -425,7 +425,7 @@ func retryAfterPlan(id string, status int, date bool) *fragmentPlan {
 				early += time.Second
 			}
 			if _, own := e.p.Backoff.Band(nominal1(e)); ask(e)-early <= own {
-				return fmt.Sprintf("the longest Retry-After the fragment may ask (%s: within retry_after_max and a third of the longest fragment wait, %s) is no longer than the provider's own first retry (%s): honouring it could not be told from ignoring it", ask(e), e.o.MaxFragment, own)
+				return fmt.Sprintf("the longest Retry-After the fragment may ask (%s: within retry_after_max and half the longest fragment wait, %s) is no longer than the provider's own first retry (%s): honouring it could not be told from ignoring it", ask(e), e.o.MaxFragment, own)
 			}
 			return ""
 		},
