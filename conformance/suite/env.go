@@ -180,14 +180,25 @@ type fragRun struct {
 }
 
 // expect records the outcome of a wait: met, or given up on while retries
-// up to retryHi(k) were still expected.
-func (f *fragRun) expect(met bool, cond func() bool, k int) {
+// up to retry kmax were still expected. The retry still pending is the one
+// after the attempts seen so far (per event, rounded up, over the busiest
+// endpoint): a provider that never retried is owed only its first retry's
+// delay, not the schedule's longest.
+func (f *fragRun) expect(met bool, cond func() bool, kmax int) {
 	if met {
 		f.unmet, f.lateFor = nil, 0
 		return
 	}
-	f.unmet = cond
-	for j := 1; j <= k; j++ {
+	k := 1
+	if n := uint64(f.seq.Load()); n > 0 {
+		for _, ep := range f.plan.Endpoints {
+			if !ep.SinkOnly {
+				k = max(k, int((f.received(ep.Path)+n-1)/n))
+			}
+		}
+	}
+	f.unmet, f.lateFor = cond, 0
+	for j := 1; j <= min(k, kmax); j++ {
 		f.lateFor = max(f.lateFor, f.e.retryHi(j))
 	}
 }
