@@ -96,13 +96,15 @@ func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
 				_, hi := p.Backoff.Band(nom)
 				latest = max(latest, hi)
 			}
-			// Late is judged loosely, as for backoff (tooLate): an
+			// Late is judged loosely, as for backoff (lateness): an
 			// uncapped wait is orders of magnitude longer.
 			due := attemptEnd(a) + 2*int64(latest) + lateSlack(sc.Slack, latest)
 			if i+1 < len(d.Attempts) {
 				c.total++
-				if g := gaps(d.Attempts[i : i+2])[0]; d.Attempts[i+1].ArrivalNs > due {
-					c.fail(evidence(d, fmt.Sprintf("retry within retry_after_max %s (at most twice that, allowing for a slow machine) although Retry-After asked %s", p.RetryAfterMax, asked), "retried after "+ms(g)))
+				g := gaps(d.Attempts[i : i+2])[0]
+				if v := lateness(g, int64(latest), sc.Slack, 0); v != Pass {
+					c.late(v, ratio(g, int64(latest)), evidence(d, fmt.Sprintf("retry within retry_after_max %s (at most twice that, allowing for a slow machine) although Retry-After asked %s", p.RetryAfterMax, asked),
+						fmt.Sprintf("retried after %s, %.1f× the cap", ms(g), ratio(g, int64(latest)))))
 				}
 				continue
 			}

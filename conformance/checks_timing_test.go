@@ -75,6 +75,8 @@ func TestCheckRetryAfterCapped(t *testing.T) {
 	runCases(t, "4.4", []checkCase{
 		{name: "capped", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 2000, 0) }, want: Pass},
 		{name: "honoured beyond the cap", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 5000, 0) }, want: Fail},
+		{name: "capped 1.6 times later than declared", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 3200, 0) }, want: Warn},
+		{name: "capped a little late", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 2600, 0) }, want: Pass},
 		{name: "never retried", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, -1, 10_000) }, want: Fail},
 		{name: "fragment too short", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, -1, 1000) }, want: Skip},
 		{name: "no cap declared", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 5000, 0) },
