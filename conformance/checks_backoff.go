@@ -147,7 +147,7 @@ func lateness(got, want int64, slack time.Duration, lag int64) Verdict {
 	return Pass
 }
 
-// ratio is how many times the declared delay (the band's centre) an
+// ratio is how many times a declared delay (a band's centre, a cap) an
 // observed one took, for evidence: "2.3× the declared".
 func ratio(got, declared int64) float64 {
 	if declared <= 0 {
@@ -350,8 +350,8 @@ func checkNoLockStep(_ *trace.Trace, p *Policy, sc *Scope) Result {
 // failed together and wait the same delay retry together: a cluster of
 // equal delays shows it (noise from earlier retries does not add up, as it
 // would in arrival times).
-func largestCluster(gaps []int64, win int64) int {
-	arr := append([]int64(nil), gaps...)
+func largestCluster(delays []int64, win int64) int {
+	arr := append([]int64(nil), delays...)
 	sort.Slice(arr, func(a, b int) bool { return arr[a] < arr[b] })
 	cluster, lo := 0, 0
 	for i := range arr {

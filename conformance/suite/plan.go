@@ -386,11 +386,7 @@ func (e *env) retryAfterAsk() time.Duration {
 	if scale <= 0 {
 		scale = 1
 	}
-	var own time.Duration
-	if d, ok := e.p.Backoff.Nominal(1); ok {
-		_, own = e.p.Backoff.Band(d)
-	}
-	want := max(time.Duration(float64(retryAfterFloor)*scale), 3*own)
+	want := max(time.Duration(float64(retryAfterFloor)*scale), 3*e.ownFirstRetry())
 	want = (want + time.Second - 1).Truncate(time.Second)
 	limit := e.o.MaxFragment / 2
 	if e.p.RetryAfterMax > 0 {
@@ -424,7 +420,7 @@ func retryAfterPlan(id string, status int, date bool) *fragmentPlan {
 			if date {
 				early += time.Second
 			}
-			if _, own := e.p.Backoff.Band(nominal1(e)); ask(e)-early <= own {
+			if own := e.ownFirstRetry(); ask(e)-early <= own {
 				return fmt.Sprintf("the longest Retry-After the fragment may ask (%s: within retry_after_max and half the longest fragment wait, %s) is no longer than the provider's own first retry (%s): honouring it could not be told from ignoring it", ask(e), e.o.MaxFragment, own)
 			}
 			return ""
@@ -433,9 +429,15 @@ func retryAfterPlan(id string, status int, date bool) *fragmentPlan {
 	}
 }
 
-func nominal1(e *env) time.Duration {
-	d, _ := e.p.Backoff.Nominal(1)
-	return d
+// ownFirstRetry is the latest the policy's first retry comes on its own:
+// the top of its jitter band (0 when the policy makes none).
+func (e *env) ownFirstRetry() time.Duration {
+	d, ok := e.p.Backoff.Nominal(1)
+	if !ok {
+		return 0
+	}
+	_, hi := e.p.Backoff.Band(d)
+	return hi
 }
 
 // runRetryAfter triggers one event whose first attempt asks to wait wait,
