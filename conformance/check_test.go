@@ -150,7 +150,7 @@ func goldenResults() []Result {
 	return []Result{
 		{ID: "1.1", Title: "Every accepted event is delivered", Source: "spec", Verdict: Pass, Summary: "3 event deliveries: all delivered"},
 		{ID: "2.1", Title: "5xx answers are retried", Source: "Standard Webhooks", Verdict: Fail, Summary: "1 of 4 5xx answers broke the rule",
-			Evidence: []Evidence{{EventID: "retry-5xx/2", MsgID: "msg_2", Endpoint: "/f/retry-5xx/503", Expected: "a retry after attempt 1 (503) by 130 ms", Observed: "no further attempt: 503", TimesMs: []int64{12}}}},
+			Evidence: []Evidence{{EventID: "retry-5xx/2", MsgID: "msg_2", Endpoint: "/f/retry-5xx/503", Expected: "a retry after attempt 1 (503) by 130 ms", Observed: "no attempt within 4.988s after it: 503", TimesMs: []int64{12}}}},
 		{ID: "3.3", Title: "Jitter", Source: "spec", Verdict: Warn, Summary: "the policy declares no jitter"},
 		{ID: "6.5", Title: "Replay resistance", Source: "Stripe", Verdict: Info, Summary: "scheme github: replayable"},
 		{ID: "11.3", Title: "Restart", Source: "policy", Verdict: Skip, Summary: "the provider was not restarted <&>"},

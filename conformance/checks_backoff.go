@@ -89,26 +89,30 @@ func checkBackoffBand(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		for i, g := range rs.gaps[k] {
 			c.total++
 			if g < int64(lo)-int64(sc.Slack) {
-				c.fail(evidence(rs.evidence[k][i], fmt.Sprintf("retry %d after %s..%s (nominal %s, jitter %s)", k, lo, hi, d, jitterName(b)), fmt.Sprintf("early: after %s", ms(g))))
+				c.fail(evidence(rs.evidence[k][i], fmt.Sprintf("retry %d after %s (nominal %s, jitter %s)", k, bandText(lo, hi), d, jitterName(b)), fmt.Sprintf("early: after %s", ms(g))))
 			}
 		}
 		// Late is judged on the median: a schedule slower than declared
 		// delays every event; a stalled machine delays a few.
-		if med := percentile(append([]int64(nil), rs.gaps[k]...), 0.5); tooLate(med, int64(hi), sc.Slack, rs.lag) {
-			c.bad++
-			if len(c.ev) < maxEvidence {
-				c.ev = append(c.ev, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d after %s..%s (nominal %s, jitter %s)", k, lo, hi, d, jitterName(b)), Observed: fmt.Sprintf("late: median delay %s over %d events (%s)", ms(med), len(rs.gaps[k]), fmtDurations(rs.gaps[k]))})
-			}
+		med := percentile(append([]int64(nil), rs.gaps[k]...), 0.5)
+		if v := lateness(med, int64(hi), sc.Slack, rs.lag); v != Pass {
+			r := ratio(med, int64(lo+hi)/2)
+			c.late(v, r, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d after %s (nominal %s, jitter %s)", k, bandText(lo, hi), d, jitterName(b)),
+				Observed: fmt.Sprintf("late: median delay %s over %d events, %.1f× the declared (%s)", ms(med), len(rs.gaps[k]), r, fmtDurations(rs.gaps[k]))})
 		}
 		if n := len(rs.gaps[k]); n >= minSamples {
 			m, sd := expectedMean(b, d, n)
 			got := mean(rs.gaps[k])
 			tol := 4*sd + float64(sc.Slack)
-			if m-got > tol || tooLate(int64(got), int64(m+4*sd), sc.Slack, rs.lag) {
+			expected := fmt.Sprintf("retry %d: mean delay %s ± %s over %d events", k, ms(int64(m)), ms(int64(tol)), n)
+			if m-got > tol {
 				c.bad++
 				if len(c.ev) < maxEvidence {
-					c.ev = append(c.ev, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d: mean delay %s ± %s over %d events", k, ms(int64(m)), ms(int64(tol)), n), Observed: "mean " + ms(int64(got))})
+					c.ev = append(c.ev, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: expected, Observed: "mean " + ms(int64(got))})
 				}
+			} else if v := lateness(int64(got), int64(m+4*sd), sc.Slack, rs.lag); v != Pass {
+				r := ratio(int64(got), int64(m))
+				c.late(v, r, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: expected, Observed: fmt.Sprintf("late: mean %s, %.1f× the declared", ms(int64(got)), r)})
 			}
 		}
 	}
@@ -121,6 +125,43 @@ func checkBackoffBand(_ *trace.Trace, p *Policy, sc *Scope) Result {
 // a schedule clearly slower than declared fails, not a loaded machine.
 func tooLate(got, want int64, slack time.Duration, lag int64) bool {
 	return got > 2*want+lateSlack(slack, time.Duration(want))+lag
+}
+
+// WarnLateFactor is how much slower than declared (beyond the machine's
+// tolerance) a schedule may run before a timing check warns: a provider a
+// quarter slower than it documents misleads the consumers who size their
+// outage windows by it. Beyond twice the declared delay it fails (tooLate).
+const WarnLateFactor = 1.25
+
+// lateness judges a delay got against the latest the policy allows (want):
+// Fail when tooLate, Warn beyond WarnLateFactor times want plus the
+// machine's tolerance (LateFactor times the slack) and the dispatch lag,
+// else Pass.
+func lateness(got, want int64, slack time.Duration, lag int64) Verdict {
+	switch {
+	case tooLate(got, want, slack, lag):
+		return Fail
+	case float64(got) > WarnLateFactor*float64(want)+float64(LateFactor*int64(slack)+lag):
+		return Warn
+	}
+	return Pass
+}
+
+// ratio is how many times a declared delay (a band's centre, a cap) an
+// observed one took, for evidence: "2.3× the declared".
+func ratio(got, declared int64) float64 {
+	if declared <= 0 {
+		return 0
+	}
+	return float64(got) / float64(declared)
+}
+
+// bandText is "lo..hi", or one duration when the band has no width.
+func bandText(lo, hi time.Duration) string {
+	if lo == hi {
+		return ms(int64(hi))
+	}
+	return ms(int64(lo)) + ".." + ms(int64(hi))
 }
 
 func jitterName(b *Backoff) string {
@@ -280,6 +321,9 @@ func checkNoLockStep(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if len(bands) == 0 {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("no retry number with %d+ events", minSamples)}
 	}
+	if b.Jitter == "" || b.Jitter == "none" {
+		return lockStepInNoise(&rs, sc.Slack)
+	}
 	window := func(j jitterBand) int64 { return max(int64(j.w)/10, 2*int64(sc.Slack)) }
 	use := judged(bands, func(j jitterBand) bool { return window(j) <= int64(j.w)/6 })
 	if len(use) == 0 {
@@ -288,29 +332,71 @@ func checkNoLockStep(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	var ev []Evidence
 	var seen []string
 	for _, j := range use {
-		// Events that failed together and wait the same delay retry
-		// together: look for a cluster of equal delays (noise from
-		// earlier retries does not add up, as it would in arrival times).
-		arr := append([]int64(nil), rs.gaps[j.k]...)
-		sort.Slice(arr, func(a, b int) bool { return arr[a] < arr[b] })
 		win := window(j)
-		cluster, lo := 0, 0
-		for i := range arr {
-			for arr[i]-arr[lo] > win {
-				lo++
-			}
-			cluster = max(cluster, i-lo+1)
-		}
-		seen = append(seen, fmt.Sprintf("retry %d: %d of %d within %s", j.k, cluster, len(arr), ms(win)))
-		if cluster >= (3*len(arr)+3)/4 {
+		cluster := largestCluster(rs.gaps[j.k], win)
+		seen = append(seen, fmt.Sprintf("retry %d: %d of %d within %s", j.k, cluster, len(rs.gaps[j.k]), ms(win)))
+		if bunched(cluster, len(rs.gaps[j.k])) {
 			ev = append(ev, Evidence{Endpoint: rs.evidence[j.k][0].Endpoint, Expected: fmt.Sprintf("retry %d delays spread over about %s (declared jitter)", j.k, ms(int64(j.w))),
-				Observed: fmt.Sprintf("%d retries after the same delay (within %s): %s", cluster, ms(win), fmtDurations(arr))})
+				Observed: fmt.Sprintf("%d retries after the same delay (within %s): %s", cluster, ms(win), fmtDurations(rs.gaps[j.k]))})
 		}
 	}
 	if len(ev) == len(use) {
-		return Result{Verdict: declared(b.Jitter != "" && b.Jitter != "none"), Summary: "events that failed together retry together (" + strings.Join(seen, "; ") + ")", Evidence: ev}
+		return Result{Verdict: Fail, Summary: "events that failed together retry together (" + strings.Join(seen, "; ") + ")", Evidence: ev}
 	}
 	return Result{Verdict: Pass, Summary: "retries spread out (" + strings.Join(seen, "; ") + ")"}
+}
+
+// largestCluster is the most delays within win of each other. Events that
+// failed together and wait the same delay retry together: a cluster of
+// equal delays shows it (noise from earlier retries does not add up, as it
+// would in arrival times).
+func largestCluster(delays []int64, win int64) int {
+	arr := append([]int64(nil), delays...)
+	sort.Slice(arr, func(a, b int) bool { return arr[a] < arr[b] })
+	cluster, lo := 0, 0
+	for i := range arr {
+		for arr[i]-arr[lo] > win {
+			lo++
+		}
+		cluster = max(cluster, i-lo+1)
+	}
+	return cluster
+}
+
+// bunched reports whether a cluster of n delays holds three quarters of them.
+func bunched(cluster, n int) bool { return cluster >= (3*n+3)/4 }
+
+// lockStepInNoise judges lock-step when the policy declares no jitter:
+// events that failed together and retry within timing noise of each other
+// are the retry storm the spec warns of. The policy allows it, so it is a
+// WARN, never a FAIL; the spread is the evidence. Like the banded test, it
+// must show on the two latest retry numbers with enough events (one stall
+// bunches one).
+func lockStepInNoise(rs *retrySamples, slack time.Duration) Result {
+	var ks []int
+	for _, k := range rs.retries() {
+		if len(rs.gaps[k]) >= minSamples {
+			ks = append(ks, k)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(ks)))
+	ks = ks[:min(len(ks), 2)]
+	var ev []Evidence
+	var seen []string
+	for _, k := range ks {
+		g := rs.gaps[k]
+		win := max(2*int64(slack), int64(mean(g))/50)
+		cluster := largestCluster(g, win)
+		seen = append(seen, fmt.Sprintf("retry %d: %d of %d within %s, spread %s", k, cluster, len(g), ms(win), ms(spread(g))))
+		if bunched(cluster, len(g)) {
+			ev = append(ev, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d of events that failed together spread beyond timing noise (%s)", k, ms(win)),
+				Observed: fmt.Sprintf("%d of %d retries within %s of each other, spread %s: %s", cluster, len(g), ms(win), ms(spread(g)), fmtDurations(g))})
+		}
+	}
+	if len(ev) == len(ks) {
+		return Result{Verdict: Warn, Summary: fmt.Sprintf("retry storm: events that failed together retry together (%s); the policy declares no jitter", strings.Join(seen, "; ")), Evidence: ev}
+	}
+	return Result{Verdict: Pass, Summary: fmt.Sprintf("retries spread out (%s), although the policy declares no jitter", strings.Join(seen, "; "))}
 }
 
 // check 3.5
@@ -354,18 +440,24 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	lag := collectRetries(v, p).lag
 	var c collector
 	c.total = len(totals)
+	span := "retries span " + bandText(time.Duration(sumLo), time.Duration(sumHi))
 	for i, t := range totals {
 		if float64(t) < sumLo-early {
-			c.fail(evidence(full[i], fmt.Sprintf("retries span %s..%s", ms(int64(sumLo)), ms(int64(sumHi))), "spanned only "+ms(t)))
+			c.fail(evidence(full[i], span, "spanned only "+ms(t)))
 		}
 	}
-	if med := percentile(append([]int64(nil), totals...), 0.5); tooLate(med, int64(sumHi), sc.Slack, lag) {
-		c.bad++
-		c.ev = append(c.ev, Evidence{Endpoint: full[0].Endpoint, Expected: fmt.Sprintf("retries span %s..%s", ms(int64(sumLo)), ms(int64(sumHi))), Observed: fmt.Sprintf("median span %s over %d events", ms(med), len(totals))})
+	med := percentile(append([]int64(nil), totals...), 0.5)
+	if v := lateness(med, int64(sumHi), sc.Slack, lag); v != Pass {
+		r := ratio(med, int64(m))
+		c.late(v, r, Evidence{Endpoint: full[0].Endpoint, Expected: span, Observed: fmt.Sprintf("late: median span %s over %d events, %.1f× the declared", ms(med), len(totals), r)})
 	}
-	if m-got > tol || tooLate(int64(got), int64(m+tol), sc.Slack, lag) {
+	meanWindow := fmt.Sprintf("mean retry window %s ± %s over %d events", ms(int64(m)), ms(int64(tol)), len(totals))
+	if m-got > tol {
 		c.bad++
-		c.ev = append(c.ev, Evidence{Endpoint: full[0].Endpoint, Expected: fmt.Sprintf("mean retry window %s ± %s over %d events", ms(int64(m)), ms(int64(tol)), len(totals)), Observed: "mean " + ms(int64(got))})
+		c.ev = append(c.ev, Evidence{Endpoint: full[0].Endpoint, Expected: meanWindow, Observed: "mean " + ms(int64(got))})
+	} else if v := lateness(int64(got), int64(m+tol), sc.Slack, lag); v != Pass {
+		r := ratio(int64(got), int64(m))
+		c.late(v, r, Evidence{Endpoint: full[0].Endpoint, Expected: meanWindow, Observed: fmt.Sprintf("late: mean %s, %.1f× the declared", ms(int64(got)), r)})
 	}
 	return c.result(Fail, "retry windows", fmt.Sprintf("mean %s, declared %s", ms(int64(got)), ms(int64(m))))
 }

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,13 @@ func scattered(n int) func(i, k int) int64 {
 	}
 }
 
+// slower stretches a gap function by tenths/10.
+func slower(tenths int64, gap func(i, k int) int64) func(i, k int) int64 {
+	return func(i, k int) int64 { return gap(i, k) * tenths / 10 }
+}
+
+func noJitter(p *Policy) { p.Backoff.Jitter = "none" }
+
 func lockStep(i, k int) int64    { return nominalMs[k] }
 func constant(i, k int) int64    { return 100 }
 func tooEarly(i, k int) int64    { return nominalMs[k] / 2 }
@@ -49,9 +57,13 @@ func TestCheckBackoffBand(t *testing.T) {
 		{name: "mean a little low, too few events to tell", build: func() *trace.Trace {
 			return backoffTrace(8, 4, func(i, k int) int64 { return nominalMs[k] / 4 })
 		}, policy: func(p *Policy) { p.Backoff.Jitter = "full" }, want: Pass},
-		{name: "twice as slow as declared", build: func() *trace.Trace {
+		{name: "three times as slow as declared", build: func() *trace.Trace {
 			return backoffTrace(8, 4, func(i, k int) int64 { return 3 * nominalMs[k] })
 		}, want: Fail},
+		{name: "1.7 times as slow as declared", build: func() *trace.Trace { return backoffTrace(8, 4, slower(17, jittered(8))) }, want: Warn},
+		{name: "1.1 times as slow: within the tolerance", build: func() *trace.Trace { return backoffTrace(8, 4, slower(11, jittered(8))) }, want: Pass},
+		{name: "1.7 times as slow, no jitter declared", build: func() *trace.Trace { return backoffTrace(8, 4, slower(17, lockStep)) },
+			policy: noJitter, want: Warn},
 		{name: "no retries", build: func() *trace.Trace { return backoffTrace(8, 1, noRetriesAt) }, want: Skip},
 		{name: "policy without retries", build: func() *trace.Trace { return backoffTrace(8, 1, noRetriesAt) },
 			policy: func(p *Policy) { p.MaxAttempts = 1 }, want: Info},
@@ -95,8 +107,23 @@ func TestCheckNoLockStep(t *testing.T) {
 	runCases(t, "3.4", []checkCase{
 		{name: "spread", build: func() *trace.Trace { return backoffTrace(8, 4, jittered(8)) }, want: Pass},
 		{name: "storm", build: func() *trace.Trace { return backoffTrace(8, 4, lockStep) }, want: Fail},
+		// No jitter declared: lock-step is what the policy promises, and
+		// a retry storm all the same (a SHOULD).
 		{name: "storm, no jitter declared", build: func() *trace.Trace { return backoffTrace(8, 4, lockStep) },
-			policy: func(p *Policy) { p.Backoff.Jitter = "none" }, want: Skip}, // band width 0: nothing to judge against
+			policy: noJitter, want: Warn},
+		{name: "storm within timing noise, no jitter declared", build: func() *trace.Trace {
+			return backoffTrace(8, 4, func(i, k int) int64 { return nominalMs[k] + int64(i%3)*4 })
+		}, policy: noJitter, want: Warn},
+		{name: "spread although no jitter declared", build: func() *trace.Trace { return backoffTrace(8, 4, scattered(8)) },
+			policy: noJitter, want: Pass},
+		{name: "one retry number bunched, no jitter declared", build: func() *trace.Trace {
+			return backoffTrace(8, 4, func(i, k int) int64 {
+				if k == 2 {
+					return nominalMs[k]
+				}
+				return scattered(8)(i, k)
+			})
+		}, policy: noJitter, want: Pass},
 	})
 }
 
@@ -104,6 +131,9 @@ func TestCheckRetryWindow(t *testing.T) {
 	runCases(t, "3.5", []checkCase{
 		{name: "spans the schedule", build: func() *trace.Trace { return backoffTrace(8, 4, jittered(8)) }, want: Pass},
 		{name: "constant backoff is short", build: func() *trace.Trace { return backoffTrace(8, 4, constant) }, want: Fail},
+		{name: "1.7 times as slow as declared", build: func() *trace.Trace { return backoffTrace(8, 4, slower(17, jittered(8))) }, want: Warn},
+		{name: "three times as slow as declared", build: func() *trace.Trace { return backoffTrace(8, 4, slower(30, jittered(8))) }, want: Fail},
+		{name: "1.1 times as slow: within the tolerance", build: func() *trace.Trace { return backoffTrace(8, 4, slower(11, jittered(8))) }, want: Pass},
 		{name: "nobody used every attempt", build: func() *trace.Trace { return backoffTrace(8, 2, jittered(8)) }, want: Skip},
 		{name: "policy inconsistent", build: func() *trace.Trace { return backoffTrace(8, 5, jittered(8)) },
 			policy: func(p *Policy) { p.MaxAttempts = 5 }, want: Fail}, // 5 attempts need 4 delays; the schedule has 3
@@ -167,4 +197,38 @@ func TestOneBunchedRetryIsNotLockStep(t *testing.T) {
 		{name: "retry 3 bunched", build: func() *trace.Trace { return backoffTrace(8, 4, sameGap) }, policy: wide, want: Pass},
 		{name: "every retry bunched", build: func() *trace.Trace { return backoffTrace(8, 4, allSame) }, policy: wide, want: Fail},
 	})
+}
+
+func TestLatenessSaysHowLate(t *testing.T) {
+	p := testPolicy()
+	noJitter(&p)
+	for _, c := range []struct {
+		id, want string
+		tenths   int64
+		verdict  Verdict
+	}{
+		{"3.1", "1.7× later than declared", 17, Warn},
+		{"3.5", "1.7× later than declared", 17, Warn},
+		{"3.1", "3.0× later than declared", 30, Fail},
+	} {
+		r := runOne(t, c.id, backoffTrace(8, 4, slower(c.tenths, lockStep)), p)
+		if r.Verdict != c.verdict || !strings.Contains(r.Summary, c.want) || strings.Contains(r.Summary, "as declared") {
+			t.Errorf("%s at %d/10: %s %q, want %s saying %q", c.id, c.tenths, r.Verdict, r.Summary, c.verdict, c.want)
+		}
+		if len(r.Evidence) == 0 || !strings.Contains(r.Evidence[0].Observed, "late:") {
+			t.Errorf("%s at %d/10: evidence %s does not say late", c.id, c.tenths, fmtEvidence(r.Evidence))
+		}
+	}
+}
+
+func TestLockStepEvidenceShowsSpread(t *testing.T) {
+	p := testPolicy()
+	noJitter(&p)
+	r := runOne(t, "3.4", backoffTrace(8, 4, func(i, k int) int64 { return nominalMs[k] + int64(i%3)*4 }), p)
+	if r.Verdict != Warn || len(r.Evidence) == 0 {
+		t.Fatalf("verdict %s, want WARN with evidence: %s", r.Verdict, r.Summary)
+	}
+	if !strings.Contains(r.Evidence[0].Observed, "spread 8ms") || !strings.Contains(r.Summary, "declares no jitter") {
+		t.Errorf("summary %q, evidence %s: want the spread and the reason", r.Summary, fmtEvidence(r.Evidence))
+	}
 }

@@ -112,9 +112,9 @@ func completeness(v *View, p *Policy, want expectation, strictTargets bool, what
 			c.total++
 			switch {
 			case d == nil:
-				c.fail(Evidence{EventID: s.EventID, Endpoint: ep, Expected: "at least one successful delivery", Observed: fmt.Sprintf("nothing arrived (triggered at %d ms)", s.SentNs/1e6)})
+				c.fail(Evidence{EventID: s.EventID, Endpoint: ep, Expected: "at least one successful delivery", Observed: fmt.Sprintf("nothing arrived within %s of the trigger (at %d ms)", ms(v.Frag.EndNs-s.SentNs), s.SentNs/1e6)})
 			case !slices.ContainsFunc(d.Attempts, func(a *trace.Attempt) bool { return delivered(p, a) }):
-				c.fail(evidence(d, "a successful delivery", fmt.Sprintf("%d attempt(s), none succeeded: %s", len(d.Attempts), outcomes(d.Attempts))))
+				c.fail(evidence(d, "a successful delivery", fmt.Sprintf("%d attempt(s), none succeeded, none within %s after the last: %s", len(d.Attempts), ms(v.Frag.EndNs-attemptEnd(d.Attempts[len(d.Attempts)-1])), outcomes(d.Attempts))))
 			}
 		}
 	}

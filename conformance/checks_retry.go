@@ -71,7 +71,7 @@ func retriedAfter(v *View, p *Policy, slack time.Duration, match func(*trace.Att
 				continue
 			}
 			c.total++
-			c.fail(evidence(d, fmt.Sprintf("a retry after attempt %d (%s) by %d ms", i+1, outcome(a), due/1e6), fmt.Sprintf("no further attempt: %s", outcomes(d.Attempts))))
+			c.fail(evidence(d, fmt.Sprintf("a retry after attempt %d (%s) by %d ms", i+1, outcome(a), due/1e6), fmt.Sprintf("no attempt within %s after it: %s", ms(v.Frag.EndNs-attemptEnd(a)), outcomes(d.Attempts))))
 		}
 	}
 	if c.total == 0 && pending > 0 {
@@ -321,7 +321,7 @@ func checkMaxAttempts(_ *trace.Trace, p *Policy, sc *Scope) Result {
 				continue
 			}
 			c.total++
-			c.fail(evidence(d, fmt.Sprintf("exactly %d attempts (max_attempts)", p.MaxAttempts), fmt.Sprintf("gave up after %d", n)))
+			c.fail(evidence(d, fmt.Sprintf("exactly %d attempts (max_attempts)", p.MaxAttempts), fmt.Sprintf("%d attempt(s), then no attempt within %s%s", n, ms(v.Frag.EndNs-attemptEnd(last)), declaredRetry(p, n))))
 		}
 	}
 	if c.total == 0 && pending > 0 {
@@ -331,6 +331,20 @@ func checkMaxAttempts(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("every failing event arrived under several message ids (%d, see 7.1): attempts cannot be counted per message", mixed)}
 	}
 	return c.result(Fail, "permanently failing events", fmt.Sprintf("each made exactly %d attempts", p.MaxAttempts))
+}
+
+// declaredRetry names the delay the policy declares before retry n, for
+// evidence: " (retry 3 is declared after 1.8s..2.2s)".
+func declaredRetry(p *Policy, n int) string {
+	d, ok := p.Backoff.Nominal(n)
+	if !ok {
+		return ""
+	}
+	lo, hi := p.Backoff.Band(d)
+	if lo == hi {
+		return fmt.Sprintf(" (retry %d is declared after %s)", n, hi)
+	}
+	return fmt.Sprintf(" (retry %d is declared after %s..%s)", n, lo, hi)
 }
 
 func slicesAnyDelivered(p *Policy, as []*trace.Attempt) bool {

@@ -211,3 +211,22 @@ func TestCheckMaxAttempts(t *testing.T) {
 		}, want: Skip},
 	})
 }
+
+func TestMissingAttemptEvidenceSaysHowLong(t *testing.T) {
+	// The last attempt came at 105 ms; the fragment ended at 10 s: the
+	// evidence says how long nothing came, not that the provider "gave up"
+	// (it may yet retry, late).
+	tr := backoffTrace(3, 2, func(i, k int) int64 { return 100 })
+	tr.Marks = append(tr.Marks, trace.Mark{AtNs: 10000 * msNs, Type: FragmentEndMark, Name: FragBackoff})
+	r := runOne(t, "2.7", tr, testPolicy())
+	if r.Verdict != Fail || len(r.Evidence) == 0 {
+		t.Fatalf("verdict %s, want FAIL with evidence", r.Verdict)
+	}
+	if o := r.Evidence[0].Observed; !strings.Contains(o, "2 attempt(s), then no attempt within 9.89") || !strings.Contains(o, "retry 2 is declared after 320ms..480ms") || strings.Contains(o, "gave up") {
+		t.Errorf("observed %q", o)
+	}
+	r = runOne(t, "2.1", oneEvent(FragRetry5xx, 5000, []int64{5}, []int{503}), testPolicy())
+	if o := r.Evidence[0].Observed; !strings.Contains(o, "no attempt within 4.995s after it") {
+		t.Errorf("2.1 observed %q", o)
+	}
+}

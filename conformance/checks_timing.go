@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hookbench/hookbench/trace"
@@ -14,6 +15,8 @@ import (
 // one-second resolution).
 func honoursRetryAfter(v *View, p *Policy, slack, extra time.Duration) Result {
 	var c collector
+	indistinct := 0
+	var asked, seen []string
 	for _, d := range v.Deliveries() {
 		for i, a := range d.Attempts[:len(d.Attempts)-1] {
 			if a.RetryAfter <= 0 {
@@ -23,14 +26,37 @@ func honoursRetryAfter(v *View, p *Policy, slack, extra time.Duration) Result {
 			if p.RetryAfter == "ignore" {
 				want = time.Duration(a.RetryAfter) * time.Millisecond
 			}
-			c.total++
+			// The provider's own next retry, were it to ignore the header.
+			var own time.Duration
+			if nom, ok := p.Backoff.Nominal(i + 1); ok {
+				_, own = p.Backoff.Band(nom)
+			}
 			g := gaps(d.Attempts[i : i+2])[0]
+			ra := ms(a.RetryAfter * 1e6)
 			if g < int64(want-slack-extra) {
-				c.fail(evidence(d, fmt.Sprintf("retry %d no earlier than %s after the %d (Retry-After %s)", i+1, ms(int64(want)), a.Status, ms(a.RetryAfter*1e6)), "retried after "+ms(g)))
+				c.total++
+				lowest, why := want-extra, ""
+				if extra > 0 {
+					why = fmt.Sprintf(" (%s less the date's %s resolution)", ms(int64(want)), extra)
+				}
+				c.fail(evidence(d, fmt.Sprintf("Retry-After %s on the %d: retry %d no earlier than %s after it%s", ra, a.Status, i+1, ms(int64(lowest)), why),
+					fmt.Sprintf("retried after %s, %s before the asked wait (the declared backoff alone gives %s)", ms(g), ms(int64(lowest)-g), own)))
+				continue
+			}
+			if want-slack-extra <= own {
+				indistinct++ // honouring and ignoring look the same
+				continue
+			}
+			c.total++
+			if len(asked) < 3 {
+				asked, seen = append(asked, ra), append(seen, ms(g))
 			}
 		}
 	}
-	r := c.result(declared(p.RetryAfter == "honor"), "retries after a Retry-After", "none came early")
+	if c.total == 0 && indistinct > 0 {
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("%d Retry-After wait(s) no longer than the provider's own next retry: honouring cannot be told from ignoring", indistinct)}
+	}
+	r := c.result(declared(p.RetryAfter == "honor"), "retries after a Retry-After", fmt.Sprintf("none came early (asked %s; retried after %s)", strings.Join(asked, ", "), strings.Join(seen, ", ")))
 	if p.RetryAfter == "ignore" && r.Verdict != Pass && r.Verdict != Skip {
 		r.Verdict = Info
 		r.Summary = "the policy ignores Retry-After: " + r.Summary
@@ -70,13 +96,15 @@ func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
 				_, hi := p.Backoff.Band(nom)
 				latest = max(latest, hi)
 			}
-			// Late is judged loosely, as for backoff (tooLate): an
+			// Late is judged loosely, as for backoff (lateness): an
 			// uncapped wait is orders of magnitude longer.
 			due := attemptEnd(a) + 2*int64(latest) + lateSlack(sc.Slack, latest)
 			if i+1 < len(d.Attempts) {
 				c.total++
-				if g := gaps(d.Attempts[i : i+2])[0]; d.Attempts[i+1].ArrivalNs > due {
-					c.fail(evidence(d, fmt.Sprintf("retry within retry_after_max %s (at most twice that, allowing for a slow machine) although Retry-After asked %s", p.RetryAfterMax, asked), "retried after "+ms(g)))
+				g := gaps(d.Attempts[i : i+2])[0]
+				if v := lateness(g, int64(latest), sc.Slack, 0); v != Pass {
+					c.late(v, ratio(g, int64(latest)), evidence(d, fmt.Sprintf("retry within retry_after_max %s (at most twice that, allowing for a slow machine) although Retry-After asked %s", p.RetryAfterMax, asked),
+						fmt.Sprintf("retried after %s, %.1f× the cap", ms(g), ratio(g, int64(latest)))))
 				}
 				continue
 			}
@@ -85,7 +113,7 @@ func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
 				continue
 			}
 			c.total++
-			c.fail(evidence(d, fmt.Sprintf("retry within retry_after_max %s although Retry-After asked %s", p.RetryAfterMax, asked), "no retry by the end of the fragment"))
+			c.fail(evidence(d, fmt.Sprintf("retry within retry_after_max %s although Retry-After asked %s", p.RetryAfterMax, asked), fmt.Sprintf("no attempt within %s after it", ms(v.Frag.EndNs-attemptEnd(a)))))
 		}
 	}
 	if c.total == 0 && pending > 0 {

@@ -1,7 +1,9 @@
 package conformance
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookbench/hookbench/trace"
 )
@@ -32,13 +34,40 @@ func TestCheckRetryAfter(t *testing.T) {
 				policy: func(p *Policy) { p.TimeScale = 0.001 }, want: Fail},
 			{name: "capped by retry_after_max", build: func() *trace.Trace { return raTrace(c.frag, c.status, 60_000, 2100, 0) }, want: Pass},
 			{name: "not retried: see 2.x", build: func() *trace.Trace { return raTrace(c.frag, c.status, 500, -1, 0) }, want: Skip},
+			// The policy's own first retry comes within 120 ms: a wait of
+			// 100 ms asked is kept by a provider that ignores the header.
+			{name: "asked no longer than the provider's own retry", build: func() *trace.Trace { return raTrace(c.frag, c.status, 100, 110, 0) }, want: Skip},
+			{name: "retried before a short asked wait", build: func() *trace.Trace { return raTrace(c.frag, c.status, 100, 20, 0) }, want: Fail},
 		})
 	}
 	runCases(t, "4.3", []checkCase{
 		{name: "honoured", build: func() *trace.Trace { return raTrace(FragRADate, 503, 2000, 2000, 0) }, want: Pass},
 		{name: "second resolution tolerated", build: func() *trace.Trace { return raTrace(FragRADate, 503, 2000, 1100, 0) }, want: Pass},
 		{name: "ignored", build: func() *trace.Trace { return raTrace(FragRADate, 503, 2000, 100, 0) }, want: Fail},
+		{name: "retried on the own schedule, a second early", build: func() *trace.Trace { return raTrace(FragRADate, 503, 2000, 900, 0) }, want: Fail},
 	})
+}
+
+func TestRetryAfterEvidence(t *testing.T) {
+	p := testPolicy()
+	p.RetryAfterMax = time.Minute
+	r := runOne(t, "4.1", raTrace(FragRA429, 429, 6000, 2000, 0), p)
+	if r.Verdict != Fail || len(r.Evidence) != 1 {
+		t.Fatalf("verdict %s with %d evidence, want FAIL with 1", r.Verdict, len(r.Evidence))
+	}
+	e := r.Evidence[0]
+	for _, want := range []string{"Retry-After 6s", "no earlier than 6s"} {
+		if !strings.Contains(e.Expected, want) {
+			t.Errorf("expected %q does not say %q", e.Expected, want)
+		}
+	}
+	if !strings.Contains(e.Observed, "retried after 2s, 4s before the asked wait") {
+		t.Errorf("observed %q does not say when the retry came", e.Observed)
+	}
+	r = runOne(t, "4.1", raTrace(FragRA429, 429, 6000, 6010, 0), p)
+	if r.Verdict != Pass || !strings.Contains(r.Summary, "asked 6s; retried after 6.01s") {
+		t.Errorf("pass %s: %q does not say what was asked and seen", r.Verdict, r.Summary)
+	}
 }
 
 func TestCheckRetryAfterCapped(t *testing.T) {
@@ -46,6 +75,8 @@ func TestCheckRetryAfterCapped(t *testing.T) {
 	runCases(t, "4.4", []checkCase{
 		{name: "capped", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 2000, 0) }, want: Pass},
 		{name: "honoured beyond the cap", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 5000, 0) }, want: Fail},
+		{name: "capped 1.6 times later than declared", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 3200, 0) }, want: Warn},
+		{name: "capped a little late", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 2600, 0) }, want: Pass},
 		{name: "never retried", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, -1, 10_000) }, want: Fail},
 		{name: "fragment too short", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, -1, 1000) }, want: Skip},
 		{name: "no cap declared", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 5000, 0) },

@@ -39,7 +39,8 @@
 // early. Late is judged loosely (LateFactor times the slack plus 10 %, and
 // the provider's dispatch lag seen in the fragment; for backoff, only a delay
 // over twice the declared one fails): a loaded machine makes everything
-// late. Statistical checks (mean delay, jitter, lock-step) use bounds of four
+// late. A backoff kept more than WarnLateFactor times slower than declared,
+// beyond that tolerance, warns with the measured ratio. Statistical checks (mean delay, jitter, lock-step) use bounds of four
 // standard deviations for the sample sizes the suite produces.
 //
 // # Adding a check

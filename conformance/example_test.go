@@ -47,7 +47,7 @@ func ExampleEvaluate() {
 func ExampleWriteText() {
 	rs := []conformance.Result{{ID: "2.1", Title: "5xx answers are retried", Source: "Standard Webhooks", Verdict: conformance.Fail,
 		Summary:  "1 of 1 5xx answers broke the rule",
-		Evidence: []conformance.Evidence{{EventID: "retry-5xx/1", Endpoint: "/f/retry-5xx/503", Expected: "a retry after attempt 1 (503)", Observed: "no further attempt: 503", TimesMs: []int64{12}}}}}
+		Evidence: []conformance.Evidence{{EventID: "retry-5xx/1", Endpoint: "/f/retry-5xx/503", Expected: "a retry after attempt 1 (503)", Observed: "no attempt within 4.988s after it: 503", TimesMs: []int64{12}}}}}
 	conformance.WriteText(os.Stdout, rs, conformance.TextOptions{})
 	// Output:
 	// 2. Retry triggers
@@ -55,7 +55,7 @@ func ExampleWriteText() {
 	//            -> 1 of 1 5xx answers broke the rule
 	//               event retry-5xx/1 at /f/retry-5xx/503
 	//                 expected: a retry after attempt 1 (503)
-	//                 observed: no further attempt: 503
+	//                 observed: no attempt within 4.988s after it: 503
 	//                 attempts at (ms): 12
 	//               source: Standard Webhooks
 	//

@@ -38,7 +38,7 @@ func delivered(p *Policy, a *trace.Attempt) bool {
 func outcome(a *trace.Attempt) string {
 	switch {
 	case a.Has(trace.FlagProviderGaveUp):
-		return fmt.Sprintf("provider gave up after %s", ms(a.HandleNs))
+		return fmt.Sprintf("provider hung up after %s", ms(a.HandleNs))
 	case a.Has(trace.FlagAborted) && a.Status != 0:
 		return fmt.Sprintf("%d then connection dropped", a.Status)
 	case a.Has(trace.FlagAborted) || a.Status == 0:
@@ -93,11 +93,16 @@ func evidence(d *Delivery, expected, observed string) Evidence {
 // maxEvidence bounds the evidence a result carries; the summary gives counts.
 const maxEvidence = 8
 
-// collector accumulates failures for one check.
+// collector accumulates failures (and lateness warnings) for one check.
 type collector struct {
 	bad   int
 	total int
 	ev    []Evidence
+	// warned counts observations late enough to warn, not to fail;
+	// lateBy is the largest observed-to-declared ratio among the late ones
+	// (warned or failed), for the summary.
+	warned int
+	lateBy float64
 }
 
 func (c *collector) fail(e Evidence) {
@@ -107,14 +112,36 @@ func (c *collector) fail(e Evidence) {
 	}
 }
 
-// result turns the tally into a verdict: v when anything failed, Pass
-// otherwise (Skip when nothing was observed).
+// late records a delay judged late (v Fail or Warn, see lateness), ratio
+// times the latest the policy allows.
+func (c *collector) late(v Verdict, ratio float64, e Evidence) {
+	c.lateBy = max(c.lateBy, ratio)
+	if v == Fail {
+		c.fail(e)
+		return
+	}
+	c.warned++
+	if len(c.ev) < maxEvidence {
+		c.ev = append(c.ev, e)
+	}
+}
+
+// result turns the tally into a verdict: v when anything failed, Warn when
+// something was late within the loose bound, Pass otherwise (Skip when
+// nothing was observed).
 func (c *collector) result(v Verdict, what, passMsg string) Result {
 	if c.total == 0 {
 		return Result{Verdict: Skip, Summary: "nothing observed: no " + what + " in this fragment"}
 	}
+	lateBy := ""
+	if c.lateBy > 0 {
+		lateBy = fmt.Sprintf("; retries came %.1f× later than declared", c.lateBy)
+	}
 	if c.bad > 0 {
-		return Result{Verdict: v, Summary: fmt.Sprintf("%d of %d %s broke the rule", c.bad, c.total, what), Evidence: c.ev}
+		return Result{Verdict: v, Summary: fmt.Sprintf("%d of %d %s broke the rule%s", c.bad, c.total, what, lateBy), Evidence: c.ev}
+	}
+	if c.warned > 0 {
+		return Result{Verdict: Warn, Summary: fmt.Sprintf("retries came %.1f× later than declared (%d late measure(s) of %d %s): slower than documented (FAIL only beyond twice the latest declared)", c.lateBy, c.warned, c.total, what), Evidence: c.ev}
 	}
 	return Result{Verdict: Pass, Summary: fmt.Sprintf("%d %s: %s", c.total, what, passMsg)}
 }

@@ -121,12 +121,22 @@ func retryDelay(pol *conformance.Policy, n int, fs faultSet, u float64) (time.Du
 	case fs.has(fConstantBackoff):
 		nom, _ = pol.Backoff.Nominal(1)
 	}
-	if fs.has(fNoJitter) {
-		return nom, true
+	d := nom
+	if !fs.has(fNoJitter) {
+		lo, hi := pol.Backoff.Band(nom)
+		d = lo + time.Duration(u*float64(hi-lo))
 	}
-	lo, hi := pol.Backoff.Band(nom)
-	return lo + time.Duration(u*float64(hi-lo)), true
+	if fs.has(fLateRetries) {
+		d = time.Duration(float64(d) * LateRetryFactor)
+	}
+	return d, true
 }
+
+// LateRetryFactor is how much the late-retries fault stretches every retry
+// delay: clearly slower than declared (beyond the quarter a timing check
+// tolerates), and far enough short of twice the declared delay that it
+// warns rather than fails, even against the top of a ±20 % jitter band.
+const LateRetryFactor = 1.9
 
 // honorRetryAfter returns the delay to use when the answer carried a
 // Retry-After of ra: the longer of the backoff delay and ra capped at the

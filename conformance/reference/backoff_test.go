@@ -134,6 +134,8 @@ func TestRetryDelay(t *testing.T) {
 		{"constant", &pol, 5, 1 << fConstantBackoff, 0.5, 5 * time.Second, true},
 		{"no-jitter", &pol, 2, 1 << fNoJitter, 0, 5 * time.Minute, true},
 		{"storm", &pol, 3, 1 << fRetryStorm, 0.9, 0, true},
+		{"late", &pol, 1, 1 << fLateRetries, 0.5, 9500 * time.Millisecond, true},
+		{"late, no jitter", &pol, 2, 1<<fLateRetries | 1<<fNoJitter, 0, 570 * time.Second, true},
 		{"exp 1", &expo, 1, 0, 0, 500 * time.Millisecond, true},
 		{"exp 2", &expo, 2, 0, 1, 3 * time.Second, true},
 		{"exp capped", &expo, 3, 0, 1, 5 * time.Second, true},

@@ -53,6 +53,7 @@ const (
 	fCEMissingAttributes
 	fSkipAbuseHandshake
 	fDeliverDespiteRefusal
+	fLateRetries
 	faultCount
 )
 
@@ -96,6 +97,7 @@ func faultTable() [faultCount]Fault {
 		fCEMissingAttributes:       {"ce-missing-attributes", "with a CloudEvents format: events carry no source attribute (CloudEvents required attributes)"},
 		fSkipAbuseHandshake:        {"skip-abuse-handshake", "with a CloudEvents format: delivers without the OPTIONS validation handshake (CloudEvents webhook abuse protection)"},
 		fDeliverDespiteRefusal:     {"deliver-despite-refused-handshake", "with a CloudEvents format: takes any 2xx answer to the validation request as consent, with or without WebHook-Allowed-Origin (abuse protection)"},
+		fLateRetries:               {"late-retries", "holds every retry 1.9 times its scheduled delay, then delivers it: slower than the documented schedule but short of twice it (§2 rule 3: the documented schedule; the timing checks warn)"},
 	}
 }
 

@@ -103,6 +103,14 @@ func faultCases() map[string]faultCase {
 					t.Errorf("delays %v, want %v", got, want)
 				}
 			}},
+		"late-retries": {harnessConfig{behave: statusSeq(503), opts: fixedSchedule(4, s, 10*s, 100*s)},
+			func(t *testing.T, h *harness, faulty bool) {
+				got := h.delays(10)
+				want := map[bool][]time.Duration{false: {s, 10 * s, 100 * s}, true: {1900 * time.Millisecond, 19 * s, 190 * s}}[faulty]
+				if !equalDurations(got, want) {
+					t.Errorf("delays %v, want %v", got, want)
+				}
+			}},
 		"retry-storm": {harnessConfig{behave: statusSeq(503), opts: fixedSchedule(4, s, 10*s, 100*s)},
 			func(t *testing.T, h *harness, faulty bool) {
 				got := h.delays(10)

@@ -15,6 +15,11 @@
 // conformance.Fragment), which makes a saved trace gradable offline with
 // `hookbench check`.
 //
+// A fragment that gave up waiting for deliveries it expected lingers once
+// more the longest declared retry delay still pending (at most
+// Options.MaxFragment) before its end mark: a provider slower than it
+// declares is then seen late rather than missing.
+//
 // With no adapter given, Run starts the embedded reference provider with the
 // Standard Webhooks policy cut to its first five attempts and a time scale of
 // 0.001 (see DefaultTimeScale), so the whole suite runs in well under a

@@ -170,6 +170,48 @@ type fragRun struct {
 	// waits count from there (an adapter that broadcasts every event also
 	// reaches this fragment's endpoints before it runs).
 	base map[string]sink.EndpointStats
+	// unmet is the last wait condition the fragment gave up on (nil when
+	// its last wait was met) and lateFor the longest declared retry delay
+	// that wait still expected: the fragment lingers that long for it
+	// before it ends (see linger).
+	unmet   func() bool
+	lateFor time.Duration
+}
+
+// expect records the outcome of a wait: met, or given up on while retries
+// up to retry kmax were still expected. The retry still pending is the one
+// after the attempts seen so far (per event, rounded up, over the busiest
+// endpoint): a provider that never retried is owed only its first retry's
+// delay, not the schedule's longest.
+func (f *fragRun) expect(met bool, cond func() bool, kmax int) {
+	if met {
+		f.unmet, f.lateFor = nil, 0
+		return
+	}
+	k := 1
+	if n := uint64(f.seq.Load()); n > 0 {
+		for _, ep := range f.plan.Endpoints {
+			if !ep.SinkOnly {
+				k = max(k, int((f.received(ep.Path)+n-1)/n))
+			}
+		}
+	}
+	f.unmet, f.lateFor = cond, 0
+	for j := 1; j <= min(k, kmax); j++ {
+		f.lateFor = max(f.lateFor, f.e.retryHi(j))
+	}
+}
+
+// linger waits, after a fragment gave up on deliveries it expected, once
+// more the longest declared retry delay still pending (at most
+// MaxFragment) or until they come: a retry held past its schedule then
+// lands in the trace and is judged late, not lost. A fragment whose waits
+// were met does not linger.
+func (f *fragRun) linger(ctx context.Context) {
+	if f.unmet == nil || f.lateFor <= 0 {
+		return
+	}
+	waitFor(ctx, min(f.lateFor, f.e.o.MaxFragment), f.unmet)
 }
 
 // ok and received count since the fragment started.
@@ -373,7 +415,7 @@ func (f *fragRun) settle(ctx context.Context, d time.Duration, cond func() bool)
 	quiet += 4 * e.slack
 	begin := time.Now()
 	last, lastN := begin, f.total()
-	return waitFor(ctx, e.deadline(d), func() bool {
+	met := waitFor(ctx, e.deadline(d), func() bool {
 		if cond() {
 			return true
 		}
@@ -382,6 +424,8 @@ func (f *fragRun) settle(ctx context.Context, d time.Duration, cond func() bool)
 		}
 		return time.Since(begin) >= d && time.Since(last) >= quiet && lastN > 0
 	}) && cond()
+	f.expect(met, cond, f.plan.FailFirst+1)
+	return met
 }
 
 // total is how many requests the fragment's endpoints received since it began.

@@ -210,17 +210,19 @@ func plans() []*fragmentPlan {
 				all := func() bool {
 					return time.Since(begin) >= nominal && f.received("/f/"+c.FragBackoff) >= uint64(n*e.p.MaxAttempts)
 				}
-				if !waitFor(ctx, min(e.scheduleHi(e.p.MaxAttempts), e.o.MaxFragment), all) {
+				met := waitFor(ctx, min(e.scheduleHi(e.p.MaxAttempts), e.o.MaxFragment), all)
+				if !met {
 					// Short of attempts: a provider that stopped early, or a
 					// machine that made the last ones late. Give the latter
-					// a little more time.
-					waitFor(ctx, min(e.o.Grace, e.o.MaxFragment), all)
+					// a little more time (and the fragment lingers after).
+					met = waitFor(ctx, min(e.o.Grace, e.o.MaxFragment), all)
 				}
+				f.expect(met, all, e.p.MaxAttempts-1)
 				return sleep(ctx, 300*time.Millisecond)
 			}},
-		{ID: c.FragRA429, FailFirst: 1, Endpoints: single(c.FragRA429, "attempt=1,status=429,retry-after=1"), Run: runRetryAfter(time.Second)},
-		{ID: c.FragRA503, FailFirst: 1, Endpoints: single(c.FragRA503, "attempt=1,status=503,retry-after=1"), Run: runRetryAfter(time.Second)},
-		{ID: c.FragRADate, FailFirst: 1, Endpoints: single(c.FragRADate, "attempt=1,status=503,retry-after=date:2s"), Run: runRetryAfter(2 * time.Second)},
+		retryAfterPlan(c.FragRA429, 429, false),
+		retryAfterPlan(c.FragRA503, 503, false),
+		retryAfterPlan(c.FragRADate, 503, true),
 		{ID: c.FragRACap, FailFirst: 1, Endpoints: single(c.FragRACap, "attempt=1,status=429,retry-after=100000"),
 			Needs: func(e *env) string {
 				switch {
@@ -232,7 +234,7 @@ func plans() []*fragmentPlan {
 				return ""
 			},
 			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				return runRetryAfter(max(e.p.RetryAfterMax, e.retryHi(1)))(ctx, e, f)
+				return runRetryAfter(ctx, e, f, max(e.p.RetryAfterMax, e.retryHi(1)))
 			}},
 		{ID: c.FragTimeout, FailFirst: 1, Endpoints: single(c.FragTimeout, "attempt=1,hang"), Needs: needsHang,
 			Run: func(ctx context.Context, e *env, f *fragRun) error {
@@ -430,22 +432,92 @@ func needsTimeout(e *env) string {
 	return ""
 }
 
+// retryAfterFloor is the least wait the Retry-After fragments ask for, in
+// the provider's time (scaled with the reference): a provider may retry
+// later than it declares, and a wait it would keep anyway proves nothing.
+const retryAfterFloor = 5 * time.Second
+
+// retryAfterAsk is the wait the Retry-After fragments ask for: clearly
+// longer than the provider's own next retry, max(retryAfterFloor, 3 × the
+// top of the first retry's band), so that a provider ignoring the header
+// retries visibly before it. Retry-After counts whole real seconds: at
+// least 1 s (at the reference's default time scale already far above its
+// few-millisecond first retry). It stays within retry_after_max (beyond it
+// the wait is check 4.4's business) and half the longest a fragment may
+// wait.
+func (e *env) retryAfterAsk() time.Duration {
+	scale := e.p.TimeScale
+	if scale <= 0 {
+		scale = 1
+	}
+	want := max(time.Duration(float64(retryAfterFloor)*scale), 3*e.ownFirstRetry())
+	want = (want + time.Second - 1).Truncate(time.Second)
+	limit := e.o.MaxFragment / 2
+	if e.p.RetryAfterMax > 0 {
+		limit = min(limit, e.p.RetryAfterMax)
+	}
+	return max(time.Second, min(want, limit.Truncate(time.Second)))
+}
+
+// retryAfterPlan is a Retry-After fragment: the first attempt is answered
+// status with a Retry-After of retryAfterAsk seconds, or an HTTP-date that
+// far ahead plus one second (a date has one-second resolution: the wait it
+// asks is between the two).
+func retryAfterPlan(id string, status int, date bool) *fragmentPlan {
+	ask := func(e *env) time.Duration {
+		if date {
+			return e.retryAfterAsk() + time.Second
+		}
+		return e.retryAfterAsk()
+	}
+	return &fragmentPlan{ID: id, FailFirst: 1,
+		Endpoints: []endpointPlan{{Path: "/f/" + id, Rules: func(e *env) []string {
+			v := strconv.FormatInt(int64(ask(e)/time.Second), 10)
+			if date {
+				v = "date:" + v + "s"
+			}
+			return []string{"attempt=1,status=" + strconv.Itoa(status) + ",retry-after=" + v}
+		}}},
+		Needs: func(e *env) string {
+			// The check allows the slack early, and a second for a date.
+			early := e.slack
+			if date {
+				early += time.Second
+			}
+			if own := e.ownFirstRetry(); ask(e)-early <= own {
+				return fmt.Sprintf("the longest Retry-After the fragment may ask (%s: within retry_after_max and half the longest fragment wait, %s) is no longer than the provider's own first retry (%s): honouring it could not be told from ignoring it", ask(e), e.o.MaxFragment, own)
+			}
+			return ""
+		},
+		Run: func(ctx context.Context, e *env, f *fragRun) error { return runRetryAfter(ctx, e, f, ask(e)) },
+	}
+}
+
+// ownFirstRetry is the latest the policy's first retry comes on its own:
+// the top of its jitter band (0 when the policy makes none).
+func (e *env) ownFirstRetry() time.Duration {
+	d, ok := e.p.Backoff.Nominal(1)
+	if !ok {
+		return 0
+	}
+	_, hi := e.p.Backoff.Band(d)
+	return hi
+}
+
 // runRetryAfter triggers one event whose first attempt asks to wait wait,
 // then waits for the retry.
-func runRetryAfter(wait time.Duration) func(context.Context, *env, *fragRun) error {
-	return func(ctx context.Context, e *env, f *fragRun) error {
-		if err := f.triggerAll(ctx, 1, "", nil); err != nil {
-			return err
-		}
-		if err := f.failPhase(ctx, 1); err != nil {
-			return err
-		}
-		// As long as check 4.4 waits for the retry: twice the asked wait
-		// (lateness is judged loosely), its tolerance, and the first
-		// retry's own band.
-		f.allOK(ctx, 1, 2*wait+c.LateFactor*e.slack+wait/10+e.retryHi(1))
-		return nil
+func runRetryAfter(ctx context.Context, e *env, f *fragRun, wait time.Duration) error {
+	if err := f.triggerAll(ctx, 1, "", nil); err != nil {
+		return err
 	}
+	if err := f.failPhase(ctx, 1); err != nil {
+		return err
+	}
+	// As long as check 4.4 waits for the retry: twice the asked wait
+	// (lateness is judged loosely), its tolerance, and the first
+	// retry's own band.
+	f.allOK(ctx, 1, 2*wait+c.LateFactor*e.slack+wait/10+e.retryHi(1))
+	return nil
 }
 
 // runLoad triggers LoadEvents events at LoadRate from a bounded pool of

@@ -591,6 +591,9 @@ func (e *env) runFragment(ctx context.Context, fp *fragmentPlan) (FragmentRun, e
 	if f.frag.Skip == "" {
 		err = fp.Run(ctx, e, f)
 	}
+	if err == nil {
+		f.linger(ctx)
+	}
 	f.mu.Lock()
 	notes := slices.Clone(f.notes)
 	f.frag.Note = joinNotes(notes)
