@@ -175,6 +175,13 @@ func (d *Decoder) record(rec *Record) (Kind, error) {
 		err = d.readSent(&rec.Sent)
 	case KindAttempt:
 		err = d.readAttempt(&rec.Attempt)
+		rec.Attempt.SigVariant = SigVariantNone
+		if err == nil && n > want {
+			var sv uint64
+			sv, err = d.uint()
+			rec.Attempt.SigVariant = SigVariant(sv)
+			want++
+		}
 	case KindMark:
 		err = d.readMark(&rec.Mark)
 	case kindString:
@@ -707,7 +714,7 @@ func fieldCount(k Kind) int {
 	case KindSent:
 		return 11
 	case KindAttempt:
-		return attemptFields
+		return attemptMinFields
 	case KindMark:
 		return 5
 	case kindString:

@@ -157,8 +157,13 @@ func (w *Writer) WriteSent(s *Sent) error {
 	return w.maybeFlushLocked()
 }
 
-// attemptFields is the number of array elements of an Attempt record.
-const attemptFields = 18
+// attemptFields is the number of array elements of an Attempt record;
+// attemptMinFields is how many a reader requires (traces written before
+// SigVariant was added have that many).
+const (
+	attemptFields    = 19
+	attemptMinFields = 18
+)
 
 // WriteAttempt appends an Attempt record. It does not allocate once the
 // strings it names are interned.
@@ -191,6 +196,7 @@ func (w *Writer) WriteAttempt(a *Attempt) error {
 	b = appendUint(b, uint64(a.Flags))
 	b = appendInt(b, a.RetryAfter)
 	b = appendBin(b, a.Body)
+	b = appendUint(b, uint64(a.SigVariant))
 	w.buf = b
 	return w.maybeFlushLocked()
 }
