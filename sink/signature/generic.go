@@ -8,10 +8,13 @@ import (
 	"strings"
 )
 
-// Generic HMAC: Config.Header carries prefix + encoded MAC (several
-// space-separated signatures accepted), the MAC covers Config.Template with
-// {id}, {timestamp} and {body} replaced by the raw id header value, the raw
-// timestamp header value and the raw body. Secrets are raw bytes.
+// Generic HMAC, in two forms. Plain: Config.Header carries prefix +
+// encoded MAC (several space-separated signatures accepted). Parameters
+// (TimestampParam or SignatureParam set): Header is a list such as
+// "t=<timestamp>,v1=<mac>,v1=<mac>" as Stripe writes it. Either way the
+// MAC covers Config.Template with {id}, {timestamp} and {body} replaced by
+// the raw id header value, the timestamp text as sent (header or
+// parameter) and the raw body. Secrets are raw bytes.
 
 // Defaults for the generic scheme.
 const (
@@ -113,7 +116,9 @@ func separator(field, v string, def byte) (byte, error) {
 	return v[0], nil
 }
 
-func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // validParam reports whether a parameter name can be found in a header
 // split on sep and kvSep.
