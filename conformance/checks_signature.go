@@ -241,11 +241,10 @@ func genericReplay(p *Policy) Result {
 	if !hasTS || !strings.Contains(tmpl, "{timestamp}") {
 		return Result{Verdict: Info, Summary: "replayable: the generic signature covers no timestamp, so a captured delivery verifies at any time; consumers must deduplicate by delivery id"}
 	}
-	id := " and a message id"
 	if !strings.Contains(tmpl, "{id}") {
-		id = " but no message id"
+		return Result{Verdict: Info, Summary: fmt.Sprintf("generic scheme signs a timestamp (tolerance %s) but no message id: replays outside the window are rejected, inside it consumers must deduplicate by an id in the body", tolerance(p))}
 	}
-	return Result{Verdict: Info, Summary: fmt.Sprintf("generic scheme signs a timestamp (tolerance %s)%s: replays outside the window are rejected, inside it consumers dedupe by id", tolerance(p), id)}
+	return Result{Verdict: Info, Summary: fmt.Sprintf("generic scheme signs a timestamp (tolerance %s) and a message id: replays outside the window are rejected, inside it consumers dedupe by id", tolerance(p))}
 }
 
 // check 6.6

@@ -330,6 +330,11 @@ func (e *env) newSink(frags []*fragmentPlan, secrets map[string]string, listen s
 			}
 			if s, ok := secrets[ep.Path]; ok {
 				cfg.Signature = signature.Config{Scheme: e.p.Scheme, Secrets: []string{s}, Tolerance: e.p.Tolerance}
+				if e.p.Scheme == signature.SchemeGeneric {
+					if err := cfg.Signature.ApplyOptions(e.p.SchemeOptions); err != nil {
+						return fmt.Errorf("policy scheme_options: %w", err)
+					}
+				}
 			}
 			so.Endpoints = append(so.Endpoints, cfg)
 		}
