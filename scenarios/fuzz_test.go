@@ -21,6 +21,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("phases:\n  - duration: ${D:-1s}\n    rate: ${R}\n"))
 	f.Add([]byte("policy: {profile: svix, backoff: {kind: exponential}}\n"))
+	f.Add([]byte("policy: {scheme: generic, scheme_options: {header: X-S, template: \"{body}\"}}\nsink:\n  endpoints:\n    - path: /a\n      options: {template: \"a,b{body}\", types: [x, y], secret: [s1, s2]}\nphases:\n  - duration: 1s\n"))
 	vars := map[string]string{"R": "10", "API_KEY": "k", "D": "2s"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc, err := Parse("fuzz.yaml", data, vars)
