@@ -95,7 +95,7 @@ func commonVariant(as []*trace.Attempt) trace.SigVariant {
 func sigEvidence(v *View, a *trace.Attempt, expected string) Evidence {
 	e := Evidence{EventID: a.EventID, MsgID: a.MsgID, Endpoint: a.Endpoint, Expected: expected, Observed: "signature " + a.Sig.String(), TimesMs: []int64{a.ArrivalNs / 1e6}}
 	if d := signedInstead(a.SigVariant); d != "" && a.Sig == trace.SigMismatch {
-		e.Observed += " (it verifies over " + d + ")"
+		e.Observed += ", but valid over " + d
 	}
 	if a.Has(trace.FlagTimestamp) {
 		e.Observed += fmt.Sprintf(" (timestamp skew %+d ms)", a.SkewMs)
@@ -129,6 +129,15 @@ func checkSignatureValid(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("%d signature(s) did not verify, but the provider's secret is unknown to hookbench (the adapter can neither set nor read it)", unknown)}
 	}
 	r := c.result(Fail, "attempts", "every signature valid")
+	if r.Verdict == Fail {
+		var all []*trace.Attempt
+		for _, v := range sc.Views {
+			all = append(all, v.Attempts...)
+		}
+		if d := signedInstead(commonVariant(all)); d != "" {
+			r.Summary += ": the signatures verify over " + d + ", not the bytes sent"
+		}
+	}
 	if r.Verdict == Pass && weak > 0 {
 		r.Verdict = Warn
 		r.Summary = fmt.Sprintf("%d of %d attempts signed with a weak algorithm (HMAC-SHA1)", weak, c.total)
