@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hookbench/hookbench/trace"
@@ -51,8 +52,55 @@ func unsigned(p *Policy, vs []*View) (Result, bool) {
 	return Result{}, false
 }
 
+// signedInstead says what a provider signed instead of the raw bytes it
+// sent, as the sink diagnosed a mismatch; "" when it could not tell.
+func signedInstead(v trace.SigVariant) string {
+	switch v {
+	case trace.SigCompactJSON:
+		return "the JSON with whitespace removed"
+	case trace.SigHTMLEscapedJSON:
+		return `the JSON with <, > and & escaped as \u003c, \u003e and \u0026`
+	case trace.SigCompactHTMLJSON:
+		return "the JSON with whitespace removed and <, > and & escaped (a raw JSON value marshalled again)"
+	case trace.SigReencodedJSON:
+		return "the JSON parsed and serialised again in the same key order (numbers and escapes normalised)"
+	case trace.SigSortedJSON:
+		return "the JSON serialised again with keys sorted and numbers normalised"
+	case trace.SigSortedHTMLJSON:
+		return "the JSON serialised again with keys sorted, numbers normalised and <, > and & escaped"
+	case trace.SigNoTrailingNewline:
+		return "the body without its trailing newline"
+	case trace.SigTrailingNewline:
+		return "the body with a newline appended"
+	case trace.SigTimestampFormat:
+		return "the body with the timestamp in another unit or format than the one sent"
+	case trace.SigOtherTimestamp:
+		return "the body with a timestamp other than the one sent"
+	}
+	return ""
+}
+
+// commonVariant returns the variant most attempts were diagnosed with.
+func commonVariant(as []*trace.Attempt) trace.SigVariant {
+	var n [256]int
+	best := trace.SigVariantNone
+	for _, a := range as {
+		if a.Sig != trace.SigMismatch || a.SigVariant == trace.SigVariantNone {
+			continue
+		}
+		n[a.SigVariant]++
+		if n[a.SigVariant] > n[best] || best == trace.SigVariantNone {
+			best = a.SigVariant
+		}
+	}
+	return best
+}
+
 func sigEvidence(v *View, a *trace.Attempt, expected string) Evidence {
 	e := Evidence{EventID: a.EventID, MsgID: a.MsgID, Endpoint: a.Endpoint, Expected: expected, Observed: "signature " + a.Sig.String(), TimesMs: []int64{a.ArrivalNs / 1e6}}
+	if d := signedInstead(a.SigVariant); d != "" && a.Sig == trace.SigMismatch {
+		e.Observed += ", but valid over " + d
+	}
 	if a.Has(trace.FlagTimestamp) {
 		e.Observed += fmt.Sprintf(" (timestamp skew %+d ms)", a.SkewMs)
 	}
@@ -88,6 +136,15 @@ func checkSignatureValid(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("%d signature(s) did not verify, but the provider's secret is unknown to hookbench (the adapter can neither set nor read it)", unknown)}
 	}
 	r := c.result(Fail, "attempts", "every signature valid")
+	if r.Verdict == Fail {
+		var all []*trace.Attempt
+		for _, v := range sc.Views {
+			all = append(all, v.Attempts...)
+		}
+		if d := signedInstead(commonVariant(all)); d != "" {
+			r.Summary += ": the signatures verify over " + d + ", not the bytes sent"
+		}
+	}
 	if r.Verdict == Pass && weak > 0 {
 		r.Verdict = Warn
 		r.Summary = fmt.Sprintf("%d of %d attempts signed with a weak algorithm (HMAC-SHA1)", weak, c.total)
@@ -120,6 +177,10 @@ func checkSignatureRawBody(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	}
 	r := c.result(Fail, "attempts with a non-canonical body", "signed over the raw bytes")
 	if r.Verdict == Fail {
+		if d := signedInstead(commonVariant(raw.Attempts)); d != "" {
+			r.Summary = "the signature covers " + d + ", not the bytes sent (" + r.Summary + ")"
+			return r
+		}
 		if plainBroken {
 			r.Summary += ": signatures fail on plain bodies too (see 6.1), so the cause may be the key, the MAC or a re-encoding"
 		} else {
@@ -178,11 +239,28 @@ func checkReplayResistance(_ *trace.Trace, p *Policy, _ *Scope) Result {
 	case !p.Signed():
 		return Result{Verdict: Info, Summary: "deliveries are unsigned: anyone who knows the URL can forge or replay them"}
 	case replayable[p.Scheme]:
-		return Result{Verdict: Info, Summary: "scheme " + p.Scheme + ": the signature covers only the body, so a captured delivery can be replayed at any time; consumers must deduplicate by delivery id"}
+		return Result{Verdict: Info, Summary: "replayable: scheme " + p.Scheme + " signs only the body, so a captured delivery verifies at any time; consumers must deduplicate by delivery id"}
 	case p.Scheme == "generic":
-		return Result{Verdict: Info, Summary: "generic HMAC: replay resistance depends on whether the template signs a timestamp"}
+		return genericReplay(p)
 	}
 	return Result{Verdict: Info, Summary: fmt.Sprintf("scheme %s signs a timestamp (tolerance %s) and a message id: replays outside the window are rejected, inside it consumers dedupe by id", p.Scheme, tolerance(p))}
+}
+
+// genericReplay judges the generic scheme from its options: only a
+// timestamp inside the signed template bounds a replay.
+func genericReplay(p *Policy) Result {
+	tmpl := p.schemeOption("template")
+	hasTS := p.schemeOption("timestamp_header") != "" || p.schemeOption("timestamp_param") != ""
+	if tmpl == "" && p.schemeOption("timestamp_param") != "" {
+		tmpl = "{timestamp}.{body}" // the parameter form's default
+	}
+	if !hasTS || !strings.Contains(tmpl, "{timestamp}") {
+		return Result{Verdict: Info, Summary: "replayable: the generic signature covers no timestamp, so a captured delivery verifies at any time; consumers must deduplicate by delivery id"}
+	}
+	if !strings.Contains(tmpl, "{id}") {
+		return Result{Verdict: Info, Summary: fmt.Sprintf("generic scheme signs a timestamp (tolerance %s) but no message id: replays outside the window are rejected, inside it consumers must deduplicate by an id in the body", tolerance(p))}
+	}
+	return Result{Verdict: Info, Summary: fmt.Sprintf("generic scheme signs a timestamp (tolerance %s) and a message id: replays outside the window are rejected, inside it consumers dedupe by id", tolerance(p))}
 }
 
 // check 6.6

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/hookbench/hookbench/trace"
@@ -65,6 +66,70 @@ func TestCheckTimestamps(t *testing.T) {
 		{name: "future", build: func() *trace.Trace { return signTrace(sigs(trace.SigFuture), nil, skew(400_000)) }, want: Fail},
 		{name: "stale is not future", build: func() *trace.Trace { return signTrace(sigs(trace.SigStale), nil) }, want: Pass},
 	})
+}
+
+// TestSignatureVariantNamed: 6.2 says what the provider signed when the
+// sink diagnosed the mismatch, and 6.1's evidence does too.
+func TestSignatureVariantNamed(t *testing.T) {
+	t.Parallel()
+	variant := func(v trace.SigVariant) func(*trace.Attempt) {
+		return func(a *trace.Attempt) {
+			if a.Sig == trace.SigMismatch {
+				a.SigVariant = v
+			}
+		}
+	}
+	for _, tc := range []struct {
+		v    trace.SigVariant
+		want string
+	}{
+		{trace.SigCompactJSON, "the signature covers the JSON with whitespace removed, not the bytes sent"},
+		{trace.SigSortedHTMLJSON, "the signature covers the JSON serialised again with keys sorted"},
+		{trace.SigOtherTimestamp, "a timestamp other than the one sent"},
+		{trace.SigVariantNone, "signatures are valid on canonical bodies only"},
+	} {
+		r := runOne(t, "6.2", signTrace(sigs(trace.SigValid), sigs(trace.SigMismatch, trace.SigMismatch), variant(tc.v)), testPolicy())
+		if r.Verdict != Fail || !strings.Contains(r.Summary, tc.want) {
+			t.Errorf("%q: 6.2 %s %q, want FAIL mentioning %q", tc.v, r.Verdict, r.Summary, tc.want)
+		}
+	}
+	r := runOne(t, "6.1", signTrace(sigs(trace.SigMismatch), nil, variant(trace.SigTrailingNewline)), testPolicy())
+	if r.Verdict != Fail || len(r.Evidence) == 0 || !strings.Contains(r.Evidence[0].Observed, "the body with a newline appended") {
+		t.Errorf("6.1 %s %+v", r.Verdict, r.Evidence)
+	}
+}
+
+// TestReplayGeneric: 6.5 reads the generic scheme's options.
+func TestReplayGeneric(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		opts map[string]string
+		want string
+	}{
+		{nil, "replayable"},
+		{map[string]string{"header": "X-Sig", "template": "{body}"}, "replayable"},
+		{map[string]string{"header": "X-Sig", "timestamp-header": "X-Ts"}, "replayable"},
+		{map[string]string{"header": "X-Sig", "timestamp_param": "t"}, "signs a timestamp"},
+		{map[string]string{"header": "X-Sig", "timestamp_param": "t", "template": "{timestamp},{body}"}, "but no message id"},
+		{map[string]string{"header": "X-Sig", "timestamp-header": "X-Ts", "id-header": "X-Id", "template": "{id}.{timestamp}.{body}"}, "and a message id"},
+	} {
+		p := testPolicy()
+		p.Scheme, p.SchemeOptions = "generic", tc.opts
+		r := runOne(t, "6.5", signTrace(sigs(trace.SigValid), nil), p)
+		if r.Verdict != Info || !strings.Contains(r.Summary, tc.want) {
+			t.Errorf("%v: 6.5 %s %q, want INFO mentioning %q", tc.opts, r.Verdict, r.Summary, tc.want)
+		}
+	}
+	p := testPolicy()
+	p.Scheme, p.SchemeOptions = "standard", map[string]string{"template": "{body}"}
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "scheme_options") {
+		t.Errorf("scheme_options with scheme standard: Validate = %v", err)
+	}
+	p = testPolicy()
+	p.Scheme = "github"
+	if r := runOne(t, "6.5", signTrace(sigs(trace.SigValid), nil), p); r.Verdict != Info || !strings.HasPrefix(r.Summary, "replayable") {
+		t.Errorf("github: 6.5 %s %q", r.Verdict, r.Summary)
+	}
 }
 
 func TestCheckReplayResistance(t *testing.T) {

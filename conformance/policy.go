@@ -90,6 +90,9 @@ type Policy struct {
 	// Scheme is the signature scheme (sink/signature names), "" = unsigned.
 	Scheme  string   `json:"scheme,omitempty" yaml:"scheme,omitempty"`
 	Secrets []string `json:"-" yaml:"secrets,omitempty"` // never serialised
+	// SchemeOptions configure the "generic" scheme: header, template,
+	// timestamp_param... (the sink's generic endpoint keys, '_' or '-').
+	SchemeOptions map[string]string `json:"scheme_options,omitempty" yaml:"scheme_options,omitempty"`
 	// Tolerance is the timestamp tolerance the consumer applies.
 	Tolerance time.Duration `json:"tolerance,omitempty" yaml:"tolerance,omitempty"`
 
@@ -160,6 +163,9 @@ func (p *Policy) Validate() error {
 	}
 	if p.Timeout < 0 {
 		return fmt.Errorf("policy: timeout is negative (%v)", p.Timeout)
+	}
+	if len(p.SchemeOptions) > 0 && p.Scheme != "generic" {
+		return fmt.Errorf("policy: scheme_options configure the generic scheme, not %q", p.Scheme)
 	}
 	switch p.Gone {
 	case "", "disable", "retry":
@@ -266,3 +272,14 @@ func (p *Policy) CloudEvents() bool {
 // Signed reports whether the policy declares a signature scheme ("" and
 // "none" mean unsigned).
 func (p *Policy) Signed() bool { return p.Scheme != "" && p.Scheme != "none" }
+
+// schemeOption returns a generic scheme option, whichever of '_' and '-'
+// its key was written with.
+func (p *Policy) schemeOption(key string) string {
+	for k, v := range p.SchemeOptions {
+		if strings.ReplaceAll(k, "-", "_") == key {
+			return v
+		}
+	}
+	return ""
+}

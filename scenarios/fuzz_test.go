@@ -26,6 +26,7 @@ func FuzzParse(f *testing.F) {
 		"    trigger: {path: '/t/{{endpoint.name}}'}\n    settle: {wait: 1s, poll: {path: /s}, until: {$.s: ok}}\n" +
 		"    rotate_secret: [{path: /r, body: '{\"s\":\"{{new_secret}}\"}'}]\n    restart: [{path: /x}]\n" +
 		"sink: {endpoints: [{path: /a}]}\nphases: [{duration: 1s}]\n"))
+	f.Add([]byte("policy: {scheme: generic, scheme_options: {header: X-S, template: \"{body}\"}}\nsink:\n  endpoints:\n    - path: /a\n      options: {template: \"a,b{body}\", types: [x, y], secret: [s1, s2]}\nphases:\n  - duration: 1s\n"))
 	vars := map[string]string{"R": "10", "API_KEY": "k", "D": "2s"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc, err := Parse("fuzz.yaml", data, vars)

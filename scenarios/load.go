@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/hookbench/hookbench/conformance/reference"
+	"github.com/hookbench/hookbench/sink/signature"
 )
 
 // LoadError is a problem with a scenario file: which file, which line
@@ -354,6 +357,75 @@ func (l *loader) mappingValue(mv *ast.MappingValueNode, path string) {
 		l.pos.record(mv.Key.GetToken(), cp)
 	}
 	mv.Value = l.walk(mv.Value, cp, key)
+	if key == "options" && endpointPathPattern.MatchString(path) {
+		mv.Value = l.optionsMapping(mv.Value, cp)
+	}
+}
+
+var endpointPathPattern = regexp.MustCompile(`^sink\.endpoints\[[0-9]+\]$`)
+
+// optionsMapping turns a sink endpoint's options written as a mapping
+// (template: "{timestamp},{body}") into the --endpoint form the sink
+// parses, quoting values as needed; a list value repeats its key (secret)
+// or, for types, joins the names with '|'. Other nodes are kept.
+func (l *loader) optionsMapping(n ast.Node, path string) ast.Node {
+	m, ok := n.(ast.MapNode)
+	if !ok {
+		return n
+	}
+	var opts []signature.Option
+	it := m.MapRange()
+	for it.Next() {
+		k, ok := scalarText(it.Key())
+		if !ok || k == "" {
+			l.errAt(lineOf(it.Key()), path, errors.New("expected option names as keys"))
+			continue
+		}
+		if seq, isSeq := it.Value().(*ast.SequenceNode); isSeq {
+			var vals []string
+			for _, x := range seq.Values {
+				v, ok := scalarText(x)
+				if !ok {
+					l.errAt(lineOf(x), path+"."+k, errors.New("expected a list of strings"))
+					continue
+				}
+				vals = append(vals, v)
+			}
+			if k == "types" {
+				opts = append(opts, signature.Option{Key: k, Value: strings.Join(vals, "|")})
+				continue
+			}
+			for _, v := range vals {
+				opts = append(opts, signature.Option{Key: k, Value: v})
+			}
+			continue
+		}
+		v, ok := scalarText(it.Value())
+		if !ok {
+			l.errAt(lineOf(it.Value()), path+"."+k, errors.New("expected a string, a number or a list of strings"))
+			continue
+		}
+		opts = append(opts, signature.Option{Key: k, Value: v})
+	}
+	s := signature.FormatOptions(opts)
+	tk := token.New(s, s, n.GetToken().Position)
+	tk.Type = token.StringType
+	return ast.String(tk)
+}
+
+// scalarText is the text of a scalar node ("" for null).
+func scalarText(n ast.Node) (string, bool) {
+	switch x := n.(type) {
+	case *ast.StringNode:
+		return x.Value, true
+	case *ast.NullNode:
+		return "", true
+	case ast.ScalarNode:
+		if tk := x.GetToken(); tk != nil {
+			return tk.Value, true
+		}
+	}
+	return "", false
 }
 
 func (l *loader) used(name, value string) {
@@ -530,6 +602,9 @@ func (sc *Scenario) applyDefaults() {
 		case SchemeNone:
 			ep.Scheme = ""
 		}
+		if ep.Scheme == signature.SchemeGeneric {
+			ep.Options = WithSchemeOptions(sc.Policy.SchemeOptions, ep.Options)
+		}
 		if ep.Secret == "" && len(sc.Policy.Secrets) > 0 {
 			ep.Secret = sc.Policy.Secrets[0]
 		}
@@ -544,14 +619,65 @@ func (sc *Scenario) applyDefaults() {
 	}
 }
 
+// WithSchemeOptions adds the policy's generic scheme options to an
+// endpoint's options, except those the endpoint sets itself.
+func WithSchemeOptions(policy map[string]string, options string) string {
+	if len(policy) == 0 {
+		return options
+	}
+	norm := func(k string) string {
+		k = strings.ReplaceAll(k, "_", "-")
+		if k == "header" {
+			k = "sig-header" // the sink's name for the signature header
+		}
+		return k
+	}
+	have := map[string]bool{}
+	for _, o := range optionList(options) {
+		have[norm(o.Key)] = true
+	}
+	keys := make([]string, 0, len(policy))
+	for k := range policy {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var add []signature.Option
+	for _, k := range keys {
+		if !have[norm(k)] {
+			add = append(add, signature.Option{Key: norm(k), Value: policy[k]})
+		}
+	}
+	if len(add) == 0 {
+		return options
+	}
+	if options == "" {
+		return signature.FormatOptions(add)
+	}
+	return signature.FormatOptions(add) + "," + options
+}
+
+// optionList splits an endpoint's options, falling back to plain commas
+// for a list ParseOptions rejects (it is reported by validation).
+func optionList(s string) []signature.Option {
+	if opts, err := signature.ParseOptions(s); err == nil {
+		return opts
+	}
+	var out []signature.Option
+	for _, kv := range strings.Split(s, ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		out = append(out, signature.Option{Key: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
+	}
+	return out
+}
+
 // collectSecrets registers every secret field's value with the redactor.
 func (sc *Scenario) collectSecrets() {
 	r := sc.Redactor
 	r.Add(sc.Policy.Secrets...)
 	for _, ep := range sc.Sink.Endpoints {
 		r.Add(ep.Secret)
-		for _, opt := range strings.Split(ep.Options, ",") {
-			k, v, _ := strings.Cut(opt, "=")
+		for _, opt := range optionList(ep.Options) {
+			k, v := opt.Key, opt.Value
 			if secretName(k) || k == "auth" {
 				r.Add(v)
 				if i := strings.LastIndexByte(v, ':'); i >= 0 {

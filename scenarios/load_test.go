@@ -412,3 +412,68 @@ func TestParseConformAndSubscriber(t *testing.T) {
 		})
 	}
 }
+
+// TestParseGenericSignature: the generic scheme configured by YAML only:
+// policy.scheme_options reach endpoints that take the policy's scheme,
+// and an endpoint's options may be a mapping (values with commas need no
+// quoting rule of their own).
+func TestParseGenericSignature(t *testing.T) {
+	t.Parallel()
+	src := `policy:
+  profile: standard-webhooks
+  scheme: generic
+  scheme_options: {header: X-Signature, timestamp_param: t, signature_param: v1, template: "{timestamp},{body}"}
+sink:
+  endpoints:
+    - path: /a
+      secret: k1
+      options: {tolerance: 60s}
+    - path: /b
+      scheme: generic
+      secret: "k2,with comma"
+      options:
+        sig-header: X-Other
+        template: "{body}"
+        timestamp_param: ""
+        signature_param: sha256
+        types: [a, b]
+    - path: /c
+      scheme: github
+      options: "max-body=1KiB"
+phases:
+  - duration: 1s
+`
+	sc, err := Parse("g.yaml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := sc.Sink.Endpoints[0].SinkConfig(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := a.Signature; s.Scheme != "generic" || s.Header != "X-Signature" || s.TimestampParam != "t" || s.Template != "{timestamp},{body}" || s.Tolerance != time.Minute {
+		t.Errorf("/a signature = %+v", s)
+	}
+	b, err := sc.Sink.Endpoints[1].SinkConfig(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := b.Signature; s.Header != "X-Other" || s.Template != "{body}" || s.TimestampParam != "" || s.SignatureParam != "sha256" ||
+		len(s.Secrets) != 1 || s.Secrets[0] != "k2,with comma" || len(b.Types) != 2 {
+		t.Errorf("/b = %+v", b)
+	}
+	if c, err := sc.Sink.Endpoints[2].SinkConfig(false); err != nil || c.MaxBody != 1024 || c.Signature.Header != "" {
+		t.Errorf("/c = %+v, %v", c, err)
+	}
+	for _, bad := range []struct{ src, field, msg string }{
+		{strings.Replace(src, "template: \"{timestamp},{body}\"}", "template: \"{nobody}\"}", 1), "policy.scheme_options", "template"},
+		{strings.Replace(src, "tolerance: 60s}", "tolerance: {x: 1}}", 1), "sink.endpoints[0].options.tolerance", "expected a string"},
+		{strings.Replace(src, "scheme: generic\n  scheme_options", "scheme: standard\n  scheme_options", 1), "policy", "scheme_options"},
+	} {
+		_, err := Parse("g.yaml", []byte(bad.src), nil)
+		var le *LoadError
+		if !errors.As(err, &le) || !strings.Contains(le.Field, bad.field) || !strings.Contains(err.Error(), bad.msg) {
+			t.Errorf("want an error on %s mentioning %q, got %v", bad.field, bad.msg, err)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/hookbench/hookbench/conformance/reference"
 	"github.com/hookbench/hookbench/generator"
 	"github.com/hookbench/hookbench/sink"
+	"github.com/hookbench/hookbench/sink/signature"
 )
 
 // sinkMessage drops the sink's echo of the whole spec from its errors: the
@@ -389,7 +390,8 @@ var (
 	policyFieldPattern = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)*(\[[0-9]+\])?$`)
 	policyKeys         = map[string]bool{"max_attempts": true, "backoff": true, "success": true, "no_retry": true, "timeout": true,
 		"scheme": true, "secrets": true, "tolerance": true, "gone": true, "redirects": true, "retry_after": true,
-		"retry_after_max": true, "idempotency_header": true, "persistent": true, "latency_p50": true, "latency_p99": true, "format": true}
+		"retry_after_max": true, "idempotency_header": true, "persistent": true, "latency_p50": true, "latency_p99": true, "format": true,
+		"scheme_options": true}
 )
 
 func (sc *Scenario) validate(v *validator) {
@@ -406,6 +408,16 @@ func (sc *Scenario) validate(v *validator) {
 				field = "policy." + f
 			}
 			v.errf(field, "%s", msg)
+		}
+	}
+	if sc.Policy.Scheme == signature.SchemeGeneric && len(sc.Policy.SchemeOptions) > 0 {
+		c := signature.Config{Scheme: signature.SchemeGeneric, Secrets: []string{"placeholder"}}
+		err := c.ApplyOptions(sc.Policy.SchemeOptions)
+		if err == nil {
+			err = c.Validate()
+		}
+		if err != nil {
+			v.errf("policy.scheme_options", "%v", err)
 		}
 	}
 	sc.Sink.validate(v)
@@ -779,9 +791,6 @@ func (s *SinkSpec) validate(v *validator) {
 			v.errf(path+".name", "duplicate endpoint name %q (also sink.endpoints[%d])", ep.Name, j)
 		}
 		seenName[ep.Name] = i
-		if strings.Contains(ep.Secret, ",") {
-			v.errf(path+".secret", "must not contain a comma")
-		}
 		for j, t := range ep.EventTypes {
 			if t == "" || strings.ContainsAny(t, ",| \"") {
 				v.errf(fmt.Sprintf("%s.event_types[%d]", path, j), "invalid event type %q", t)

@@ -20,7 +20,7 @@ func (ep *EndpointSpec) sinkSpec(verify bool) string {
 		b.WriteString(ep.Scheme)
 		if ep.Secret != "" {
 			b.WriteString(",secret=")
-			b.WriteString(ep.Secret)
+			b.WriteString(signature.QuoteOptionValue(ep.Secret))
 		}
 	}
 	if ep.Options != "" {

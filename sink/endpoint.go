@@ -113,26 +113,42 @@ func redactTail(s string) string {
 // endpointKeys lists the keys ParseEndpoint accepts, in help order.
 var endpointKeys = []string{"path", "scheme", "secret", "tolerance", "bad-sig", "auth", "type-header", "type-path", "types",
 	"max-body", "id-header", "event-id", "event-id-header", "attempt-header", "cloudevents",
-	"sig-header", "algorithm", "encoding", "prefix", "template", "timestamp-header"}
+	"sig-header", "algorithm", "encoding", "prefix", "template", "timestamp-header", "timestamp-format",
+	"timestamp-param", "signature-param", "param-separator", "key-separator"}
 
 // ParseEndpoint parses the --endpoint form: comma-separated key=value pairs,
 // e.g. "path=/orders,scheme=standard,secret=whsec_...,tolerance=300s".
+// A value holding a comma is written in double quotes
+// (template="{timestamp},{body}"; \" and \\ escape inside them, see
+// signature.ParseOptions); '_' in a key reads as '-'.
 // secret may repeat (rotation); types separates names with '|'. Keys:
 // path, scheme, secret, tolerance, bad-sig, auth (bearer:TOKEN or
 // header:NAME:VALUE), type-header, type-path, types, max-body (bytes, or
 // with KiB/MiB), id-header, event-id (JSON path), event-id-header,
 // attempt-header, and for scheme=generic: sig-header, algorithm, encoding,
-// prefix, template, timestamp-header (id-header doubles as the generic id).
-// Errors name the key and value (secrets redacted).
+// prefix, template, timestamp-header, timestamp-format, timestamp-param,
+// signature-param, param-separator, key-separator (id-header doubles as
+// the generic id). Errors name the key and value (secrets redacted).
 func ParseEndpoint(s string) (EndpointConfig, error) {
 	var ep EndpointConfig
+	opts, err := signature.ParseOptions(s)
+	if err != nil {
+		return ep, fmt.Errorf("endpoint %q: %w", Redact(s), err)
+	}
+	return endpointFrom(s, opts)
+}
+
+// ParseEndpointOptions is ParseEndpoint for options already split into
+// keys and values (e.g. from a YAML mapping).
+func ParseEndpointOptions(opts []signature.Option) (EndpointConfig, error) {
+	return endpointFrom(Redact(signature.FormatOptions(opts)), opts)
+}
+
+func endpointFrom(s string, opts []signature.Option) (EndpointConfig, error) {
+	var ep EndpointConfig
 	seen := map[string]bool{}
-	for _, kv := range splitFields(s) {
-		k, v, ok := strings.Cut(kv, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok {
-			return ep, fmt.Errorf("endpoint %q: expected key=value, found %q", Redact(s), Redact(kv))
-		}
+	for _, o := range opts {
+		k, v := strings.ReplaceAll(o.Key, "_", "-"), o.Value
 		if seen[k] && k != "secret" {
 			return ep, fmt.Errorf("endpoint %q: key %q given twice", Redact(s), k)
 		}
@@ -150,7 +166,8 @@ func ParseEndpoint(s string) (EndpointConfig, error) {
 	return ep, nil
 }
 
-// splitFields splits a key=value,... spec on commas, dropping empty fields.
+// splitFields splits a rule's key=value,... spec on commas, dropping
+// empty fields.
 func splitFields(s string) []string {
 	parts := strings.Split(s, ",")
 	out := parts[:0]
@@ -206,20 +223,13 @@ func (ep *EndpointConfig) set(k, v string) error {
 		ep.AttemptHeader = v
 	case "cloudevents":
 		ep.CloudEvents, err = flagValue(v)
-	case "sig-header":
-		ep.Signature.Header = v
-	case "algorithm":
-		ep.Signature.Algorithm = v
-	case "encoding":
-		ep.Signature.Encoding = v
-	case "prefix":
-		ep.Signature.Prefix = v
-	case "template":
-		ep.Signature.Template = v
-	case "timestamp-header":
-		ep.Signature.TimestampHeader = v
 	default:
-		return fmt.Errorf("unknown key (known: %s)", strings.Join(endpointKeys, ", "))
+		// The generic scheme's settings ("header" stays the sink's
+		// sig-header, so that it is not mistaken for another header).
+		if k == "header" || !signature.IsOption(k) {
+			return fmt.Errorf("unknown key (known: %s)", strings.Join(endpointKeys, ", "))
+		}
+		return ep.Signature.SetOption(k, v)
 	}
 	return err
 }
@@ -337,6 +347,27 @@ func (ep *EndpointConfig) RedactedJSON() string {
 // values of secret= and the credential of auth= replaced by REDACTED, for
 // trace headers and error messages.
 func Redact(spec string) string {
+	if opts, err := signature.ParseOptions(spec); err == nil && len(opts) > 0 {
+		redacted := false
+		for i, o := range opts {
+			switch o.Key {
+			case "secret":
+				opts[i].Value, redacted = "REDACTED", true
+			case "auth":
+				kind, rest, _ := strings.Cut(o.Value, ":")
+				if kind == "header" {
+					opts[i].Value = "header:" + redactTail(rest)
+				} else {
+					opts[i].Value = kind + ":REDACTED"
+				}
+				redacted = true
+			}
+		}
+		if !redacted {
+			return spec
+		}
+		return signature.FormatOptions(opts)
+	}
 	parts := strings.Split(spec, ",")
 	for i, p := range parts {
 		k, v, ok := strings.Cut(p, "=")

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookbench/hookbench/sink/signature"
 )
 
 func TestParseEndpoint(t *testing.T) {
@@ -33,6 +35,18 @@ func TestParseEndpoint(t *testing.T) {
 		{"path=/g,scheme=generic,secret=s,sig-header=X-Sig,algorithm=sha256,encoding=hex,template={body}", func(e EndpointConfig) bool {
 			return e.Signature.Header == "X-Sig" && e.Signature.Template == "{body}"
 		}},
+		{`path=/g,scheme=generic,secret=s,sig-header=X-Signature,timestamp-param=t,signature-param=v1,template="{timestamp},{body}"`,
+			func(e EndpointConfig) bool {
+				return e.Signature.TimestampParam == "t" && e.Signature.SignatureParam == "v1" && e.Signature.Template == "{timestamp},{body}"
+			}},
+		{`path=/g,scheme=generic,secret="a,b",sig_header=X-S,timestamp_header=X-T,timestamp_format=unix-ms,template={timestamp}.{body}`,
+			func(e EndpointConfig) bool {
+				return e.Signature.Secrets[0] == "a,b" && e.Signature.TimestampFormat == "unix-ms" && e.Signature.Header == "X-S"
+			}},
+		{`path=/g,scheme=generic,secret=s,sig-header=P,param-separator=;,key-separator=:,signature-param=h1`,
+			func(e EndpointConfig) bool {
+				return e.Signature.ParamSeparator == ";" && e.Signature.KeySeparator == ":"
+			}},
 		{" path=/spaces , scheme=none ", func(e EndpointConfig) bool { return e.Path == "/spaces" && !e.verifies() }},
 	}
 	for _, tt := range good {
@@ -66,6 +80,10 @@ func TestParseEndpoint(t *testing.T) {
 		{"path=/o,max-body=huge", "size in bytes"},
 		{"path=/o,bad-sig=42", "HTTP status"},
 		{"path=/o,event-id=a..b", "event-id"},
+		{`path=/o,template="{body}`, "missing closing quote"},
+		{"path=/o,header=X-Sig", "header: unknown key"},
+		{"path=/g,scheme=generic,secret=s,sig-header=X,template={timestamp},{body}", "expected key=value"},
+		{"path=/g,scheme=generic,secret=s,sig-header=X,timestamp-param=t,prefix=v1=", "prefix"},
 	}
 	for _, tt := range bad {
 		_, err := ParseEndpoint(tt.spec)
@@ -97,6 +115,8 @@ func TestRedact(t *testing.T) {
 		"path=/o,auth=header:X-Key:val":                         "path=/o,auth=header:X-Key:REDACTED",
 		"--trace":                                               "--trace",
 		"status=503,body=a=b":                                   "status=503,body=a=b",
+		`path=/o,secret="a,b",template="{timestamp},{body}"`:    `path=/o,secret=REDACTED,template="{timestamp},{body}"`,
+		`path=/o,secret="unclosed,b`:                            `path=/o,secret=REDACTED,b`,
 	}
 	for in, want := range tests {
 		if got := Redact(in); got != want {
@@ -120,7 +140,8 @@ func TestRedactedJSON(t *testing.T) {
 func FuzzParseEndpoint(f *testing.F) {
 	for _, s := range []string{"path=/o,scheme=standard,secret=" + testSecret, "path=/o,auth=header:A:b,types=a|b,max-body=1KiB",
 		"path=/o,scheme=generic,secret=s,sig-header=X,algorithm=sha1,encoding=base64,template={id}.{timestamp}.{body}",
-		"path=/x,event-id=..id,type-path=$.a.b,tolerance=1m"} {
+		"path=/x,event-id=..id,type-path=$.a.b,tolerance=1m",
+		`path=/g,scheme=generic,secret="s,t",sig-header=X-Signature,timestamp-param=t,template="{timestamp},{body}",timestamp-format=rfc3339`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
@@ -135,5 +156,21 @@ func FuzzParseEndpoint(f *testing.F) {
 			t.Fatalf("parsed endpoint does not validate: %v", err)
 		}
 		_ = ep.RedactedJSON()
+		if strings.Contains(spec, "secret=SECRETVALUE") && strings.Contains(Redact(spec), "SECRETVALUE") {
+			t.Fatalf("Redact leaks a secret: %q", Redact(spec))
+		}
 	})
+}
+
+func TestParseEndpointOptions(t *testing.T) {
+	t.Parallel()
+	ep, err := ParseEndpointOptions([]signature.Option{{Key: "path", Value: "/g"}, {Key: "scheme", Value: "generic"}, {Key: "secret", Value: "k"},
+		{Key: "sig_header", Value: "X-Signature"}, {Key: "timestamp_param", Value: "t"}, {Key: "template", Value: "{timestamp},{body}"}})
+	if err != nil || ep.Signature.Template != "{timestamp},{body}" || ep.Signature.TimestampParam != "t" {
+		t.Fatalf("ParseEndpointOptions = %+v, %v", ep, err)
+	}
+	_, err = ParseEndpointOptions([]signature.Option{{Key: "path", Value: "/g"}, {Key: "secret", Value: "topsecret"}, {Key: "bogus", Value: "1"}})
+	if err == nil || strings.Contains(err.Error(), "topsecret") {
+		t.Fatalf("error %v: want an error without the secret", err)
+	}
 }

@@ -136,6 +136,9 @@ func (s *Server) inspect(c *Call) {
 	if ep.verifier != nil {
 		v := ep.verifier.Verify(h, body, c.arrival)
 		a.Sig = v.Result
+		if v.Result == trace.SigMismatch && ep.diag != nil {
+			a.SigVariant = ep.diagnose(h, body)
+		}
 		if v.HasTimestamp {
 			a.SkewMs = v.Timestamp*1000 - c.arrival.UnixMilli()
 			a.Flags |= trace.FlagTimestamp
@@ -154,6 +157,29 @@ func (s *Server) inspect(c *Call) {
 	// Repeatable randomness: the same delivery (id, arrival number) draws
 	// the same numbers in every run with the same seed.
 	c.pcg.Seed(s.seed, key^uint64(a.Nth)*0xbf58476d1ce4e5b9)
+}
+
+// Diagnosis budget per endpoint (see endpoint.diagMisses).
+const (
+	diagFree  = 16
+	diagEvery = 64
+)
+
+// diagnose names what the provider signed instead of the raw body, within
+// the endpoint's budget. It runs on mismatches only: a valid signature
+// never reaches it.
+func (ep *endpoint) diagnose(h *fasthttp.RequestHeader, body []byte) trace.SigVariant {
+	if n := ep.diagMisses.Load(); n >= diagFree && n%diagEvery != 0 {
+		ep.diagMisses.Add(1)
+		return trace.SigVariantNone
+	}
+	v := ep.diag.Diagnose(h, body)
+	if v == trace.SigVariantNone {
+		ep.diagMisses.Add(1)
+	} else {
+		ep.diagMisses.Store(0)
+	}
+	return v
 }
 
 // decide answers the request: the endpoint's own checks first (size,

@@ -69,9 +69,14 @@ type Server struct {
 
 // endpoint is an EndpointConfig made ready to serve.
 type endpoint struct {
-	cfg           EndpointConfig
-	path          string
-	verifier      signature.Verifier
+	cfg      EndpointConfig
+	path     string
+	verifier signature.Verifier
+	diag     signature.Diagnoser // nil when the verifier cannot explain a mismatch
+	// diagMisses counts the diagnoses in a row that found no variant:
+	// past diagFree only one mismatch in diagEvery is diagnosed, so that a
+	// sink holding the wrong secret does not re-encode every body.
+	diagMisses    atomic.Uint32
 	idHeader      string
 	evHeader      string
 	evPath        jsonPath
@@ -217,6 +222,7 @@ func (s *Server) newEndpoint(cfg EndpointConfig) (*endpoint, error) {
 			return nil, fmt.Errorf("scheme %s: %w", cfg.Signature.Scheme, err)
 		}
 		ep.verifier = v
+		ep.diag, _ = v.(signature.Diagnoser)
 		if ep.idHeader == "" {
 			ep.idHeader = v.IDHeader()
 		}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookbench/hookbench/sink/signature"
 	"github.com/hookbench/hookbench/trace"
 	"github.com/valyala/fasthttp"
 )
@@ -93,6 +94,9 @@ func TestRecordsAttempts(t *testing.T) {
 		if got != w || a.Endpoint != "/hook" || a.Status != 200 {
 			t.Errorf("attempt %d = %+v (endpoint %s status %d), want %+v", i, got, a.Endpoint, a.Status, w)
 		}
+	}
+	if v := tr.Attempts[2].SigVariant; v != trace.SigCompactJSON {
+		t.Errorf("mismatch over body + space: variant %q, want compact-json", v)
 	}
 	a := tr.Attempts[0]
 	if !a.Has(trace.FlagTimestamp) || a.SkewMs > 1000 || a.SkewMs < -60000 || a.Size != len(body) || string(a.Body) != body || a.BodyHash == 0 {
@@ -596,5 +600,63 @@ func TestRecordsTypeAndMethod(t *testing.T) {
 		if a.EventType != c.want || a.Method != c.method || a.Endpoint != c.path || a.Size != len(c.body) {
 			t.Errorf("case %d: type %q method %q endpoint %s size %d, want %q %s %s %d", i, a.EventType, a.Method, a.Endpoint, a.Size, c.want, c.method, c.path, len(c.body))
 		}
+	}
+}
+
+// TestSigVariantRecorded: a generic endpoint whose provider signs the
+// compacted JSON but sends it pretty-printed records the mismatch with the
+// variant; a wrong secret records none, and after diagFree fruitless
+// diagnoses only one mismatch in diagEvery is diagnosed.
+func TestSigVariantRecorded(t *testing.T) {
+	t.Parallel()
+	tw, read := memTrace(t)
+	spec := `path=/g,scheme=generic,secret=k1,sig-header=X-Signature,timestamp-param=t,template="{timestamp},{body}"`
+	ep, err := ParseEndpoint(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(ep)
+	opts.Trace = tw
+	s := newTestServer(t, opts, false)
+	pretty := "{\n  \"b\": 1,\n  \"a\": [1, 2]\n}"
+	send := func(secret, signed string) {
+		t.Helper()
+		c := ep.Signature
+		c.Secrets = []string{secret}
+		sg, err := signature.NewSigner(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var req fasthttp.Request
+		req.Header.SetMethod("POST")
+		req.SetRequestURI("http://sink/g")
+		req.SetBodyString(pretty)
+		sg.Sign(&req.Header, "", time.Now(), []byte(signed))
+		do(t, s, &req)
+	}
+	send("k1", pretty)
+	send("k1", `{"b":1,"a":[1,2]}`)
+	send("other", pretty)
+	tr := read()
+	want := []struct {
+		sig trace.SigResult
+		v   trace.SigVariant
+	}{{trace.SigValid, 0}, {trace.SigMismatch, trace.SigCompactJSON}, {trace.SigMismatch, 0}}
+	for i, w := range want {
+		if a := tr.Attempts[i]; a.Sig != w.sig || a.SigVariant != w.v {
+			t.Errorf("attempt %d: %v/%q, want %v/%q", i, a.Sig, a.SigVariant, w.sig, w.v)
+		}
+	}
+	e := s.endpoints["/g"]
+	if n := e.diagMisses.Load(); n != 1 {
+		t.Fatalf("diagMisses = %d after one fruitless diagnosis", n)
+	}
+	e.diagMisses.Store(diagFree + 1)
+	send("k1", `{"b":1,"a":[1,2]}`) // over budget: not diagnosed
+	e.diagMisses.Store(diagEvery)
+	send("k1", `{"b":1,"a":[1,2]}`) // the one in diagEvery: diagnosed, budget restored
+	tr = read()
+	if a, b := tr.Attempts[3], tr.Attempts[4]; a.SigVariant != 0 || b.SigVariant != trace.SigCompactJSON || e.diagMisses.Load() != 0 {
+		t.Fatalf("budget: variants %q, %q; misses %d", a.SigVariant, b.SigVariant, e.diagMisses.Load())
 	}
 }

@@ -122,3 +122,30 @@ func BenchmarkNthCounter(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkHandlerMismatchDiagnosed: the cost of a mismatch the sink
+// explains (the provider signed the body without a space the request
+// carries), every time: the diagnosis re-encodes the body.
+func BenchmarkHandlerMismatchDiagnosed(b *testing.B) {
+	opts := testOptions(stdEndpoint(b, "/hook"))
+	tw, err := trace.NewWriter(io.Discard, trace.NewHeader(nil, "bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tw.Close()
+	opts.Trace = tw
+	s := newTestServer(b, opts, false)
+	var req fasthttp.Request
+	signedRequest(b, &req, "/hook", "msg_2Zw1R6bJ7M0c8YxQp4s9T", time.Now(), benchBody)
+	req.SetBodyString(strings.Replace(benchBody, ",", ", ", 1))
+	var rc fasthttp.RequestCtx
+	rc.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rc.Response.Reset()
+		s.handle(&rc)
+	}
+	if s.endpoints["/hook"].diagMisses.Load() != 0 {
+		b.Fatal("the variant was not found")
+	}
+}

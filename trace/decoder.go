@@ -267,12 +267,12 @@ func (d *Decoder) readSent(s *Sent) (err error) {
 }
 
 // readAttempt reads an Attempt: the attemptFields every trace has, then as
-// many of the optional trailing fields (Method, then the CloudEvents ones)
-// as the record carries, and returns how many of those it used. Fields the
-// record lacks are zero: the Decoder reuses the Record.
+// many of the optional trailing fields (Method, the CloudEvents ones, then
+// SigVariant) as the record carries, and returns how many of those it
+// used. Fields the record lacks are zero: the Decoder reuses the Record.
 func (d *Decoder) readAttempt(a *Attempt, extra int) (used int, err error) {
 	err = d.readAttemptBase(a)
-	a.Method, a.CE, a.CEID, a.CEType = "", 0, "", ""
+	a.Method, a.CE, a.CEID, a.CEType, a.SigVariant = "", 0, "", "", SigVariantNone
 	if err != nil || extra < attemptMethodFields {
 		return 0, err
 	}
@@ -294,7 +294,16 @@ func (d *Decoder) readAttempt(a *Attempt, extra int) (used int, err error) {
 		return 0, err
 	}
 	a.CE = CEAttrs(ce)
-	return used + attemptCEFields, nil
+	used += attemptCEFields
+	if extra < used+attemptVariantFields {
+		return used, nil
+	}
+	sv, err := d.uint()
+	if err != nil {
+		return 0, err
+	}
+	a.SigVariant = SigVariant(sv)
+	return used + attemptVariantFields, nil
 }
 
 func (d *Decoder) readAttemptBase(a *Attempt) (err error) {

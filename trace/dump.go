@@ -51,6 +51,7 @@ type jsonAttempt struct {
 	HandleMs     float64  `json:"handle_ms"`
 	Status       int      `json:"status"`
 	Sig          string   `json:"sig"`
+	SigVariant   string   `json:"sig_variant,omitempty"`
 	SkewMs       *int64   `json:"skew_ms"`
 	Size         int      `json:"size"`
 	BodyHash     string   `json:"body_hash"`
@@ -104,7 +105,7 @@ func (r *Record) MarshalJSON() ([]byte, error) {
 		a := &r.Attempt
 		j := jsonAttempt{Kind: "attempt", Endpoint: a.Endpoint, Method: a.Method, MsgID: a.MsgID, EventID: a.EventID, Type: a.EventType,
 			Nth: a.Nth, ProviderN: a.ProviderN, TMs: ms(a.ArrivalNs), HandleMs: ms(a.HandleNs), Status: a.Status,
-			Sig: a.Sig.String(), Size: a.Size, BodyHash: fmt.Sprintf("%016x", a.BodyHash), Behavior: a.Behavior,
+			Sig: a.Sig.String(), SigVariant: a.SigVariant.String(), Size: a.Size, BodyHash: fmt.Sprintf("%016x", a.BodyHash), Behavior: a.Behavior,
 			RetryAfterMs: a.RetryAfter, Flags: FlagNames(a.Flags), CE: a.CE.Names(), CEID: a.CEID, CEType: a.CEType}
 		if a.Has(FlagTimestamp) {
 			sk := a.SkewMs

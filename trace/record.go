@@ -130,6 +130,67 @@ func ParseSigResult(name string) (SigResult, bool) {
 	return 0, false
 }
 
+// SigVariant names the mistaken signed content the sink found when a
+// signature did not verify over the raw bytes: the provider signed
+// something other than what it sent. It is only set with SigMismatch.
+type SigVariant uint8
+
+// Signature variants. The numbers are part of the file format.
+const (
+	SigVariantNone SigVariant = 0 // not diagnosed, or no known mistake matched
+	// SigCompactJSON: the JSON with the whitespace between tokens removed.
+	SigCompactJSON SigVariant = 1
+	// SigHTMLEscapedJSON: the JSON with <, > and & in strings escaped as
+	// \u003c, \u003e and \u0026 (Go's json.HTMLEscape).
+	SigHTMLEscapedJSON SigVariant = 2
+	// SigCompactHTMLJSON: compacted and HTML-escaped, as Go re-marshals a
+	// json.RawMessage.
+	SigCompactHTMLJSON SigVariant = 3
+	// SigReencodedJSON: parsed and written again in the same key order:
+	// compact, numbers and string escapes normalised (JSON.stringify of
+	// JSON.parse).
+	SigReencodedJSON SigVariant = 4
+	// SigSortedJSON: parsed into maps and written with keys sorted and
+	// numbers normalised, without HTML escaping.
+	SigSortedJSON SigVariant = 5
+	// SigSortedHTMLJSON: as SigSortedJSON with <, > and & escaped: Go's
+	// json.Marshal of a decoded map.
+	SigSortedHTMLJSON SigVariant = 6
+	// SigNoTrailingNewline: the body without its trailing newline.
+	SigNoTrailingNewline SigVariant = 7
+	// SigTrailingNewline: the body with a newline appended.
+	SigTrailingNewline SigVariant = 8
+	// SigTimestampFormat: the raw body, but the timestamp written in
+	// another unit or format than the one sent (seconds vs milliseconds,
+	// RFC 3339 vs unix).
+	SigTimestampFormat SigVariant = 9
+	// SigOtherTimestamp: the raw body with a timestamp a few seconds away
+	// from the one sent (the provider read the clock twice).
+	SigOtherTimestamp SigVariant = 10
+	sigVariantCount              = 11
+)
+
+var sigVariantNames = [sigVariantCount]string{"", "compact-json", "html-escaped-json", "compact-html-json", "reencoded-json",
+	"sorted-json", "sorted-html-json", "no-trailing-newline", "trailing-newline", "timestamp-format", "other-timestamp"}
+
+// String returns the variant's name ("" for SigVariantNone).
+func (v SigVariant) String() string {
+	if int(v) < len(sigVariantNames) {
+		return sigVariantNames[v]
+	}
+	return "variant(" + strconv.Itoa(int(v)) + ")"
+}
+
+// ParseSigVariant is the inverse of SigVariant.String.
+func ParseSigVariant(name string) (SigVariant, bool) {
+	for i, n := range sigVariantNames {
+		if n == name {
+			return SigVariant(i), true
+		}
+	}
+	return 0, false
+}
+
 // Attempt flags.
 const (
 	// FlagAuthFailed: the endpoint's auth check (bearer/header) failed.
@@ -151,16 +212,19 @@ const (
 
 // Attempt is one delivery attempt as the sink saw it.
 type Attempt struct {
-	Endpoint   string // endpoint path, e.g. "/orders"
-	MsgID      string // provider's message id (webhook-id, X-GitHub-Delivery...), "" when none
-	EventID    string // harness event id found in the body or a header, "" when none
-	EventType  string // event type header or body field, "" when none
-	Nth        uint32 // n-th arrival of MsgID (or EventID when no MsgID) at this endpoint, from 1
-	ProviderN  uint32 // attempt number the provider reported in a header, 0 when none
-	ArrivalNs  int64  // when the request was read, since the header's base
-	HandleNs   int64  // how long the sink took to answer (delays included)
-	Status     int    // what the sink answered; 0 when it sent nothing (reset, ack-lost)
-	Sig        SigResult
+	Endpoint  string // endpoint path, e.g. "/orders"
+	MsgID     string // provider's message id (webhook-id, X-GitHub-Delivery...), "" when none
+	EventID   string // harness event id found in the body or a header, "" when none
+	EventType string // event type header or body field, "" when none
+	Nth       uint32 // n-th arrival of MsgID (or EventID when no MsgID) at this endpoint, from 1
+	ProviderN uint32 // attempt number the provider reported in a header, 0 when none
+	ArrivalNs int64  // when the request was read, since the header's base
+	HandleNs  int64  // how long the sink took to answer (delays included)
+	Status    int    // what the sink answered; 0 when it sent nothing (reset, ack-lost)
+	Sig       SigResult
+	// SigVariant, with SigMismatch, is what the provider signed instead of
+	// the raw bytes, when the sink could tell (older traces: always none).
+	SigVariant SigVariant
 	SkewMs     int64  // provider timestamp - arrival, ms (valid with FlagTimestamp)
 	Size       int    // body size in bytes
 	BodyHash   uint64 // 64-bit hash of the raw body (xxhash64)

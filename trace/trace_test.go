@@ -25,7 +25,7 @@ func sampleRecords() []Record {
 		{Kind: KindSent, Sent: Sent{EventID: "hb-1", IntendedNs: 2000, SentNs: 2500, Err: ErrTimeout, IdemKey: "k1", DuplicateOf: "hb-0"}},
 		{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/orders", MsgID: "msg_1", EventID: "hb-1", EventType: "order.created", Nth: 1, ProviderN: 1, ArrivalNs: 5_000_000, HandleNs: 12_000, Status: 503, Sig: SigValid, SkewMs: -3, Size: 120, BodyHash: 0xdeadbeefcafef00d, Behavior: "status=503", Flags: FlagTimestamp, RetryAfter: 2000, Method: "POST"}},
 		{Kind: KindMark, Mark: Mark{AtNs: 6_000_000, Type: "phase", Name: "ramp", Detail: `{"rate":100}`}},
-		{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/orders", MsgID: "msg_1", EventID: "hb-1", Nth: 2, ArrivalNs: 4_000_000, Status: 0, Sig: SigMismatch, Size: 120, BodyHash: 1, Flags: FlagAborted | FlagProviderGaveUp, Body: []byte(`{"a":1}`)}},
+		{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/orders", MsgID: "msg_1", EventID: "hb-1", Nth: 2, ArrivalNs: 4_000_000, Status: 0, Sig: SigMismatch, SigVariant: SigCompactJSON, Size: 120, BodyHash: 1, Flags: FlagAborted | FlagProviderGaveUp, Body: []byte(`{"a":1}`)}},
 		{Kind: KindAttempt, Attempt: Attempt{Endpoint: "/nope", Method: "GET", ArrivalNs: 1 << 40, HandleNs: 1 << 35, Status: 404, Size: 1 << 20, Flags: FlagNoEndpoint, SkewMs: -1 << 40}},
 	}
 }
@@ -315,6 +315,25 @@ func TestCEAttrsNames(t *testing.T) {
 	}
 }
 
+// TestAttemptWithoutSigVariant: an attempt written before SigVariant
+// existed (18 fields) still decodes, with no variant.
+func TestAttemptWithoutSigVariant(t *testing.T) {
+	t.Parallel()
+	hdr := writeAll(t, nil)
+	rec := []byte{0xdc, 0x00, 0x12, 0x03, 0, 0, 0, 0, 1, 0, 5, 0, 0xcc, 200, byte(SigMismatch), 0, 3, 7, 0, 0, 0, 0xc4, 0x00}
+	tr, err := Read(bytes.NewReader(append(hdr, rec...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Attempts) != 1 {
+		t.Fatalf("attempts = %+v", tr.Attempts)
+	}
+	a := tr.Attempts[0]
+	if a.Status != 200 || a.Sig != SigMismatch || a.SigVariant != SigVariantNone || a.Size != 3 || a.BodyHash != 7 {
+		t.Fatalf("attempt = %+v", a)
+	}
+}
+
 func TestStringTableReset(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
@@ -448,6 +467,12 @@ func TestKindAndSigStrings(t *testing.T) {
 	}
 	if !SigValidWeak.OK() || SigStale.OK() {
 		t.Error("OK() wrong")
+	}
+	for v := SigVariant(0); v < sigVariantCount; v++ {
+		got, ok := ParseSigVariant(v.String())
+		if !ok || got != v {
+			t.Errorf("ParseSigVariant(%q) = %v, %v", v.String(), got, ok)
+		}
 	}
 	if KindAttempt.String() != "attempt" || Kind(99).String() != "kind(99)" {
 		t.Error("Kind.String wrong")

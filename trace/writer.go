@@ -158,14 +158,15 @@ func (w *Writer) WriteSent(s *Sent) error {
 }
 
 // Attempt records have attemptFields fields, then optional trailing ones
-// that older traces lack: Method (attemptMethodFields), then the
-// CloudEvents attributes (attemptCEFields). The writer writes the trailing
-// fields only up to the last one that is set, so a plain attempt stays as
-// small as before.
+// that older traces lack: Method (attemptMethodFields), the CloudEvents
+// attributes (attemptCEFields), then SigVariant (attemptVariantFields).
+// The writer writes the trailing fields only up to the last one that is
+// set, so a plain attempt stays as small as before.
 const (
-	attemptFields       = 18
-	attemptMethodFields = 1
-	attemptCEFields     = 3
+	attemptFields        = 18
+	attemptMethodFields  = 1
+	attemptCEFields      = 3
+	attemptVariantFields = 1
 )
 
 // WriteAttempt appends an Attempt record. It does not allocate once the
@@ -178,6 +179,8 @@ func (w *Writer) WriteAttempt(a *Attempt) error {
 	}
 	n := attemptFields
 	switch {
+	case a.SigVariant != SigVariantNone:
+		n += attemptMethodFields + attemptCEFields + attemptVariantFields
 	case a.CE != 0:
 		n += attemptMethodFields + attemptCEFields
 	case a.Method != "":
@@ -213,10 +216,13 @@ func (w *Writer) WriteAttempt(a *Attempt) error {
 	if n > attemptFields {
 		b = appendUint(b, uint64(method))
 	}
-	if a.CE != 0 {
+	if n >= attemptFields+attemptMethodFields+attemptCEFields {
 		b = appendUint(b, uint64(a.CE))
 		b = appendUint(b, uint64(ceID))
 		b = appendUint(b, uint64(ceType))
+	}
+	if n >= attemptFields+attemptMethodFields+attemptCEFields+attemptVariantFields {
+		b = appendUint(b, uint64(a.SigVariant))
 	}
 	w.buf = b
 	return w.maybeFlushLocked()

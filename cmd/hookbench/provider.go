@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance/reference"
+	"github.com/hookbench/hookbench/sink/signature"
 )
 
 const providerExamples = `  # a correct provider on a random port; prints its URL
@@ -20,6 +21,9 @@ const providerExamples = `  # a correct provider on a random port; prints its UR
       --fault no-jitter --fault ignore-retry-after
   # exponential backoff with full jitter, 5 attempts, 2 s timeout
   hookbench provider --backoff exponential --base 1s --factor 2 --cap 1m --max-attempts 5 --timeout 2s
+  # sign like Stripe under another name: X-Signature: t=<unix>,v1=<hex> over "<t>,<body>"
+  hookbench provider --scheme generic \
+      --scheme-options 'header=X-Signature,timestamp-param=t,signature-param=v1,template="{timestamp},{body}"'
 
   # then, with curl:
   curl -s -XPOST $URL/endpoints -d '{"url":"http://127.0.0.1:9000/hook"}'
@@ -57,6 +61,7 @@ func runProvider(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&pol.Timeout, "timeout", pol.Timeout, "per-attempt timeout")
 	fs.DurationVar(&pol.RetryAfterMax, "retry-after-max", pol.RetryAfterMax, "cap on an honoured Retry-After")
 	fs.StringVar(&pol.Scheme, "scheme", pol.Scheme, "default signature scheme of new endpoints (none = unsigned)")
+	schemeOpts := fs.StringArray("scheme-options", nil, "--scheme generic: its settings as key=value,... (header, template, timestamp-param, ...; quote a value holding a comma: template=\"{timestamp},{body}\"; repeatable)")
 	fs.StringArrayVar(&pol.Secrets, "secret", nil, "secret for endpoints created without one (repeatable: rotation); generated per endpoint when absent")
 	fs.DurationVar(&pol.Tolerance, "tolerance", pol.Tolerance, "consumers' timestamp tolerance (stale/future-timestamp faults sign 2x outside it)")
 	fs.DurationVar(&pol.LatencyP50, "latency-p50", pol.LatencyP50, "declared end-to-end latency p50 (0 = not declared)")
@@ -84,6 +89,21 @@ func runProvider(ctx context.Context, e *env, args []string) error {
 		pol.Backoff.Base, pol.Backoff.Factor, pol.Backoff.Cap = *base, *factor, *capD
 		if !fs.Changed("jitter") {
 			pol.Backoff.Jitter = exp.Jitter
+		}
+	}
+	for _, spec := range *schemeOpts {
+		opts, err := signature.ParseOptions(spec)
+		if err != nil {
+			return usageError{fmt.Errorf("--scheme-options: %w", err)}
+		}
+		for _, opt := range opts {
+			if pol.SchemeOptions == nil {
+				pol.SchemeOptions = map[string]string{}
+			}
+			if _, dup := pol.SchemeOptions[opt.Key]; dup {
+				return usageError{fmt.Errorf("--scheme-options: key %q given twice", opt.Key)}
+			}
+			pol.SchemeOptions[opt.Key] = opt.Value
 		}
 	}
 	if len(o.Faults) == 1 && strings.Contains(o.Faults[0], ",") {

@@ -74,7 +74,7 @@ func (p *Provider) CreateEndpoint(req EndpointRequest) (Endpoint, error) {
 	if scheme == "" {
 		scheme = p.policy.Scheme
 	}
-	if err := checkScheme(scheme); err != nil {
+	if err := checkScheme(scheme, len(p.policy.SchemeOptions) > 0); err != nil {
 		return Endpoint{}, badInput("scheme", err.Error())
 	}
 	if len(req.EventTypes) > maxEventTypes {
@@ -148,7 +148,7 @@ func (p *Provider) buildSigning(ep *endpoint) error {
 	if len(active) > 1 && !ep.oldUntil.IsZero() {
 		until = ep.oldUntil
 	}
-	s, err := newSigner(ep.scheme, active)
+	s, err := newSigner(ep.scheme, active, p.policy.SchemeOptions)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (p *Provider) buildSigning(ep *endpoint) error {
 		if err != nil {
 			return err
 		}
-		if wrong, err = newSigner(ep.scheme, []string{ws}); err != nil {
+		if wrong, err = newSigner(ep.scheme, []string{ws}, p.policy.SchemeOptions); err != nil {
 			return fmt.Errorf("wrong-secret signer: %w", err)
 		}
 	}

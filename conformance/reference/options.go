@@ -197,8 +197,13 @@ func (o *Options) Validate() error {
 	if o.Policy.Backoff.Kind == "exponential" && o.Policy.Backoff.Cap < 0 {
 		return optErr("policy", "backoff.cap is negative (%v)", o.Policy.Backoff.Cap)
 	}
-	if err := checkScheme(o.Policy.Scheme); err != nil {
+	if err := checkScheme(o.Policy.Scheme, len(o.Policy.SchemeOptions) > 0); err != nil {
 		return &OptionError{Field: "policy", Err: fmt.Errorf("scheme: %w", err)}
+	}
+	if len(o.Policy.SchemeOptions) > 0 {
+		if err := checkGeneric(o.Policy.SchemeOptions); err != nil {
+			return &OptionError{Field: "policy", Err: fmt.Errorf("scheme_options: %w", err)}
+		}
 	}
 	if _, err := parseFaults(o.Faults); err != nil {
 		return &OptionError{Field: "faults", Err: err}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookbench/hookbench/scenarios"
 	"github.com/hookbench/hookbench/sink"
+	"github.com/hookbench/hookbench/sink/signature"
 )
 
 // Registration is one endpoint the suite registers with the provider.
@@ -148,6 +149,11 @@ func (e *env) endpointConfig(ep endpointPlan, secret string) (sink.EndpointConfi
 	spec.Name, spec.Path, spec.Secret, spec.EventTypes, spec.Scheme = ep.Path, ep.Path, secret, nil, ""
 	if e.p.Signed() {
 		spec.Scheme = e.p.Scheme
+	}
+	if e.o.Subscriber == nil && spec.Scheme == signature.SchemeGeneric {
+		// Without a scenario the generic scheme's settings are the
+		// policy's (a scenario's endpoints took them when it was loaded).
+		spec.Options = scenarios.WithSchemeOptions(e.p.SchemeOptions, spec.Options)
 	}
 	cfg, err := spec.SinkConfig(secret != "" && spec.Scheme != "")
 	if err != nil {

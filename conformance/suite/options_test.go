@@ -21,10 +21,10 @@ func TestOptionsValidate(t *testing.T) {
 		{"type prefix with a space", func(o *Options) { o.TypePrefix = "acme events" }, "--type-prefix, conform.type_prefix"},
 		{"type prefix with a comma", func(o *Options) { o.TypePrefix = "a,b" }, "--type-prefix"},
 		{"type prefix too long", func(o *Options) { o.TypePrefix = strings.Repeat("a", scenarios.MaxTypePrefix+1) }, "--type-prefix"},
-		{"max endpoints", func(o *Options) { o.MaxEndpoints = 5 }, ""},
+		{"max endpoints", func(o *Options) { o.MaxEndpoints = 6 }, ""},
 		{"max endpoints negative", func(o *Options) { o.MaxEndpoints = -1 }, "--max-endpoints, conform.max_endpoints"},
 		{"max endpoints too many", func(o *Options) { o.MaxEndpoints = MaxMaxEndpoints + 1 }, "--max-endpoints"},
-		{"max endpoints below a fragment", func(o *Options) { o.MaxEndpoints = 4 }, "fragment no-retry-4xx"},
+		{"max endpoints below a fragment", func(o *Options) { o.MaxEndpoints = 5 }, "fragment redirect"},
 		{"max endpoints enough for the selection", func(o *Options) { o.MaxEndpoints, o.Eval.Only = 1, []string{"1.1"} }, ""},
 		{"max hang follows the timeout", func(o *Options) { o.MaxHang = 0 }, ""},
 		{"max hang negative", func(o *Options) { o.MaxHang = -time.Second }, "--max-hang, sink.max_hang"},
@@ -113,7 +113,7 @@ func TestHangFollowsTimeout(t *testing.T) {
 func TestPlanBatches(t *testing.T) {
 	t.Parallel()
 	all := plans()
-	for _, max := range []int{0, 5, 6, 10, 1000} {
+	for _, max := range []int{0, 6, 7, 10, 1000} {
 		bs := planBatches(all, max)
 		seen := 0
 		for i, b := range bs {

@@ -96,10 +96,13 @@ func quietFor(d time.Duration) func(*env) time.Duration { return func(*env) time
 // quietRetry waits long enough for a first retry to show up.
 func quietRetry(e *env) time.Duration { return e.retryHi(1) + 200*time.Millisecond }
 
-// signedPayload has unusual key order, spacing and number forms: any
-// re-encoding changes its bytes.
+// trickyPayload is pretty-printed (with uneven spacing) and has unusual
+// key order, number forms and HTML characters: any re-encoding changes its
+// bytes, and each common one (compaction, sorting, escaping) differently,
+// so that the sink can tell which one a provider signed.
 func trickyPayload(id string) string {
-	return `{"z_last": 1, "hookbench_id": "` + id + `",  "amount": 1.50, "big": 12345678901234567890, "exp": 1e3, "nested": {"b": [1, 2.0, -0], "a": "é/<&>"}}`
+	return "{\n  \"z_last\": 1,\n  \"hookbench_id\": \"" + id + "\",  \"amount\": 1.50,\n  \"big\": 12345678901234567890, \"exp\": 1e3,\n" +
+		"  \"nested\": {\"b\": [1, 2.0, -0], \"a\": \"é/<&>\"}\n}"
 }
 
 func needsFormat(e *env) string {

@@ -200,6 +200,21 @@ func parseRFC3339(b []byte) (int64, bool) {
 	return t.Unix() - int64(offset), true
 }
 
+// parseTS parses a timestamp written in format f into unix seconds
+// (milliseconds and fractions truncated).
+func parseTS(f tsFormat, b []byte) (int64, bool) {
+	switch f {
+	case tsUnix:
+		return parseUnix(b)
+	case tsUnixMs:
+		ms, ok := parseUnix(b)
+		return ms / 1000, ok
+	case tsRFC3339:
+		return parseRFC3339(b)
+	}
+	return 0, false
+}
+
 // checkTime applies the tolerance in both directions.
 func checkTime(ts int64, now time.Time, tol time.Duration) trace.SigResult {
 	d := now.Unix() - ts // > 0: provider timestamp in the past

@@ -16,9 +16,11 @@ type compiled struct {
 	// (nil when the secret was a public key).
 	edPub  []ed25519.PublicKey
 	edPriv []ed25519.PrivateKey
-	// hmacSpec describes the header-based HMAC schemes (nil for
-	// standard-v1a, stripe and paddle).
+	// hmacSpec describes the header-based HMAC schemes; kvSpec the
+	// parameter-list ones (stripe, paddle, generic with parameters).
+	// Both are nil for standard-v1a.
 	hmacSpec *hmacSpec
+	kvSpec   *kvSpec
 }
 
 func invalid(field, value, format string, args ...any) *ConfigError {
@@ -60,6 +62,8 @@ func (c Config) compile() (*compiled, error) {
 		for _, f := range [...]struct{ name, v string }{
 			{"header", c.Header}, {"algorithm", c.Algorithm}, {"encoding", c.Encoding}, {"prefix", c.Prefix},
 			{"template", c.Template}, {"id_header", c.IDHeader}, {"timestamp_header", c.TimestampHeader},
+			{"timestamp_format", c.TimestampFormat}, {"timestamp_param", c.TimestampParam}, {"signature_param", c.SignatureParam},
+			{"param_separator", c.ParamSeparator}, {"key_separator", c.KeySeparator},
 		} {
 			if f.v != "" {
 				return nil, invalid(f.name, f.v, "only valid for scheme %q, not %q", SchemeGeneric, c.Scheme)
@@ -116,12 +120,16 @@ func (c Config) compile() (*compiled, error) {
 		cc.hmacSpec = zoomSpec(cc)
 	case SchemeTwitch:
 		cc.hmacSpec = twitchSpec(cc)
+	case SchemeStripe:
+		cc.kvSpec = stripeSpec(cc)
+	case SchemePaddle:
+		cc.kvSpec = paddleSpec(cc)
 	case SchemeGeneric:
-		spec, err := genericSpec(cc, c)
+		h, kv, err := genericSpec(cc, c)
 		if err != nil {
 			return nil, err
 		}
-		cc.hmacSpec = spec
+		cc.hmacSpec, cc.kvSpec = h, kv
 	}
 	return cc, nil
 }

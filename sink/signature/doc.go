@@ -30,6 +30,17 @@
 //     checked). The MAC is checked first, so these mean "correctly signed,
 //     wrong time": typically a provider that re-sends an old signature.
 //
+// Every HMAC verifier is also a Diagnoser: after a SigMismatch, Diagnose
+// recomputes the MAC over the usual mistaken forms of the signed content
+// (compacted, HTML-escaped or re-serialised JSON, a changed trailing
+// newline, another timestamp) and names the one the provider signed as a
+// trace.SigVariant. It allocates and is kept off the valid path.
+//
+// Options and ParseOptions give the generic scheme's settings by key
+// (sig-header, template, timestamp-param...) in the comma-separated form
+// the sink and the provider take, where a value holding a comma is
+// double-quoted.
+//
 // When several signatures are present (rotation) one valid signature is
 // enough; when the Config has several secrets a signature matching any of
 // them is enough. MACs are compared with hmac.Equal. Verification carries

@@ -53,3 +53,36 @@ func ExampleConfig_Validate() {
 	// signature: secrets: no secret
 	// signature: scheme: unknown signature scheme (want one of [generic github github-sha1 paddle shopify slack standard standard-v1a stripe svix twitch zoom]) (got "hmac")
 }
+
+// The generic scheme configured from an option list: Stripe's published
+// vector under the parameter form. A body that was re-encoded before
+// signing is diagnosed.
+func ExampleParseOptions() {
+	opts, err := signature.ParseOptions(`header=Stripe-Signature,timestamp-param=t,signature-param=v1,template="{timestamp}.{body}"`)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	cfg := signature.Config{Scheme: signature.SchemeGeneric, Secrets: []string{"whsec_test_secret"}}
+	for _, o := range opts {
+		if err := cfg.SetOption(o.Key, o.Value); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	v, err := signature.NewVerifier(cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var req fasthttp.Request
+	req.Header.Set("Stripe-Signature", "t=1614265330,v1=3c5817089d739023dd6190f70a3757e04f7a2fd8b5dab12c2e000f51970dccff")
+	fmt.Println(v.Verify(&req.Header, []byte(`{"id":"evt_test_webhook","object":"event"}`), time.Unix(1614265330, 0)).Result)
+
+	sent := []byte(`{"id": "evt_test_webhook", "object": "event"}`)
+	res := v.Verify(&req.Header, sent, time.Unix(1614265330, 0))
+	fmt.Println(res.Result, v.(signature.Diagnoser).Diagnose(&req.Header, sent))
+	// Output:
+	// valid
+	// mismatch compact-json
+}

@@ -92,12 +92,15 @@ func FuzzVerifyGeneric(f *testing.F) {
 // FuzzGenericConfig: arbitrary generic configurations either fail
 // validation with an error or sign and verify their own requests.
 func FuzzGenericConfig(f *testing.F) {
-	f.Add("X-Sig", "sha256", "hex", "sha256=", "{id}.{timestamp}.{body}", "X-Id", "X-Ts", "msg", []byte("{}"))
-	f.Add("X-Sig", "sha1", "base64", "", "{body}", "", "", "", []byte{})
-	f.Add("X Sig", "md5", "base32", "a b", "{url}", "X:Id", "", "m", []byte("x"))
-	f.Fuzz(func(t *testing.T, header, alg, enc, prefix, tmpl, idh, tsh, id string, body []byte) {
+	f.Add("X-Sig", "sha256", "hex", "sha256=", "{id}.{timestamp}.{body}", "X-Id", "X-Ts", "", "", "", "", "", "msg", []byte("{}"))
+	f.Add("X-Sig", "sha1", "base64", "", "{body}", "", "", "", "", "", "", "", "", []byte{})
+	f.Add("X Sig", "md5", "base32", "a b", "{url}", "X:Id", "", "", "", "", "", "", "m", []byte("x"))
+	f.Add("X-Signature", "", "", "", "{timestamp},{body}", "", "", "unix-ms", "t", "v1", "", "", "", []byte("{}"))
+	f.Add("X-Signature", "sha512", "base64", "", "{id}|{timestamp}|{body}", "X-Id", "X-Ts", "rfc3339", "", "s", ";", ":", "m", []byte("{}"))
+	f.Fuzz(func(t *testing.T, header, alg, enc, prefix, tmpl, idh, tsh, tsf, tsp, sigp, psep, ksep, id string, body []byte) {
 		c := Config{Scheme: SchemeGeneric, Secrets: []string{"k"}, Header: header, Algorithm: alg, Encoding: enc,
-			Prefix: prefix, Template: tmpl, IDHeader: idh, TimestampHeader: tsh}
+			Prefix: prefix, Template: tmpl, IDHeader: idh, TimestampHeader: tsh, TimestampFormat: tsf, TimestampParam: tsp,
+			SignatureParam: sigp, ParamSeparator: psep, KeySeparator: ksep}
 		v, err := NewVerifier(c)
 		if err != nil {
 			return

@@ -112,6 +112,7 @@ const (
 	tsNone    tsFormat = iota
 	tsUnix             // decimal unix seconds
 	tsRFC3339          // RFC 3339 (Twitch)
+	tsUnixMs           // decimal unix milliseconds
 )
 
 // hmacSpec describes a scheme whose id, timestamp and signature travel in
@@ -138,13 +139,32 @@ type hmacSpec struct {
 	signAll bool // signers sign with every key (needs multi)
 }
 
-func (s *hmacSpec) needs(k segKind) bool {
-	for _, seg := range s.tmpl {
+func (s *hmacSpec) needs(k segKind) bool { return tmplNeeds(s.tmpl, k) }
+
+func tmplNeeds(tmpl []segment, k segKind) bool {
+	for _, seg := range tmpl {
 		if seg.kind == k {
 			return true
 		}
 	}
 	return false
+}
+
+// appendParts appends the signed content's parts for tmpl.
+func appendParts(parts [][]byte, tmpl []segment, id, ts, body []byte) [][]byte {
+	for _, seg := range tmpl {
+		switch seg.kind {
+		case segLit:
+			parts = append(parts, seg.lit)
+		case segID:
+			parts = append(parts, id)
+		case segTS:
+			parts = append(parts, ts)
+		case segBody:
+			parts = append(parts, body)
+		}
+	}
+	return parts
 }
 
 // sigPrefix is what precedes the encoded MAC when signing.
@@ -161,7 +181,10 @@ type hmacVerifier struct {
 	needID bool
 }
 
-var _ Verifier = (*hmacVerifier)(nil)
+var (
+	_ Verifier  = (*hmacVerifier)(nil)
+	_ Diagnoser = (*hmacVerifier)(nil)
+)
 
 func newHMACVerifier(spec *hmacSpec) *hmacVerifier {
 	return &hmacVerifier{spec: spec, pool: newMacPool(spec.newHash, spec.keys, len(spec.tmpl)), needID: spec.needs(segID)}
@@ -169,12 +192,12 @@ func newHMACVerifier(spec *hmacSpec) *hmacVerifier {
 
 func (v *hmacVerifier) IDHeader() string { return v.spec.idHeader }
 
-func (v *hmacVerifier) Verify(h Headers, body []byte, now time.Time) Verification {
+// inputs reads the signature, id and timestamp headers; done is true when
+// res already holds the verdict (missing or malformed header).
+func (v *hmacVerifier) inputs(h Headers) (sig, id, tsb []byte, res Verification, done bool) {
 	s := v.spec
-	var res Verification
 	missing, badTS := false, false
-	var id, tsb []byte
-	sig := h.Peek(s.sigHeader)
+	sig = h.Peek(s.sigHeader)
 	if len(sig) == 0 {
 		missing = true
 	}
@@ -188,11 +211,7 @@ func (v *hmacVerifier) Verify(h Headers, body []byte, now time.Time) Verificatio
 			missing = true
 		} else {
 			var ok bool
-			if s.ts == tsUnix {
-				res.Timestamp, ok = parseUnix(tsb)
-			} else {
-				res.Timestamp, ok = parseRFC3339(tsb)
-			}
+			res.Timestamp, ok = parseTS(s.ts, tsb)
 			res.HasTimestamp = ok
 			badTS = !ok
 		}
@@ -200,30 +219,25 @@ func (v *hmacVerifier) Verify(h Headers, body []byte, now time.Time) Verificatio
 	switch {
 	case missing:
 		res.Result = trace.SigMissing
-		return res
+		return sig, id, tsb, res, true
 	case badTS:
 		res.Result = trace.SigMalformed
-		return res
+		return sig, id, tsb, res, true
 	}
+	return sig, id, tsb, res, false
+}
 
+// check computes the MAC over the template with the given id, timestamp
+// text and body, and compares it with every signature in sig.
+func (v *hmacVerifier) check(sig, id, tsb, body []byte) outcome {
+	s := v.spec
 	st := v.pool.get()
-	for _, seg := range s.tmpl {
-		switch seg.kind {
-		case segLit:
-			st.parts = append(st.parts, seg.lit)
-		case segID:
-			st.parts = append(st.parts, id)
-		case segTS:
-			st.parts = append(st.parts, tsb)
-		case segBody:
-			st.parts = append(st.parts, body)
-		}
-	}
+	st.parts = appendParts(st.parts, s.tmpl, id, tsb, body)
 	v.pool.sum(st, st.parts...)
 
 	var o outcome
 	rest := sig
-	for {
+	for !o.valid {
 		var tok []byte
 		if s.multi {
 			tok, rest = nextToken(rest, ' ')
@@ -264,24 +278,40 @@ func (v *hmacVerifier) Verify(h Headers, body []byte, now time.Time) Verificatio
 		default:
 			o.mismatch = true
 		}
-		if o.valid {
-			break
-		}
 	}
 	v.pool.put(st)
+	return o
+}
 
+func (v *hmacVerifier) Verify(h Headers, body []byte, now time.Time) Verification {
+	sig, id, tsb, res, done := v.inputs(h)
+	if done {
+		return res
+	}
+	o := v.check(sig, id, tsb, body)
 	if !o.valid {
 		res.Result = o.failure()
 		return res
 	}
 	res.Result = trace.SigValid
 	if res.HasTimestamp {
-		res.Result = checkTime(res.Timestamp, now, s.tol)
+		res.Result = checkTime(res.Timestamp, now, v.spec.tol)
 	}
-	if res.Result == trace.SigValid && s.weak {
+	if res.Result == trace.SigValid && v.spec.weak {
 		res.Result = trace.SigValidWeak
 	}
 	return res
+}
+
+// Diagnose implements Diagnoser.
+func (v *hmacVerifier) Diagnose(h Headers, body []byte) trace.SigVariant {
+	sig, id, tsb, _, done := v.inputs(h)
+	if done {
+		return trace.SigVariantNone
+	}
+	return diagnose(body, tsb, v.spec.ts, func(b, ts []byte) bool {
+		return v.check(sig, id, ts, b).valid
+	})
 }
 
 type hmacSigner struct {
@@ -305,6 +335,8 @@ func appendTS(dst []byte, f tsFormat, ts time.Time) []byte {
 	switch f {
 	case tsUnix:
 		return strconv.AppendInt(dst, ts.Unix(), 10)
+	case tsUnixMs:
+		return strconv.AppendInt(dst, ts.UnixMilli(), 10)
 	case tsRFC3339:
 		return ts.UTC().AppendFormat(dst, time.RFC3339Nano)
 	}
@@ -323,18 +355,7 @@ func (g *hmacSigner) Sign(h HeaderSetter, msgID string, ts time.Time, body []byt
 	b = appendTS(b, s.ts, ts)
 	tsEnd := len(b)
 	id, tsb := b[:idEnd], b[idEnd:tsEnd]
-	for _, seg := range s.tmpl {
-		switch seg.kind {
-		case segLit:
-			st.parts = append(st.parts, seg.lit)
-		case segID:
-			st.parts = append(st.parts, id)
-		case segTS:
-			st.parts = append(st.parts, tsb)
-		case segBody:
-			st.parts = append(st.parts, body)
-		}
-	}
+	st.parts = appendParts(st.parts, s.tmpl, id, tsb, body)
 	g.pool.sum(st, st.parts...)
 	for i := 0; i < g.nsign; i++ {
 		if i > 0 {

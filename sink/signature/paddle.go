@@ -1,5 +1,7 @@
 package signature
 
+import "crypto/sha256"
+
 // Paddle Billing (https://developer.paddle.com/webhooks/signature-verification):
 // Paddle-Signature: ts=<unix>;h1=<hex>[;h1=<hex>…]; the MAC is HMAC-SHA256
 // (hex) of ts + ":" + raw body with the secret as raw bytes; several h1
@@ -11,12 +13,16 @@ const HeaderPaddleSignature = "Paddle-Signature"
 
 func paddleSpec(cc *compiled) *kvSpec {
 	return &kvSpec{
-		keys:      cc.keys,
-		tol:       cc.tol,
-		header:    HeaderPaddleSignature,
-		sep:       ';',
-		tsKey:     "ts",
-		sigKey:    "h1",
-		signedSep: []byte(":"),
+		newHash: sha256.New,
+		keys:    cc.keys,
+		tol:     cc.tol,
+		header:  HeaderPaddleSignature,
+		sep:     ';',
+		kvSep:   '=',
+		tsKey:   "ts",
+		sigKey:  "h1",
+		ts:      tsUnix,
+		tmpl:    []segment{{kind: segTS}, {kind: segLit, lit: []byte(":")}, {kind: segBody}},
+		enc:     encHex,
 	}
 }

@@ -32,6 +32,15 @@ func fixtures() []fixture {
 		{Config{Scheme: SchemeGeneric, Secrets: []string{"generic-secret"}, Header: "X-Sig", Algorithm: "sha512", Encoding: "base64",
 			Prefix: "v9=", Template: "{timestamp}|{id}|{body}", IDHeader: "X-Id", TimestampHeader: "X-Ts"}, "X-Sig", "X-Ts", "X-Id", true, "valid", "v9="},
 		{Config{Scheme: SchemeGeneric, Secrets: []string{"generic-secret"}, Header: "X-Body-Sig"}, "X-Body-Sig", "", "", false, "valid", ""},
+		// Stripe's shape under other names: the timestamp is a parameter
+		// of the signature header, signed content "<t>,<body>".
+		{Config{Scheme: SchemeGeneric, Secrets: []string{"generic-secret"}, Header: "X-Signature", TimestampParam: "t",
+			SignatureParam: "v1", Template: "{timestamp},{body}"}, "X-Signature", "", "", true, "valid", "t="},
+		{Config{Scheme: SchemeGeneric, Secrets: []string{"generic-secret"}, Header: "X-Sig-Ms", Encoding: "base64", Prefix: "s=",
+			Template: "{timestamp}:{body}", TimestampHeader: "X-Ts-Ms", TimestampFormat: TimestampUnixMs}, "X-Sig-Ms", "X-Ts-Ms", "", true, "valid", "s="},
+		{Config{Scheme: SchemeGeneric, Secrets: []string{"generic-secret"}, Header: "X-Sig-Params", SignatureParam: "sig", ParamSeparator: ";",
+			KeySeparator: ":", Template: "{id}{timestamp}{body}", IDHeader: "X-Msg", TimestampHeader: "X-Time", TimestampFormat: TimestampRFC3339},
+			"X-Sig-Params", "X-Time", "X-Msg", true, "valid", "sig:"},
 	}
 }
 

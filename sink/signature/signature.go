@@ -97,8 +97,9 @@ type Config struct {
 	Scheme string
 	// Secrets holds one or more secrets (rotation): a signature matching
 	// any of them is valid. Signers sign with every secret for standard,
-	// svix, standard-v1a, stripe and paddle (several signatures in one
-	// header), and with the first for the other schemes. Formats:
+	// svix, standard-v1a, stripe, paddle and generic in the parameter form
+	// (several signatures in one header), and with the first for the other
+	// schemes. Formats:
 	// standard/svix: optional "whsec_" prefix + base64 key bytes;
 	// standard-v1a: "whsk_" + base64 (32-byte seed or 64-byte private key;
 	// required by signers) or, for verifiers, "whpk_" + base64 32-byte
@@ -107,7 +108,7 @@ type Config struct {
 	// Tolerance bounds |provider timestamp - now| (0 = scheme default:
 	// DefaultTolerance, DefaultPaddleTolerance, DefaultTwitchTolerance).
 	// Ignored by schemes without a timestamp (github, shopify, generic
-	// without TimestampHeader).
+	// without a timestamp).
 	Tolerance time.Duration
 
 	// The remaining fields are for scheme "generic" only; setting them for
@@ -131,9 +132,26 @@ type Config struct {
 	// IDHeader carries the message id (reported by Verifier.IDHeader and
 	// set by the signer).
 	IDHeader string
-	// TimestampHeader carries the unix-seconds timestamp; when set, it is
-	// required and checked against Tolerance.
+	// TimestampHeader carries the timestamp; when set, it is required and
+	// checked against Tolerance.
 	TimestampHeader string
+	// TimestampFormat is how the timestamp is written: "unix" (seconds,
+	// default), "unix-ms" (milliseconds) or "rfc3339".
+	TimestampFormat string
+	// TimestampParam and SignatureParam select the parameter form of
+	// Header, as Stripe uses: "t=<timestamp>,v1=<sig>[,v1=<sig>…]".
+	// TimestampParam names the parameter carrying the timestamp (then the
+	// default Template is "{timestamp}.{body}" and TimestampHeader must be
+	// empty); SignatureParam names the parameter carrying a signature
+	// (default "v1"; it may repeat, rotation). Parameters of other names
+	// are ignored as unknown versions. Prefix is not used in this form.
+	TimestampParam string
+	SignatureParam string
+	// ParamSeparator separates parameters (default ","); KeySeparator
+	// separates a parameter's name from its value (default "="). Each is
+	// one character.
+	ParamSeparator string
+	KeySeparator   string
 }
 
 // Validate reports whether c is usable by NewVerifier. NewSigner is
@@ -204,13 +222,11 @@ func NewVerifier(c Config) (Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch cc.scheme {
-	case SchemeStandardV1a:
+	switch {
+	case cc.scheme == SchemeStandardV1a:
 		return newV1aVerifier(cc), nil
-	case SchemeStripe:
-		return newKVVerifier(stripeSpec(cc)), nil
-	case SchemePaddle:
-		return newKVVerifier(paddleSpec(cc)), nil
+	case cc.kvSpec != nil:
+		return newKVVerifier(cc.kvSpec), nil
 	default:
 		return newHMACVerifier(cc.hmacSpec), nil
 	}
@@ -222,13 +238,11 @@ func NewSigner(c Config) (Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch cc.scheme {
-	case SchemeStandardV1a:
+	switch {
+	case cc.scheme == SchemeStandardV1a:
 		return newV1aSigner(cc)
-	case SchemeStripe:
-		return newKVSigner(stripeSpec(cc)), nil
-	case SchemePaddle:
-		return newKVSigner(paddleSpec(cc)), nil
+	case cc.kvSpec != nil:
+		return newKVSigner(cc.kvSpec), nil
 	default:
 		return newHMACSigner(cc.hmacSpec), nil
 	}

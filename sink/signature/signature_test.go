@@ -275,6 +275,8 @@ func signsAll(f fixture) bool {
 	switch f.cfg.Scheme {
 	case SchemeStandard, SchemeSvix, SchemeStandardV1a, SchemeStripe, SchemePaddle:
 		return true
+	case SchemeGeneric:
+		return f.cfg.TimestampParam != "" || f.cfg.SignatureParam != ""
 	}
 	return false
 }
@@ -349,7 +351,7 @@ func TestUnknownVersionsIgnored(t *testing.T) {
 func fixtureFor(tb testing.TB, scheme string) fixture {
 	tb.Helper()
 	for _, f := range fixtures() {
-		if f.cfg.Scheme == scheme {
+		if f.cfg.Scheme == scheme || f.name() == scheme {
 			return f
 		}
 	}

@@ -79,3 +79,28 @@ func BenchmarkSign(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDiagnose measures the mismatch path's diagnosis over the 1 KiB
+// body: found at once (the provider signed the body with a newline
+// appended) and not found (every variant and timestamp tried).
+func BenchmarkDiagnose(b *testing.B) {
+	f := fixtureFor(b, SchemeStandard)
+	v, s := mustVerifier(b, f.cfg), mustSigner(b, f.cfg)
+	d := v.(Diagnoser)
+	for _, tc := range []struct {
+		name   string
+		signed []byte
+	}{
+		{"found", append(append([]byte(nil), benchBody...), '\n')},
+		{"not-found", []byte(`{"other":true}`)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var h fasthttp.RequestHeader
+			s.Sign(&h, "msg_1", fixtureNow, tc.signed)
+			b.ReportAllocs()
+			for b.Loop() {
+				d.Diagnose(&h, benchBody)
+			}
+		})
+	}
+}

@@ -1,5 +1,7 @@
 package signature
 
+import "crypto/sha256"
+
 // Stripe (https://docs.stripe.com/webhooks#verify-manually):
 // Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…][,v0=<hex>]; the MAC is
 // HMAC-SHA256 (hex) of t + "." + raw body with the endpoint secret used as
@@ -12,12 +14,16 @@ const HeaderStripeSignature = "Stripe-Signature"
 
 func stripeSpec(cc *compiled) *kvSpec {
 	return &kvSpec{
-		keys:      cc.keys,
-		tol:       cc.tol,
-		header:    HeaderStripeSignature,
-		sep:       ',',
-		tsKey:     "t",
-		sigKey:    "v1",
-		signedSep: []byte("."),
+		newHash: sha256.New,
+		keys:    cc.keys,
+		tol:     cc.tol,
+		header:  HeaderStripeSignature,
+		sep:     ',',
+		kvSep:   '=',
+		tsKey:   "t",
+		sigKey:  "v1",
+		ts:      tsUnix,
+		tmpl:    []segment{{kind: segTS}, {kind: segLit, lit: []byte(".")}, {kind: segBody}},
+		enc:     encHex,
 	}
 }
