@@ -167,7 +167,7 @@ const (
 	// SigOtherTimestamp: the raw body with a timestamp a few seconds away
 	// from the one sent (the provider read the clock twice).
 	SigOtherTimestamp SigVariant = 10
-	sigVariantCount              = 11
+	sigVariantCount   SigVariant = 11
 )
 
 var sigVariantNames = [sigVariantCount]string{"", "compact-json", "html-escaped-json", "compact-html-json", "reencoded-json",
