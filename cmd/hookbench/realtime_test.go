@@ -120,6 +120,9 @@ var realtimeTable = []struct {
 	{name: "late-retries", faults: []string{"late-retries"}, warn: []string{"3.1", "3.3", "3.4", "3.5"}},
 	{name: "drop-event-type-header", faults: []string{"drop-event-type-header"}, fail: []string{"9.3"}, warn: noJitter},
 	{name: "ignore-idempotency-key", faults: []string{"ignore-idempotency-key"}, fail: []string{"7.3"}, warn: noJitter},
+	// The three rules every independently written provider we tried broke.
+	{name: "three-faults", faults: []string{"ignore-retry-after", "follow-302-as-get", "drop-event-type-header"},
+		fail: []string{"2.6", "4.1", "4.2", "4.3", "9.3"}, warn: noJitter},
 }
 
 // noJitter is what a provider without jitter earns under a policy that
@@ -235,6 +238,72 @@ func TestRealtimeFaults(t *testing.T) {
 			}
 			if t.Failed() {
 				t.Logf("verdicts:%s\n%s", explain.String(), stdout.String())
+			}
+		})
+	}
+}
+
+// TestRealtimeGenericSignature grades, out of process and with YAML only,
+// a provider whose signature is X-Signature: t=<unix>,v1=<hex> over
+// "<t>,<body>" (examples/signature-generic.yaml).
+func TestRealtimeGenericSignature(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time rows take a few seconds each")
+	}
+	t.Parallel()
+	const options = `header=X-Signature,timestamp-param=t,signature-param=v1,template="{timestamp},{body}"`
+	rows := []struct {
+		name  string
+		fault string
+		fail  []string
+		// says is what the summary of the first failing check must say.
+		says string
+	}{
+		{name: "clean"},
+		{name: "sign-reserialised-body", fault: "sign-reserialised-body", fail: []string{"6.1", "6.2"}, says: "not the bytes sent"},
+		{name: "bad-signature", fault: "bad-signature", fail: []string{"6.1", "6.2"}},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			t.Parallel()
+			args := append(slices.Clone(realtimeProvider), "--scheme", "generic", "--scheme-options", options)
+			if row.fault != "" {
+				args = append(args, "--fault", row.fault)
+			}
+			url := startProvider(t, args...)
+			jsonPath := filepath.Join(t.TempDir(), "verdicts.json")
+			var stdout, stderr strings.Builder
+			code := run(t.Context(), []string{"conform", filepath.Join("..", "..", "examples", "signature-generic.yaml"),
+				"-q", "--only", "6.1,6.2,6.3,6.4,6.6", "--json", jsonPath, "--var", "PROVIDER_URL=" + url, "--var", "API_KEY=k"},
+				strings.NewReader(""), &stdout, &stderr)
+			if code != exitOK && code != exitFail {
+				t.Fatalf("conform exit %d: %s", code, stderr.String())
+			}
+			data, err := os.ReadFile(jsonPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v realtimeVerdicts
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatal(err)
+			}
+			var fail []string
+			summaries := ""
+			for _, c := range v.Checks {
+				switch c.Verdict {
+				case "FAIL":
+					fail = append(fail, c.ID)
+					summaries += c.Summary + "\n"
+				case "PASS":
+				default:
+					t.Errorf("%s %s: %s", c.ID, c.Verdict, c.Summary)
+				}
+			}
+			if !slices.Equal(fail, row.fail) {
+				t.Errorf("FAIL %v, want %v\n%s", fail, row.fail, stdout.String())
+			}
+			if !strings.Contains(summaries, row.says) {
+				t.Errorf("failures do not say %q:\n%s", row.says, summaries)
 			}
 		})
 	}
