@@ -156,6 +156,30 @@ func sortedIDs(ids []string) []string {
 	return out
 }
 
+// conformJSON runs `hookbench conform SCENARIO` against the provider at url
+// and returns its exit code, its JSON verdicts and its text output.
+func conformJSON(t *testing.T, scenario, url string, args ...string) (int, realtimeVerdicts, string) {
+	t.Helper()
+	jsonPath := filepath.Join(t.TempDir(), "verdicts.json")
+	var stdout, stderr strings.Builder
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	code := run(ctx, append([]string{"conform", scenario, "-q", "--json", jsonPath,
+		"--var", "PROVIDER_URL=" + url, "--var", "API_KEY=k"}, args...), strings.NewReader(""), &stdout, &stderr)
+	if code != exitOK && code != exitFail {
+		t.Fatalf("conform exit %d: %s", code, stderr.String())
+	}
+	data, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v realtimeVerdicts
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	return code, v, stdout.String()
+}
+
 type realtimeVerdicts struct {
 	Checks []struct {
 		ID      string `json:"id"`
@@ -197,23 +221,7 @@ func TestRealtimeFaults(t *testing.T) {
 			if err := os.WriteFile(path, []byte(scenario), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			jsonPath := filepath.Join(dir, "verdicts.json")
-			var stdout, stderr strings.Builder
-			ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
-			defer cancel()
-			code := run(ctx, []string{"conform", path, "-q", "--json", jsonPath,
-				"--var", "PROVIDER_URL=" + url, "--var", "API_KEY=k"}, strings.NewReader(""), &stdout, &stderr)
-			if code != exitOK && code != exitFail {
-				t.Fatalf("conform exit %d: %s", code, stderr.String())
-			}
-			data, err := os.ReadFile(jsonPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var v realtimeVerdicts
-			if err := json.Unmarshal(data, &v); err != nil {
-				t.Fatal(err)
-			}
+			code, v, stdout := conformJSON(t, path, url)
 			got := map[string][]string{}
 			var explain strings.Builder
 			for _, c := range v.Checks {
@@ -237,7 +245,7 @@ func TestRealtimeFaults(t *testing.T) {
 				t.Errorf("exit %d, want %d", code, wantCode)
 			}
 			if t.Failed() {
-				t.Logf("verdicts:%s\n%s", explain.String(), stdout.String())
+				t.Logf("verdicts:%s\n%s", explain.String(), stdout)
 			}
 		})
 	}
@@ -271,22 +279,8 @@ func TestRealtimeGenericSignature(t *testing.T) {
 				args = append(args, "--fault", row.fault)
 			}
 			url := startProvider(t, args...)
-			jsonPath := filepath.Join(t.TempDir(), "verdicts.json")
-			var stdout, stderr strings.Builder
-			code := run(t.Context(), []string{"conform", filepath.Join("..", "..", "examples", "signature-generic.yaml"),
-				"-q", "--only", "6.1,6.2,6.3,6.4,6.6", "--json", jsonPath, "--var", "PROVIDER_URL=" + url, "--var", "API_KEY=k"},
-				strings.NewReader(""), &stdout, &stderr)
-			if code != exitOK && code != exitFail {
-				t.Fatalf("conform exit %d: %s", code, stderr.String())
-			}
-			data, err := os.ReadFile(jsonPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var v realtimeVerdicts
-			if err := json.Unmarshal(data, &v); err != nil {
-				t.Fatal(err)
-			}
+			_, v, stdout := conformJSON(t, filepath.Join("..", "..", "examples", "signature-generic.yaml"), url,
+				"--only", "6.1,6.2,6.3,6.4,6.6")
 			var fail []string
 			summaries := ""
 			for _, c := range v.Checks {
@@ -300,7 +294,7 @@ func TestRealtimeGenericSignature(t *testing.T) {
 				}
 			}
 			if !slices.Equal(fail, row.fail) {
-				t.Errorf("FAIL %v, want %v\n%s", fail, row.fail, stdout.String())
+				t.Errorf("FAIL %v, want %v\n%s", fail, row.fail, stdout)
 			}
 			if !strings.Contains(summaries, row.says) {
 				t.Errorf("failures do not say %q:\n%s", row.says, summaries)

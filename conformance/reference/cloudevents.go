@@ -69,7 +69,6 @@ func (p *Provider) validated(ep *endpoint) (bool, int, trace.ErrKind) {
 // not grant the handshake. It counts as a failed attempt, retried on the
 // policy's schedule with a new handshake.
 func (p *Provider) notValidated(d *delivery, n int, now time.Time, status int, ek trace.ErrKind) {
-	ev, ep := d.ev, d.ep
 	rec := attemptLog{At: now.UnixNano(), Dur: int64(p.clock.Now().Sub(now)), Status: int32(status), N: uint16(min(n, 65535)), Err: ek}
 	state := dPending
 	var next time.Time
@@ -79,24 +78,7 @@ func (p *Provider) notValidated(d *delivery, n int, now time.Time, status int, e
 	} else {
 		rec.Out, state = lExhausted, dFailed
 	}
-	ev.mu.Lock()
-	d.attempts = n
-	if d.log == nil {
-		d.log = d.logInline[:0]
-	}
-	d.log = append(d.log, rec)
-	d.state = state
-	d.due = next
-	ev.mu.Unlock()
-	if state != dPending {
-		p.finish(d, state, &rec)
-	} else {
-		p.persistDelivery(d)
-		p.schedule(d, next)
-	}
-	if p.attemptHook != nil {
-		p.attemptHook(ev.id, ep.id, rec)
-	}
+	p.settle(d, n, rec, state, next)
 }
 
 // cloudEvent turns a delivery request into a CloudEvent in the policy's

@@ -242,11 +242,20 @@ func (p *Provider) attempt(d *delivery, sc *laneScratch) {
 		rec.Out, rec.Next = lRetry, next.UnixNano()
 	}
 
+	if n == 1 {
+		ev.mu.Lock()
+		d.firstTS = ts
+		ev.mu.Unlock()
+	}
+	p.settle(d, n, rec, state, next)
+}
+
+// settle logs attempt n of d and moves the delivery on: finished in state,
+// or scheduled again at next.
+func (p *Provider) settle(d *delivery, n int, rec attemptLog, state dState, next time.Time) {
+	ev := d.ev
 	ev.mu.Lock()
 	d.attempts = n
-	if n == 1 {
-		d.firstTS = ts
-	}
 	if d.log == nil {
 		d.log = d.logInline[:0]
 	}
@@ -264,7 +273,7 @@ func (p *Provider) attempt(d *delivery, sc *laneScratch) {
 	// After schedule: a test that advances a fake clock on this call finds
 	// the retry's timer armed. (A zero-delay retry may log before this.)
 	if p.attemptHook != nil {
-		p.attemptHook(ev.id, ep.id, rec)
+		p.attemptHook(ev.id, d.ep.id, rec)
 	}
 }
 
