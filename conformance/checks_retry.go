@@ -47,7 +47,7 @@ func retriedAfter(v *View, p *Policy, slack time.Duration, match func(*trace.Att
 	if p.MaxAttempts <= 1 {
 		return Result{Verdict: Warn, Summary: "the policy declares no retries (max_attempts 1): " + what + " are never retried, against the spec's recommendation"}
 	}
-	var c collector
+	c := newCollector(UnitAttempts)
 	pending, declaredPermanent := 0, 0
 	for _, d := range v.Deliveries() {
 		for i, a := range d.Attempts {
@@ -115,7 +115,7 @@ func checkRetryConnectionError(_ *trace.Trace, p *Policy, sc *Scope) Result {
 // check 2.5
 func checkNoRetryPermanent4xx(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	v := sc.Main()
-	var c collector
+	c := newCollector(UnitDeliveries)
 	pending := 0
 	var lastDue int64
 	for _, d := range v.Deliveries() {
@@ -296,7 +296,7 @@ func statusList(rs []Redirect) string {
 // check 2.7
 func checkMaxAttempts(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	v := sc.Main()
-	var c collector
+	c := newCollector(UnitDeliveries)
 	pending := 0
 	mixed := 0
 	for _, d := range v.Deliveries() {
