@@ -170,7 +170,6 @@ func checkSignatureRawBody(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		}
 	}
 	c := newCollector(UnitAttempts)
-	c.every()
 	for _, a := range raw.Attempts {
 		c.total++
 		if macBroken(a.Sig) {

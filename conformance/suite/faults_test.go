@@ -287,6 +287,10 @@ func TestSuiteFaults(t *testing.T) {
 					}
 				}
 			}
+			// Every count a summary quotes agrees with the trace.
+			if err := conformance.CheckCounts(res.rep.Trace, rs); err != nil {
+				t.Errorf("counts disagree with the trace:\n%v", err)
+			}
 			// --strict turns exactly the WARNs into FAILs, offline.
 			p := res.rep.Policy
 			strict, err := conformance.Evaluate(res.rep.Trace, &p, conformance.Options{Strict: true})
