@@ -68,7 +68,7 @@ func TestSummariesSayWhatTheTraceShows(t *testing.T) {
 			want: Pass, says: []string{"every event made 38–45 attempts, more than the declared 4; see 2.7"}, never: []string{"no event used all"}},
 		{name: "more attempts than declared, all at once", id: "3.5",
 			build: func() *trace.Trace { return manyAttempts(38, func(int) int64 { return 1 }) },
-			want: Fail, says: []string{"every event made 38–45 attempts, more than the declared 4", "8 of 8 retry windows broke the rule"}},
+			want:  Fail, says: []string{"every event made 38–45 attempts, more than the declared 4", "8 of 8 retry windows broke the rule"}},
 		{name: "fewer attempts than declared", id: "3.5", build: func() *trace.Trace { return manyAttempts(2, onSchedule) },
 			policy: func(p *Policy) { p.MaxAttempts = 12 }, want: Skip, says: []string{"every event made 2–9 attempts, fewer than the declared 12; see 2.7"}},
 		{name: "2.7 sees the extra attempts", id: "2.7", build: func() *trace.Trace { return manyAttempts(38, onSchedule) },
