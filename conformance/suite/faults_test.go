@@ -348,6 +348,9 @@ func TestSuiteFaultsCloudEvents(t *testing.T) {
 			if m := mismatch(rep.Results, row.fail, row.warn); m != "" {
 				t.Error(m)
 			}
+			if err := conformance.CheckCounts(rep.Trace, rep.Results); err != nil {
+				t.Errorf("counts disagree with the trace:\n%v", err)
+			}
 			if skips := verdictSet(rep.Results, conformance.Skip); len(skips) > 0 {
 				t.Errorf("SKIP %v, want none%s", skips, explain(rep.Results, skips))
 			}
