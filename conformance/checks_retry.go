@@ -269,17 +269,19 @@ func checkRedirectNotFollowed(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		parts = append(parts, "not retried: "+strings.Join(notRetried, ", "))
 	}
 	detail := strings.Join(parts, "; ")
+	count := &Count{Bad: hard.bad + soft.bad, Total: redirected, Unit: UnitDeliveries}
 	switch {
 	case hard.bad > 0:
-		return Result{Verdict: Fail, Summary: fmt.Sprintf("%d of %d 3xx answers mishandled: %s", hard.bad+soft.bad, redirected, detail), Evidence: append(hard.ev, soft.ev...)}
+		return Result{Verdict: Fail, Summary: fmt.Sprintf("%d of %d 3xx answers mishandled: %s", hard.bad+soft.bad, redirected, detail), Evidence: append(hard.ev, soft.ev...), Count: count}
 	case soft.bad > 0:
-		return Result{Verdict: declared(p.Redirects == "fail"), Summary: fmt.Sprintf("%d of %d 3xx answers followed: %s", soft.bad, redirected, detail), Evidence: soft.ev}
+		count.Bad = soft.bad
+		return Result{Verdict: declared(p.Redirects == "fail"), Summary: fmt.Sprintf("%d of %d 3xx answers followed: %s", soft.bad, redirected, detail), Evidence: soft.ev, Count: count}
 	case pending > 0:
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("the fragment ended before the retries of %d 3xx answer(s) were due", pending)}
 	case p.Redirects == "follow":
-		return Result{Verdict: Pass, Summary: fmt.Sprintf("%d 3xx answers: redirects followed with the body as the policy declares, the rest retried", redirected)}
+		return Result{Verdict: Pass, Summary: fmt.Sprintf("%d 3xx answers: redirects followed with the body as the policy declares, the rest retried", redirected), Count: count}
 	}
-	return Result{Verdict: Pass, Summary: fmt.Sprintf("%d 3xx answers (%s) treated as failures: nothing followed, each retried", redirected, statusList(rs))}
+	return Result{Verdict: Pass, Summary: fmt.Sprintf("%d 3xx answers (%s) treated as failures: nothing followed, each retried", redirected, statusList(rs)), Count: count}
 }
 
 func statusList(rs []Redirect) string {

@@ -191,7 +191,7 @@ func checkTimeoutEnforced(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if early > 0 {
 		pass = fmt.Sprintf("none waited past the timeout (%d cut off before it: see 5.3)", early)
 	}
-	return c.result(Fail, "attempts that hung past the timeout", pass)
+	return c.result(Fail, "attempts held until the timeout", pass)
 }
 
 // check 5.2
