@@ -159,9 +159,9 @@ type collector struct {
 func newCollector(u Unit) collector { return collector{unit: u} }
 
 // every marks the collector as counting every item of its unit.
-func (c *collector) every() *collector { c.all = true; return c }
+func (c *collector) every() { c.all = true }
 
-func (c *collector) evidence(e Evidence) {
+func (c *collector) keep(e Evidence) {
 	if len(c.ev) < maxEvidence {
 		c.ev = append(c.ev, e)
 	}
@@ -170,7 +170,7 @@ func (c *collector) evidence(e Evidence) {
 // fail records one item that broke the rule.
 func (c *collector) fail(e Evidence) {
 	c.bad++
-	c.evidence(e)
+	c.keep(e)
 }
 
 // failAggregate records an aggregate (a mean, a median) that broke the
@@ -178,7 +178,7 @@ func (c *collector) fail(e Evidence) {
 func (c *collector) failAggregate(note string, e Evidence) {
 	c.aggBad++
 	c.aggNotes = append(c.aggNotes, note)
-	c.evidence(e)
+	c.keep(e)
 }
 
 // lateItem records one item (a retry) judged late (v Fail or Warn, see
@@ -190,7 +190,7 @@ func (c *collector) lateItem(v Verdict, ratio float64, e Evidence) {
 		return
 	}
 	c.warned++
-	c.evidence(e)
+	c.keep(e)
 }
 
 // lateAggregate records an aggregate delay (a median, a mean) judged late;
@@ -202,7 +202,7 @@ func (c *collector) lateAggregate(v Verdict, ratio float64, note string, e Evide
 		return
 	}
 	c.warnedAgg++
-	c.evidence(e)
+	c.keep(e)
 }
 
 func (c *collector) count() *Count {
