@@ -142,7 +142,9 @@ func runCases(t *testing.T, id string, cases []checkCase) {
 			if c.policy != nil {
 				c.policy(&p)
 			}
-			r := runOne(t, id, c.build(), p)
+			tr := c.build()
+			r := runOne(t, id, tr, p)
+			countsAgree(t, tr, p)
 			if r.Verdict != c.want {
 				t.Fatalf("verdict %s, want %s: %s\nevidence: %s", r.Verdict, c.want, r.Summary, fmtEvidence(r.Evidence))
 			}
@@ -150,6 +152,19 @@ func runCases(t *testing.T, id string, cases []checkCase) {
 				t.Fatalf("a FAIL must say why")
 			}
 		})
+	}
+}
+
+// countsAgree runs every check over a trace and fails the test when a
+// count a summary quotes disagrees with the trace (see CheckCounts).
+func countsAgree(t testing.TB, tr *trace.Trace, p Policy) {
+	t.Helper()
+	rs, err := Evaluate(tr, &p, Options{Slack: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("evaluate: %v", err)
+	}
+	if err := CheckCounts(tr, rs); err != nil {
+		t.Errorf("counts disagree with the trace:\n%v", err)
 	}
 }
 

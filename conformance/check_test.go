@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -242,5 +243,72 @@ func TestPolicySummary(t *testing.T) {
 	want := "test: 4 attempt(s) after 100ms 400ms 1.6s (±20% jitter), timeout 200ms, signature standard, time scale 0.001"
 	if got != want {
 		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}
+
+// ruleHeading is a rule's heading in docs/rules.md ("### §2.3 Retries ...").
+var ruleHeading = regexp.MustCompile(`(?m)^### §(\d+\.\d+) `)
+
+// ruleCitation is a citation of rules of docs/rules.md ("hookbench rules
+// §2.7, §1.3", "rules §2.1 and §2.3").
+var ruleCitation = regexp.MustCompile(`rules (§\d+\.\d+(?:(?:, | and )§\d+\.\d+)*)`)
+
+// documentedRules returns the rule numbers docs/rules.md states.
+func documentedRules(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read rules: %v", err)
+	}
+	rules := map[string]bool{}
+	for _, m := range ruleHeading.FindAllStringSubmatch(string(b), -1) {
+		rules[m[1]] = true
+	}
+	if len(rules) < 10 {
+		t.Fatalf("%s states %d rules, want the delivery rules §2.1-§2.10 at least", path, len(rules))
+	}
+	return rules
+}
+
+// citedRules returns the rule numbers a text cites.
+func citedRules(s string) []string {
+	var out []string
+	for _, m := range ruleCitation.FindAllStringSubmatch(s, -1) {
+		for _, n := range regexp.MustCompile(`§(\d+\.\d+)`).FindAllStringSubmatch(m[1], -1) {
+			out = append(out, n[1])
+		}
+	}
+	return out
+}
+
+// Every rule a check cites is stated in docs/rules.md, and no check cites
+// a document outside the repository.
+func TestSourcesCiteRules(t *testing.T) {
+	rules := documentedRules(t, filepath.Join("..", "docs", "rules.md"))
+	cited := 0
+	for _, c := range Checks() {
+		if strings.Contains(c.Source, "webhooks.md") {
+			t.Errorf("%s cites a file outside the repository: %s", c.ID, c.Source)
+		}
+		if strings.Contains(c.Source, "rules §") && !strings.Contains(c.Source, "(docs/rules.md)") {
+			t.Errorf("%s cites rules without naming docs/rules.md: %s", c.ID, c.Source)
+		}
+		for _, n := range citedRules(c.Source) {
+			cited++
+			if !rules[n] {
+				t.Errorf("%s cites rule §%s, which docs/rules.md does not state: %s", c.ID, n, c.Source)
+			}
+		}
+	}
+	if cited == 0 {
+		t.Fatal("no check cites a rule: the citation pattern no longer matches the sources")
+	}
+	for _, s := range []string{"hookbench rules §2.9 (docs/rules.md)", "rules §2.1 and §2.3", "hookbench rules §2.7, §1.3 (docs/rules.md)"} {
+		if len(citedRules(s)) == 0 {
+			t.Errorf("citedRules(%q) found nothing", s)
+		}
+	}
+	if got := citedRules("hookbench rules §9.9 (docs/rules.md)"); len(got) != 1 || rules[got[0]] {
+		t.Errorf("an unknown rule must be found and not be stated: %v", got)
 	}
 }

@@ -78,7 +78,7 @@ func checkBackoffBand(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if len(rs.gaps) == 0 {
 		return noRetries(&rs, p)
 	}
-	var c collector
+	c := newCollector(UnitDelays)
 	b := &p.Backoff
 	for _, k := range rs.retries() {
 		d, ok := b.Nominal(k)
@@ -97,7 +97,7 @@ func checkBackoffBand(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		med := percentile(append([]int64(nil), rs.gaps[k]...), 0.5)
 		if v := lateness(med, int64(hi), sc.Slack, rs.lag); v != Pass {
 			r := ratio(med, int64(lo+hi)/2)
-			c.late(v, r, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d after %s (nominal %s, jitter %s)", k, bandText(lo, hi), d, jitterName(b)),
+			c.lateAggregate(v, r, fmt.Sprintf("retry %d: median delay %s, %.1f× the declared", k, ms(med), r), Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: fmt.Sprintf("retry %d after %s (nominal %s, jitter %s)", k, bandText(lo, hi), d, jitterName(b)),
 				Observed: fmt.Sprintf("late: median delay %s over %d events, %.1f× the declared (%s)", ms(med), len(rs.gaps[k]), r, fmtDurations(rs.gaps[k]))})
 		}
 		if n := len(rs.gaps[k]); n >= minSamples {
@@ -106,13 +106,11 @@ func checkBackoffBand(_ *trace.Trace, p *Policy, sc *Scope) Result {
 			tol := 4*sd + float64(sc.Slack)
 			expected := fmt.Sprintf("retry %d: mean delay %s ± %s over %d events", k, ms(int64(m)), ms(int64(tol)), n)
 			if m-got > tol {
-				c.bad++
-				if len(c.ev) < maxEvidence {
-					c.ev = append(c.ev, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: expected, Observed: "mean " + ms(int64(got))})
-				}
+				c.failAggregate(fmt.Sprintf("retry %d: mean delay %s, declared %s", k, ms(int64(got)), ms(int64(m))),
+					Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: expected, Observed: "mean " + ms(int64(got))})
 			} else if v := lateness(int64(got), int64(m+4*sd), sc.Slack, rs.lag); v != Pass {
 				r := ratio(int64(got), int64(m))
-				c.late(v, r, Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: expected, Observed: fmt.Sprintf("late: mean %s, %.1f× the declared", ms(int64(got)), r)})
+				c.lateAggregate(v, r, fmt.Sprintf("retry %d: mean delay %s, %.1f× the declared", k, ms(int64(got)), r), Evidence{Endpoint: rs.evidence[k][0].Endpoint, Expected: expected, Observed: fmt.Sprintf("late: mean %s, %.1f× the declared", ms(int64(got)), r)})
 			}
 		}
 	}
@@ -266,12 +264,14 @@ func spread(xs []int64) int64 {
 // check 3.3
 func checkJitterObserved(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	b := &p.Backoff
-	if b.Jitter == "" || b.Jitter == "none" {
-		return Result{Verdict: Warn, Summary: "the policy declares no jitter: events that fail together retry together (the spec recommends jitter)"}
-	}
+	// Jitter is a property of retries: with none declared or none made,
+	// there is nothing to jitter (2.x judges the missing retries).
 	rs := collectRetries(sc.Main(), p)
 	if len(rs.gaps) == 0 {
 		return noRetries(&rs, p)
+	}
+	if b.Jitter == "" || b.Jitter == "none" {
+		return Result{Verdict: Warn, Summary: fmt.Sprintf("the policy declares no jitter: events that fail together retry together (the spec recommends jitter; %d failing events retried)", rs.events)}
 	}
 	bands := jitterBands(&rs, b)
 	if len(bands) == 0 {
@@ -399,27 +399,61 @@ func lockStepInNoise(rs *retrySamples, slack time.Duration) Result {
 	return Result{Verdict: Pass, Summary: fmt.Sprintf("retries spread out (%s), although the policy declares no jitter", strings.Join(seen, "; "))}
 }
 
-// check 3.5
+// attemptRange is "5" or "38–45": the attempt counts of some deliveries.
+func attemptRange(ns []int) string {
+	lo, hi := ns[0], ns[0]
+	for _, n := range ns {
+		lo, hi = min(lo, n), max(hi, n)
+	}
+	if lo == hi {
+		return fmt.Sprint(lo)
+	}
+	return fmt.Sprintf("%d–%d", lo, hi)
+}
+
+// check 3.5. The window is judged over the declared attempts: an event that
+// made more than max_attempts (2.7 fails it) still shows, in its first
+// max_attempts, whether the declared retries span the declared schedule.
 func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	v := sc.Main()
 	b := &p.Backoff
+	if p.MaxAttempts <= 1 {
+		return Result{Verdict: Info, Summary: "the policy declares no retries"}
+	}
 	var totals []int64
 	var full []*Delivery
+	var over, under []int
 	for _, d := range v.Deliveries() {
-		if len(d.Attempts) == p.MaxAttempts && p.MaxAttempts > 1 && !slicesAnyDelivered(p, d.Attempts) && len(msgIDs(d.Attempts)) == 1 {
-			var s int64
-			for _, g := range gaps(d.Attempts) {
-				s += g
-			}
-			totals = append(totals, s)
-			full = append(full, d)
+		if slicesAnyDelivered(p, d.Attempts) || len(msgIDs(d.Attempts)) != 1 {
+			continue
 		}
+		switch n := len(d.Attempts); {
+		case n < p.MaxAttempts:
+			under = append(under, n)
+			continue
+		case n > p.MaxAttempts:
+			over = append(over, n)
+		}
+		var s int64
+		for _, g := range gaps(d.Attempts[:p.MaxAttempts]) {
+			s += g
+		}
+		totals = append(totals, s)
+		full = append(full, d)
+	}
+	// What 2.7 sees, said here too, so the two read the attempts alike.
+	seen := ""
+	switch {
+	case len(over) > 0 && len(over) == len(totals) && len(under) == 0:
+		seen = fmt.Sprintf("every event made %s attempts, more than the declared %d; see 2.7", attemptRange(over), p.MaxAttempts)
+	case len(over) > 0:
+		seen = fmt.Sprintf("%d of %d events made %s attempts, more than the declared %d; see 2.7", len(over), len(totals)+len(under), attemptRange(over), p.MaxAttempts)
 	}
 	if len(totals) == 0 {
-		if p.MaxAttempts <= 1 {
-			return Result{Verdict: Info, Summary: "the policy declares no retries"}
+		if len(under) == 0 {
+			return Result{Verdict: Skip, Summary: "no permanently failing event in the fragment"}
 		}
-		return Result{Verdict: Skip, Summary: fmt.Sprintf("no event used all %d attempts (see 2.7)", p.MaxAttempts)}
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("every event made %s attempts, fewer than the declared %d; see 2.7", attemptRange(under), p.MaxAttempts)}
 	}
 	var m, v2, sumLo, sumHi float64
 	for k := 1; k < p.MaxAttempts; k++ {
@@ -438,9 +472,12 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	tol := 4*math.Sqrt(v2/n) + early
 	got := mean(totals)
 	lag := collectRetries(v, p).lag
-	var c collector
+	c := newCollector(UnitDeliveries)
 	c.total = len(totals)
 	span := "retries span " + bandText(time.Duration(sumLo), time.Duration(sumHi))
+	if len(over) > 0 {
+		span = fmt.Sprintf("the first %d attempts span %s", p.MaxAttempts, bandText(time.Duration(sumLo), time.Duration(sumHi)))
+	}
 	for i, t := range totals {
 		if float64(t) < sumLo-early {
 			c.fail(evidence(full[i], span, "spanned only "+ms(t)))
@@ -449,15 +486,18 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	med := percentile(append([]int64(nil), totals...), 0.5)
 	if v := lateness(med, int64(sumHi), sc.Slack, lag); v != Pass {
 		r := ratio(med, int64(m))
-		c.late(v, r, Evidence{Endpoint: full[0].Endpoint, Expected: span, Observed: fmt.Sprintf("late: median span %s over %d events, %.1f× the declared", ms(med), len(totals), r)})
+		c.lateAggregate(v, r, fmt.Sprintf("median window %s, %.1f× the declared", ms(med), r), Evidence{Endpoint: full[0].Endpoint, Expected: span, Observed: fmt.Sprintf("late: median span %s over %d events, %.1f× the declared", ms(med), len(totals), r)})
 	}
 	meanWindow := fmt.Sprintf("mean retry window %s ± %s over %d events", ms(int64(m)), ms(int64(tol)), len(totals))
 	if m-got > tol {
-		c.bad++
-		c.ev = append(c.ev, Evidence{Endpoint: full[0].Endpoint, Expected: meanWindow, Observed: "mean " + ms(int64(got))})
+		c.failAggregate(fmt.Sprintf("mean window %s, declared %s", ms(int64(got)), ms(int64(m))), Evidence{Endpoint: full[0].Endpoint, Expected: meanWindow, Observed: "mean " + ms(int64(got))})
 	} else if v := lateness(int64(got), int64(m+tol), sc.Slack, lag); v != Pass {
 		r := ratio(int64(got), int64(m))
-		c.late(v, r, Evidence{Endpoint: full[0].Endpoint, Expected: meanWindow, Observed: fmt.Sprintf("late: mean %s, %.1f× the declared", ms(int64(got)), r)})
+		c.lateAggregate(v, r, fmt.Sprintf("mean window %s, %.1f× the declared", ms(int64(got)), r), Evidence{Endpoint: full[0].Endpoint, Expected: meanWindow, Observed: fmt.Sprintf("late: mean %s, %.1f× the declared", ms(int64(got)), r)})
 	}
-	return c.result(Fail, "retry windows", fmt.Sprintf("mean %s, declared %s", ms(int64(got)), ms(int64(m))))
+	r := c.result(Fail, "retry windows", fmt.Sprintf("mean %s, declared %s", ms(int64(got)), ms(int64(m))))
+	if seen != "" {
+		r.Summary = seen + "; over the first " + fmt.Sprint(p.MaxAttempts) + ": " + r.Summary
+	}
+	return r
 }

@@ -98,6 +98,10 @@ func TestCheckJitterObserved(t *testing.T) {
 		{name: "lock-step", build: func() *trace.Trace { return backoffTrace(8, 4, lockStep) }, want: Fail},
 		{name: "policy declares none", build: func() *trace.Trace { return backoffTrace(8, 4, lockStep) },
 			policy: func(p *Policy) { p.Backoff.Jitter = "none" }, want: Warn},
+		{name: "no jitter declared, never retried", build: func() *trace.Trace { return backoffTrace(8, 1, noRetriesAt) },
+			policy: noJitter, want: Skip},
+		{name: "no jitter and no retries declared", build: func() *trace.Trace { return backoffTrace(8, 1, noRetriesAt) },
+			policy: func(p *Policy) { noJitter(p); p.MaxAttempts = 1 }, want: Info},
 		{name: "band too narrow to see", build: func() *trace.Trace { return backoffTrace(8, 2, lockStep) },
 			policy: func(p *Policy) { p.Backoff.JitterFrac = 0.01 }, want: Skip},
 	})
@@ -135,6 +139,9 @@ func TestCheckRetryWindow(t *testing.T) {
 		{name: "three times as slow as declared", build: func() *trace.Trace { return backoffTrace(8, 4, slower(30, jittered(8))) }, want: Fail},
 		{name: "1.1 times as slow: within the tolerance", build: func() *trace.Trace { return backoffTrace(8, 4, slower(11, jittered(8))) }, want: Pass},
 		{name: "nobody used every attempt", build: func() *trace.Trace { return backoffTrace(8, 2, jittered(8)) }, want: Skip},
+		{name: "far more attempts than declared, declared ones on schedule", build: func() *trace.Trace { return manyAttempts(38, onSchedule) },
+			policy: noJitter, want: Pass},
+		{name: "far more attempts than declared, all at once", build: func() *trace.Trace { return manyAttempts(38, func(int) int64 { return 1 }) }, want: Fail},
 		{name: "policy inconsistent", build: func() *trace.Trace { return backoffTrace(8, 5, jittered(8)) },
 			policy: func(p *Policy) { p.MaxAttempts = 5 }, want: Fail}, // 5 attempts need 4 delays; the schedule has 3
 	})

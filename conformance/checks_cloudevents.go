@@ -57,7 +57,7 @@ func checkCloudEventAttributes(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		return Result{Verdict: Skip, Summary: noFormat}
 	}
 	as := ceAttempts(sc.Views)
-	var c collector
+	c := newCollector(UnitAttempts)
 	for _, a := range as {
 		if !a.CE.Has(trace.CEChecked) {
 			return Result{Verdict: Skip, Summary: "the sink did not inspect CloudEvents at " + a.Endpoint + " (endpoint without cloudevents)"}
@@ -68,7 +68,7 @@ func checkCloudEventAttributes(_ *trace.Trace, p *Policy, sc *Scope) Result {
 				Expected: "a " + p.Format + " event with specversion, id, source and type", Observed: "missing " + miss})
 		}
 	}
-	return c.result(Fail, "deliveries", "each a complete "+p.Format+" event")
+	return c.result(Fail, "attempts", "each a complete "+p.Format+" event")
 }
 
 // check 12.2
@@ -76,7 +76,7 @@ func checkCloudEventIDStable(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if !p.CloudEvents() {
 		return Result{Verdict: Skip, Summary: noFormat}
 	}
-	var c collector
+	c := newCollector(UnitDeliveries)
 	noID := 0
 	for _, v := range sc.Views {
 		for _, d := range v.Deliveries() {
@@ -139,7 +139,7 @@ func checkHandshakeFirst(tr *trace.Trace, p *Policy, sc *Scope) Result {
 			first[a.Endpoint] = a
 		}
 	}
-	var c collector
+	c := newCollector(UnitEndpoints)
 	for _, ep := range order {
 		a := first[ep]
 		c.total++
@@ -185,12 +185,12 @@ func checkNoDeliveryUnvalidated(tr *trace.Trace, p *Policy, sc *Scope) Result {
 		}
 		return Result{Verdict: Pass, Summary: fmt.Sprintf("%d refused validation request(s), no delivery", refused)}
 	}
-	var c collector
+	c := newCollector(UnitAttempts)
 	c.total = len(as)
 	for _, a := range as {
 		c.fail(Evidence{EventID: a.EventID, MsgID: a.MsgID, Endpoint: a.Endpoint, TimesMs: []int64{a.ArrivalNs / 1e6},
 			Expected: "no delivery: the endpoint never granted WebHook-Allowed-Origin",
 			Observed: fmt.Sprintf("delivered (status %d) after %d refused validation request(s)", a.Status, refused)})
 	}
-	return c.result(Fail, "deliveries", "")
+	return c.result(Fail, "attempts", "")
 }

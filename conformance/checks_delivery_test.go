@@ -41,6 +41,11 @@ func TestCheckEveryEventDelivered(t *testing.T) {
 			return newTB().frag(FragDeliver, Fragment{}, 0, 0).sent("deliver/a", 0).sent("deliver/b", 1).
 				att("/f/deliver", "", "", 5, 200, noID()).att("/f/deliver", "", "", 6, 200, noID()).trace()
 		}, want: Pass},
+		{name: "no ids: one message id for two events", build: func() *trace.Trace {
+			return newTB().frag(FragDeliver, Fragment{}, 0, 0).sent("deliver/a", 0).sent("deliver/b", 1).
+				att("/f/deliver", "", "", 5, 200, noID(), func(a *trace.Attempt) { a.MsgID, a.BodyHash = "msg_same", 1 }).
+				att("/f/deliver", "", "", 6, 200, noID(), func(a *trace.Attempt) { a.MsgID, a.BodyHash = "msg_same", 2 }).trace()
+		}, want: Pass},
 		{name: "no ids: counted, short", build: func() *trace.Trace {
 			return newTB().frag(FragDeliver, Fragment{}, 0, 0).sent("deliver/a", 0).sent("deliver/b", 1).
 				att("/f/deliver", "", "", 5, 200, noID()).trace()

@@ -35,7 +35,7 @@ func quoteIDs(ids []string) string {
 // stableIDs judges "every arrival of one event at one endpoint carries the
 // same, non-empty message id" over the deliveries with several arrivals.
 func stableIDs(vs []*View, expected, what string) Result {
-	var c collector
+	c := newCollector(UnitDeliveries)
 	withID := 0
 	for _, v := range vs {
 		for _, d := range v.Deliveries() {
@@ -72,7 +72,7 @@ func checkStableIDAcrossRetries(_ *trace.Trace, _ *Policy, sc *Scope) Result {
 
 // check 7.2
 func checkIdenticalBodyAcrossRetries(_ *trace.Trace, _ *Policy, sc *Scope) Result {
-	var c collector
+	c := newCollector(UnitDeliveries)
 	for _, v := range sc.Views {
 		for _, d := range v.Deliveries() {
 			if len(d.Attempts) < 2 {
@@ -102,7 +102,7 @@ func checkIdempotencyKey(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	}
 	byID := v.SentByID()
 	dups := 0
-	var c collector
+	c := newCollector(UnitTriggers)
 	deliveries := v.Deliveries()
 	for _, s := range v.Sent {
 		if s.DuplicateOf == "" || s.IdemKey == "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hookbench/hookbench/trace"
@@ -22,7 +23,7 @@ func goneVerdict(p *Policy) (Verdict, bool) {
 
 // check 8.1
 func checkGoneNotRetried(_ *trace.Trace, p *Policy, sc *Scope) Result {
-	var c collector
+	c := newCollector(UnitDeliveries)
 	for _, d := range sc.Main().Deliveries() {
 		for i, a := range d.Attempts {
 			if a.Status != 410 || a.Flags&(trace.FlagAborted|trace.FlagProviderGaveUp) != 0 {
@@ -66,7 +67,7 @@ func checkGoneDisables(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if len(after) == 0 {
 		return Result{Verdict: Skip, Summary: "no event was triggered after the first 410"}
 	}
-	var c collector
+	c := newCollector(UnitTriggers)
 	c.total = len(after)
 	if !v.HasIDs() {
 		n := 0
@@ -75,8 +76,12 @@ func checkGoneDisables(_ *trace.Trace, p *Policy, sc *Scope) Result {
 				n++
 			}
 		}
+		// Without ids, each later delivery counts as one event's (at
+		// most all of them).
 		if n > 0 {
-			c.fail(Evidence{Endpoint: v.Frag.Endpoints[0], Expected: "no delivery after the endpoint answered 410", Observed: fmt.Sprintf("%d attempt(s) arrived later", n)})
+			e := Evidence{Endpoint: v.Frag.Endpoints[0], Expected: "no delivery after the endpoint answered 410", Observed: fmt.Sprintf("%d attempt(s) arrived later", n)}
+			c.fail(e)
+			c.bad = min(laterDeliveries(v, gone+int64(sc.Slack)), c.total)
 		}
 	} else {
 		for _, d := range v.Deliveries() {
@@ -89,28 +94,89 @@ func checkGoneDisables(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	return c.result(vd, "events triggered after the 410", "none delivered: the endpoint is disabled")
 }
 
-// check 8.3
+// laterDeliveries counts the view's deliveries with an attempt after t.
+func laterDeliveries(v *View, t int64) int {
+	n := 0
+	for _, d := range v.Deliveries() {
+		if slices.ContainsFunc(d.Attempts, func(a *trace.Attempt) bool { return a.ArrivalNs > t }) {
+			n++
+		}
+	}
+	return max(n, 1)
+}
+
+// check 8.3. Counted per trigger: a trigger whose event arrived (at any
+// attempt, at any of the fragment's endpoints) broke the rule. Without
+// harness ids, arrivals cannot be matched to triggers: each delivery
+// counts as one trigger's, at most all of them.
 func checkDeletedGetsNothing(_ *trace.Trace, _ *Policy, sc *Scope) Result {
 	v := sc.Main()
 	if len(v.Sent) == 0 {
 		return Result{Verdict: Skip, Summary: "no event was triggered after the endpoint was deleted"}
 	}
-	var c collector
+	c := newCollector(UnitTriggers)
+	c.every()
 	c.total = len(v.Sent)
-	for _, d := range v.Deliveries() {
+	ds := v.Deliveries()
+	sent := v.SentByID()
+	hit := map[string]bool{}
+	for _, d := range ds {
+		if c.bad == c.total || hit[d.EventID] && d.EventID != "" {
+			continue
+		}
+		if sent[d.EventID] != nil {
+			hit[d.EventID] = true
+		}
 		c.fail(evidence(d, "nothing: the endpoint was deleted before the event", fmt.Sprintf("%d attempt(s): %s", len(d.Attempts), outcomes(d.Attempts))))
 	}
 	return c.result(Fail, "events triggered after the deletion", "none delivered")
 }
 
 // payloadKept reports whether a delivered body carries the triggered
-// payload byte for byte: equal, or verbatim inside an envelope.
+// payload byte for byte: equal, verbatim inside an envelope, or as the
+// exact text of a JSON string member of an envelope (as SNS-style
+// envelopes carry a message).
 func payloadKept(body []byte, payload string) bool {
-	return bytes.Equal(body, []byte(payload)) || bytes.Contains(body, []byte(payload))
+	if bytes.Equal(body, []byte(payload)) || bytes.Contains(body, []byte(payload)) {
+		return true
+	}
+	var doc any
+	if json.Unmarshal(body, &doc) != nil {
+		return false
+	}
+	return inString(doc, payload, 0)
 }
 
-// fidelity judges the delivered bodies of the attempts chosen by pick.
-func fidelity(v *View, pick func(i int) bool, what string) Result {
+// inString reports whether some string inside a decoded JSON value
+// contains s (nested at most a few levels).
+func inString(v any, s string, depth int) bool {
+	if depth > 8 {
+		return false
+	}
+	switch x := v.(type) {
+	case string:
+		return strings.Contains(x, s)
+	case []any:
+		for _, e := range x {
+			if inString(e, s, depth+1) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if inString(e, s, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fidelity judges the delivered bodies of the attempts chosen by pick. An
+// attempt is matched to its payload by harness event id; without one (the
+// provider moved or escaped the id), by the payload its body carries. A
+// body that carries none of the fragment's payloads is a failure too.
+func fidelity(v *View, pick func(i int) bool, what, nonePicked string) Result {
 	if len(v.Frag.Payloads) == 0 {
 		return Result{Verdict: Skip, Summary: "fragment " + v.Frag.ID + " recorded no payloads"}
 	}
@@ -118,29 +184,51 @@ func fidelity(v *View, pick func(i int) bool, what string) Result {
 	for _, pl := range v.Frag.Payloads {
 		payloads[pl.EventID] = pl.Body
 	}
-	var c collector
-	bodies := 0
-	for _, d := range v.Deliveries() {
-		pl, ok := payloads[d.EventID]
-		if !ok {
-			continue
+	carried := func(body []byte) (string, bool) {
+		for _, pl := range v.Frag.Payloads {
+			if payloadKept(body, pl.Body) {
+				return pl.Body, true
+			}
 		}
+		return "", false
+	}
+	c := newCollector(UnitAttempts)
+	picked, notKept, foreign := 0, 0, 0
+	for _, d := range v.Deliveries() {
 		for i, a := range d.Attempts {
 			if !pick(i) {
 				continue
 			}
+			picked++
 			if len(a.Body) == 0 && a.Size > 0 {
+				notKept++ // the sink recorded the size, not the bytes
 				continue
 			}
-			bodies++
+			pl, ok := payloads[d.EventID]
+			if !ok && d.EventID != "" {
+				foreign++ // an event the fragment recorded no payload for
+				continue
+			}
 			c.total++
+			if !ok {
+				if _, found := carried(a.Body); !found {
+					c.fail(evidence(d, fmt.Sprintf("one of the %d triggered payloads byte for byte", len(v.Frag.Payloads)), fmt.Sprintf("attempt %d (no harness event id found): %s", i+1, clip(string(a.Body)))))
+				}
+				continue
+			}
 			if !payloadKept(a.Body, pl) {
 				c.fail(evidence(d, "the payload byte for byte: "+clip(pl), fmt.Sprintf("attempt %d: %s%s", i+1, clip(string(a.Body)), lostDetail(a.Body, pl))))
 			}
 		}
 	}
-	if bodies == 0 && c.total == 0 {
-		return Result{Verdict: Skip, Summary: "the sink kept no bodies for " + what}
+	if c.total == 0 {
+		switch {
+		case picked == 0:
+			return Result{Verdict: Skip, Summary: nonePicked}
+		case notKept > 0:
+			return Result{Verdict: Skip, Summary: fmt.Sprintf("the sink recorded sizes but not bodies for the %d %s", notKept, what)}
+		}
+		return Result{Verdict: Skip, Summary: fmt.Sprintf("none of the %d %s is of an event with a recorded payload", foreign, what)}
 	}
 	return c.result(Fail, what, "payload bytes kept exactly")
 }
@@ -184,16 +272,12 @@ func clip(s string) string {
 
 // check 9.1
 func checkPayloadFidelity(_ *trace.Trace, _ *Policy, sc *Scope) Result {
-	return fidelity(sc.Main(), func(i int) bool { return i == 0 }, "first deliveries")
+	return fidelity(sc.Main(), func(i int) bool { return i == 0 }, "first deliveries", "nothing observed: no deliveries in this fragment")
 }
 
 // check 9.2
 func checkPayloadFidelityOnRetry(_ *trace.Trace, _ *Policy, sc *Scope) Result {
-	r := fidelity(sc.Main(), func(i int) bool { return i > 0 }, "retried deliveries")
-	if r.Verdict == Skip && strings.HasPrefix(r.Summary, "nothing observed") {
-		r.Summary = "no event was retried in this fragment (see 2.x)"
-	}
-	return r
+	return fidelity(sc.Main(), func(i int) bool { return i > 0 }, "retried deliveries", "no event was retried in this fragment (see 2.x)")
 }
 
 // check 9.3. Only a type the provider added counts: a header (the sink
@@ -210,7 +294,8 @@ func checkEventTypeNamed(_ *trace.Trace, _ *Policy, sc *Scope) Result {
 		}
 	}
 	sent := v.SentByID()
-	var c collector
+	c := newCollector(UnitAttempts)
+	c.every()
 	for _, d := range v.Deliveries() {
 		for i, a := range d.Attempts {
 			c.total++

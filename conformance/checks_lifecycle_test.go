@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -52,6 +53,10 @@ func TestCheckDeletedGetsNothing(t *testing.T) {
 			return newTB().frag(FragDelete, Fragment{}, 0, 0).sent("delete/1", 0).att("/f/delete", "delete/1", "m", 5, 200).trace()
 		}, want: Fail},
 		{name: "nothing triggered", build: func() *trace.Trace { return newTB().frag(FragDelete, Fragment{}, 0, 0).trace() }, want: Skip},
+		{name: "attempts without ids", build: func() *trace.Trace {
+			return newTB().frag(FragDelete, Fragment{}, 0, 0).sent("delete/1", 0).
+				att("/f/delete", "", "", 5, 500, noID()).att("/f/delete", "", "", 105, 200, noID()).trace()
+		}, want: Fail},
 	})
 }
 
@@ -82,6 +87,9 @@ func TestCheckPayloadFidelity(t *testing.T) {
 				att("/f/fidelity", "fidelity/1", "m", 5, 200).trace()
 		}, want: Skip},
 		{name: "no payloads recorded", build: func() *trace.Trace { return newTB().frag(FragFidelity, Fragment{}, 0, 0).trace() }, want: Skip},
+		{name: "kept, no harness id", build: fidelityNoIDs(tricky), want: Pass},
+		{name: "kept as a JSON string in an envelope", build: fidelityNoIDs(`{"Message":` + strconv.Quote(tricky) + `}`), want: Pass},
+		{name: "no harness id, re-encoded", build: fidelityNoIDs(reencoded), want: Fail},
 	})
 	runCases(t, "9.2", []checkCase{
 		{name: "exact on retry", build: build(tricky, tricky), want: Pass},

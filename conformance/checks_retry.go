@@ -47,7 +47,7 @@ func retriedAfter(v *View, p *Policy, slack time.Duration, match func(*trace.Att
 	if p.MaxAttempts <= 1 {
 		return Result{Verdict: Warn, Summary: "the policy declares no retries (max_attempts 1): " + what + " are never retried, against the spec's recommendation"}
 	}
-	var c collector
+	c := newCollector(UnitAttempts)
 	pending, declaredPermanent := 0, 0
 	for _, d := range v.Deliveries() {
 		for i, a := range d.Attempts {
@@ -115,7 +115,7 @@ func checkRetryConnectionError(_ *trace.Trace, p *Policy, sc *Scope) Result {
 // check 2.5
 func checkNoRetryPermanent4xx(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	v := sc.Main()
-	var c collector
+	c := newCollector(UnitDeliveries)
 	pending := 0
 	var lastDue int64
 	for _, d := range v.Deliveries() {
@@ -269,17 +269,19 @@ func checkRedirectNotFollowed(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		parts = append(parts, "not retried: "+strings.Join(notRetried, ", "))
 	}
 	detail := strings.Join(parts, "; ")
+	count := &Count{Bad: hard.bad + soft.bad, Total: redirected, Unit: UnitDeliveries}
 	switch {
 	case hard.bad > 0:
-		return Result{Verdict: Fail, Summary: fmt.Sprintf("%d of %d 3xx answers mishandled: %s", hard.bad+soft.bad, redirected, detail), Evidence: append(hard.ev, soft.ev...)}
+		return Result{Verdict: Fail, Summary: fmt.Sprintf("%d of %d 3xx answers mishandled: %s", hard.bad+soft.bad, redirected, detail), Evidence: append(hard.ev, soft.ev...), Count: count}
 	case soft.bad > 0:
-		return Result{Verdict: declared(p.Redirects == "fail"), Summary: fmt.Sprintf("%d of %d 3xx answers followed: %s", soft.bad, redirected, detail), Evidence: soft.ev}
+		count.Bad = soft.bad
+		return Result{Verdict: declared(p.Redirects == "fail"), Summary: fmt.Sprintf("%d of %d 3xx answers followed: %s", soft.bad, redirected, detail), Evidence: soft.ev, Count: count}
 	case pending > 0:
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("the fragment ended before the retries of %d 3xx answer(s) were due", pending)}
 	case p.Redirects == "follow":
-		return Result{Verdict: Pass, Summary: fmt.Sprintf("%d 3xx answers: redirects followed with the body as the policy declares, the rest retried", redirected)}
+		return Result{Verdict: Pass, Summary: fmt.Sprintf("%d 3xx answers: redirects followed with the body as the policy declares, the rest retried", redirected), Count: count}
 	}
-	return Result{Verdict: Pass, Summary: fmt.Sprintf("%d 3xx answers (%s) treated as failures: nothing followed, each retried", redirected, statusList(rs))}
+	return Result{Verdict: Pass, Summary: fmt.Sprintf("%d 3xx answers (%s) treated as failures: nothing followed, each retried", redirected, statusList(rs)), Count: count}
 }
 
 func statusList(rs []Redirect) string {
@@ -296,7 +298,7 @@ func statusList(rs []Redirect) string {
 // check 2.7
 func checkMaxAttempts(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	v := sc.Main()
-	var c collector
+	c := newCollector(UnitDeliveries)
 	pending := 0
 	mixed := 0
 	for _, d := range v.Deliveries() {

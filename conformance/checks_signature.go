@@ -115,7 +115,7 @@ func checkSignatureValid(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if r, stop := unsigned(p, sc.Views); stop {
 		return r
 	}
-	var c collector
+	c := newCollector(UnitAttempts)
 	weak, unknown := 0, 0
 	for _, v := range sc.Views {
 		for _, a := range v.Attempts {
@@ -148,6 +148,7 @@ func checkSignatureValid(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if r.Verdict == Pass && weak > 0 {
 		r.Verdict = Warn
 		r.Summary = fmt.Sprintf("%d of %d attempts signed with a weak algorithm (HMAC-SHA1)", weak, c.total)
+		r.Count.Bad = weak
 	}
 	return r
 }
@@ -168,7 +169,7 @@ func checkSignatureRawBody(_ *trace.Trace, p *Policy, sc *Scope) Result {
 			plainBroken = plainBroken || macBroken(a.Sig)
 		}
 	}
-	var c collector
+	c := newCollector(UnitAttempts)
 	for _, a := range raw.Attempts {
 		c.total++
 		if macBroken(a.Sig) {
@@ -194,7 +195,8 @@ func timestampCheck(p *Policy, sc *Scope, bad trace.SigResult, expected string) 
 	if r, stop := unsigned(p, sc.Views); stop {
 		return r
 	}
-	var c collector
+	c := newCollector(UnitAttempts)
+	c.every()
 	stamped := 0
 	for _, v := range sc.Views {
 		for _, a := range v.Attempts {
@@ -269,7 +271,7 @@ func checkFreshTimestamp(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		return r
 	}
 	const resolution = 1000 // ms: signed timestamps are whole seconds
-	var c collector
+	c := newCollector(UnitAttempts)
 	stamped := 0
 	for _, d := range sc.Main().Deliveries() {
 		var first *trace.Attempt

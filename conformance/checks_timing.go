@@ -14,7 +14,7 @@ import (
 // waits real seconds. extra widens the early tolerance (an HTTP-date has
 // one-second resolution).
 func honoursRetryAfter(v *View, p *Policy, slack, extra time.Duration) Result {
-	var c collector
+	c := newCollector(UnitAttempts)
 	indistinct := 0
 	var asked, seen []string
 	for _, d := range v.Deliveries() {
@@ -83,7 +83,7 @@ func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		return Result{Verdict: Skip, Summary: "the policy ignores Retry-After"}
 	}
 	v := sc.Main()
-	var c collector
+	c := newCollector(UnitAttempts)
 	pending := 0
 	for _, d := range v.Deliveries() {
 		for i, a := range d.Attempts {
@@ -103,7 +103,7 @@ func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
 				c.total++
 				g := gaps(d.Attempts[i : i+2])[0]
 				if v := lateness(g, int64(latest), sc.Slack, 0); v != Pass {
-					c.late(v, ratio(g, int64(latest)), evidence(d, fmt.Sprintf("retry within retry_after_max %s (at most twice that, allowing for a slow machine) although Retry-After asked %s", p.RetryAfterMax, asked),
+					c.lateItem(v, ratio(g, int64(latest)), evidence(d, fmt.Sprintf("retry within retry_after_max %s (at most twice that, allowing for a slow machine) although Retry-After asked %s", p.RetryAfterMax, asked),
 						fmt.Sprintf("retried after %s, %.1f× the cap", ms(g), ratio(g, int64(latest)))))
 				}
 				continue
@@ -122,25 +122,76 @@ func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	return c.result(Fail, "answers with a Retry-After above the cap", "retried within retry_after_max")
 }
 
+// timeoutCut is how an attempt ended against the declared timeout. 5.1 and
+// 5.3 read every attempt through timeoutCut, so one attempt is never a
+// timeout for one check and an answer within the timeout for the other.
+type timeoutCut uint8
+
+const (
+	// answeredInTime: the sink answered (or reset) before the timeout
+	// could matter: nothing was cut.
+	answeredInTime timeoutCut = iota
+	// cutEarly: the provider hung up well before its timeout.
+	cutEarly
+	// cutAtTimeout: the provider hung up around its timeout, or the sink
+	// held the attempt until then.
+	cutAtTimeout
+	// waitedPast: the exchange outlasted the timeout and its tolerance:
+	// the provider did not cut it off.
+	waitedPast
+)
+
+// earlyCut is the shortest a provider may hold an attempt before hanging
+// up and still be on time. The provider's clock starts before the sink
+// reads the request (connecting, queueing: more on a loaded machine), so
+// the sink sees less than the timeout: only a cut before half of it, less
+// the dispatch lag, counts as early.
+func earlyCut(p *Policy, lag int64) int64 {
+	return max(int64(p.Timeout)/2-lag, int64(p.Timeout)/10)
+}
+
+// classifyCut classifies an attempt against the policy's timeout (which
+// must be positive); lag is the view's dispatch lag.
+func classifyCut(a *trace.Attempt, p *Policy, slack time.Duration, lag int64) timeoutCut {
+	gaveUp := a.Has(trace.FlagProviderGaveUp)
+	switch {
+	case a.HandleNs > int64(p.Timeout)+lateSlack(slack, p.Timeout):
+		return waitedPast
+	case gaveUp && a.HandleNs < earlyCut(p, lag):
+		return cutEarly
+	case gaveUp || a.HandleNs >= int64(p.Timeout)-int64(slack):
+		return cutAtTimeout
+	}
+	return answeredInTime
+}
+
 // check 5.1
 func checkTimeoutEnforced(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if p.Timeout <= 0 {
 		return Result{Verdict: Skip, Summary: "the policy declares no timeout"}
 	}
-	var c collector
-	limit := int64(p.Timeout) + lateSlack(sc.Slack, p.Timeout)
-	for _, d := range sc.Main().Deliveries() {
+	c := newCollector(UnitAttempts)
+	v := sc.Main()
+	lag := dispatchLag(v)
+	early := 0
+	for _, d := range v.Deliveries() {
 		for _, a := range d.Attempts {
-			if a.HandleNs < int64(p.Timeout)-int64(sc.Slack) && !a.Has(trace.FlagProviderGaveUp) {
-				continue // answered before the timeout: nothing to cut
-			}
-			c.total++
-			if a.HandleNs > limit {
+			switch classifyCut(a, p, sc.Slack, lag) {
+			case answeredInTime:
+				continue // nothing to cut
+			case cutEarly:
+				early++ // cut, and too soon: 5.3 judges it
+			case waitedPast:
 				c.fail(evidence(d, fmt.Sprintf("the provider gives up after %s (timeout)", p.Timeout), fmt.Sprintf("it waited %s on a hanging endpoint (%s)", ms(a.HandleNs), outcome(a))))
 			}
+			c.total++
 		}
 	}
-	return c.result(Fail, "attempts that hung past the timeout", "each cut off at the timeout")
+	pass := "each cut off at the timeout"
+	if early > 0 {
+		pass = fmt.Sprintf("none waited past the timeout (%d cut off before it: see 5.3)", early)
+	}
+	return c.result(Fail, "attempts held until the timeout", pass)
 }
 
 // check 5.2
@@ -154,18 +205,15 @@ func checkNotCutEarly(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if p.Timeout <= 0 {
 		return Result{Verdict: Skip, Summary: "the policy declares no timeout"}
 	}
-	var c collector
+	c := newCollector(UnitAttempts)
+	c.every()
 	for _, v := range sc.Views {
-		// The provider's clock starts before the sink reads the request
-		// (connecting, queueing: more on a loaded machine), so the sink
-		// sees less than the timeout. Only a cut before half of it, less
-		// the dispatch lag seen in the fragment, counts as early.
-		early := max(int64(p.Timeout)/2-dispatchLag(v), int64(p.Timeout)/10)
+		lag := dispatchLag(v)
 		for _, d := range v.Deliveries() {
 			for _, a := range d.Attempts {
 				c.total++
-				if a.Has(trace.FlagProviderGaveUp) && a.HandleNs < early {
-					c.fail(evidence(d, fmt.Sprintf("an answer within %s (the timeout) is awaited; hanging up before %s is early", p.Timeout, ms(early)), fmt.Sprintf("the provider hung up after %s", ms(a.HandleNs))))
+				if classifyCut(a, p, sc.Slack, lag) == cutEarly {
+					c.fail(evidence(d, fmt.Sprintf("an answer within %s (the timeout) is awaited; hanging up before %s is early", p.Timeout, ms(earlyCut(p, lag))), fmt.Sprintf("the provider hung up after %s", ms(a.HandleNs))))
 				}
 			}
 		}

@@ -106,6 +106,7 @@ func TestCheckTimeouts(t *testing.T) {
 	runCases(t, "5.1", []checkCase{
 		{name: "cut at the timeout", build: hang(205, true, true), want: Pass},
 		{name: "waited far longer", build: hang(2000, false, true), want: Fail},
+		{name: "cut early: 5.3's to judge", build: hang(40, true, true), want: Pass},
 		{name: "no timeout declared", build: hang(2000, false, true), policy: func(p *Policy) { p.Timeout = 0 }, want: Skip},
 	})
 	runCases(t, "5.2", []checkCase{

@@ -93,42 +93,125 @@ func evidence(d *Delivery, expected, observed string) Evidence {
 // maxEvidence bounds the evidence a result carries; the summary gives counts.
 const maxEvidence = 8
 
-// collector accumulates failures (and lateness warnings) for one check.
+// Unit is what a check counts: the items its "N of M" summary is about.
+type Unit uint8
+
+// Units a check may count. Each is a population of the check's views that
+// can be recounted from the trace (see CheckCounts).
+const (
+	// UnitAttempts: attempts (requests that reached the fragment's endpoints).
+	UnitAttempts Unit = iota + 1
+	// UnitDeliveries: (event, endpoint) pairs that arrived, each with its attempts.
+	UnitDeliveries
+	// UnitExpected: (event, endpoint) pairs the fragment expects: its
+	// accepted triggers times its endpoints.
+	UnitExpected
+	// UnitTriggers: the fragment's triggers (original or repeated).
+	UnitTriggers
+	// UnitEndpoints: endpoints that received attempts.
+	UnitEndpoints
+	// UnitDelays: delays between consecutive attempts of one delivery.
+	UnitDelays
+)
+
+var unitNames = [...]string{"", "attempts", "deliveries", "expected deliveries", "triggers", "endpoints", "retry delays"}
+
+// String names the unit ("attempts").
+func (u Unit) String() string {
+	if int(u) < len(unitNames) {
+		return unitNames[u]
+	}
+	return "unit(" + strconv.Itoa(int(u)) + ")"
+}
+
+// Count is what a check's summary quotes: Bad of Total items (each a Unit)
+// broke the rule. All says the check counted every item of its unit in
+// its fragments, not a subset (those answered 5xx, those retried...).
+// Aggregates counts failed aggregate measures (a median, a mean), which
+// are not items and are reported beside the count.
+type Count struct {
+	Bad, Total int
+	Unit       Unit
+	All        bool
+	Aggregates int
+}
+
+// collector accumulates failures (and lateness warnings) for one check:
+// bad of total items of one unit, plus failed aggregates (a mean or a
+// median over several items, never counted as an item).
 type collector struct {
+	unit  Unit
+	all   bool
 	bad   int
 	total int
 	ev    []Evidence
-	// warned counts observations late enough to warn, not to fail;
-	// lateBy is the largest observed-to-declared ratio among the late ones
-	// (warned or failed), for the summary.
-	warned int
-	lateBy float64
+	// aggBad and aggNotes are the failed aggregates and what each said.
+	aggBad   int
+	aggNotes []string
+	// warned counts items, warnedAgg aggregates, late enough to warn, not
+	// to fail; lateBy is the largest observed-to-declared ratio among the
+	// late ones (warned or failed), for the summary.
+	warned    int
+	warnedAgg int
+	lateBy    float64
 }
 
-func (c *collector) fail(e Evidence) {
-	c.bad++
+func newCollector(u Unit) collector { return collector{unit: u} }
+
+// every marks the collector as counting every item of its unit.
+func (c *collector) every() { c.all = true }
+
+func (c *collector) keep(e Evidence) {
 	if len(c.ev) < maxEvidence {
 		c.ev = append(c.ev, e)
 	}
 }
 
-// late records a delay judged late (v Fail or Warn, see lateness), ratio
-// times the latest the policy allows.
-func (c *collector) late(v Verdict, ratio float64, e Evidence) {
+// fail records one item that broke the rule.
+func (c *collector) fail(e Evidence) {
+	c.bad++
+	c.keep(e)
+}
+
+// failAggregate records an aggregate (a mean, a median) that broke the
+// rule; note says which, for the summary.
+func (c *collector) failAggregate(note string, e Evidence) {
+	c.aggBad++
+	c.aggNotes = append(c.aggNotes, note)
+	c.keep(e)
+}
+
+// lateItem records one item (a retry) judged late (v Fail or Warn, see
+// lateness), ratio times the latest the policy allows.
+func (c *collector) lateItem(v Verdict, ratio float64, e Evidence) {
 	c.lateBy = max(c.lateBy, ratio)
 	if v == Fail {
 		c.fail(e)
 		return
 	}
 	c.warned++
-	if len(c.ev) < maxEvidence {
-		c.ev = append(c.ev, e)
+	c.keep(e)
+}
+
+// lateAggregate records an aggregate delay (a median, a mean) judged late;
+// note says which, for the summary.
+func (c *collector) lateAggregate(v Verdict, ratio float64, note string, e Evidence) {
+	c.lateBy = max(c.lateBy, ratio)
+	if v == Fail {
+		c.failAggregate(note, e)
+		return
 	}
+	c.warnedAgg++
+	c.keep(e)
+}
+
+func (c *collector) count() *Count {
+	return &Count{Bad: c.bad, Total: c.total, Unit: c.unit, All: c.all, Aggregates: c.aggBad}
 }
 
 // result turns the tally into a verdict: v when anything failed, Warn when
 // something was late within the loose bound, Pass otherwise (Skip when
-// nothing was observed).
+// nothing was observed). The summary is formatted from the counts.
 func (c *collector) result(v Verdict, what, passMsg string) Result {
 	if c.total == 0 {
 		return Result{Verdict: Skip, Summary: "nothing observed: no " + what + " in this fragment"}
@@ -137,13 +220,19 @@ func (c *collector) result(v Verdict, what, passMsg string) Result {
 	if c.lateBy > 0 {
 		lateBy = fmt.Sprintf("; retries came %.1f× later than declared", c.lateBy)
 	}
-	if c.bad > 0 {
-		return Result{Verdict: v, Summary: fmt.Sprintf("%d of %d %s broke the rule%s", c.bad, c.total, what, lateBy), Evidence: c.ev}
+	switch {
+	case c.bad > 0 && c.aggBad > 0:
+		return Result{Verdict: v, Summary: fmt.Sprintf("%d of %d %s broke the rule; %s%s", c.bad, c.total, what, strings.Join(c.aggNotes, "; "), lateBy), Evidence: c.ev, Count: c.count()}
+	case c.bad > 0:
+		return Result{Verdict: v, Summary: fmt.Sprintf("%d of %d %s broke the rule%s", c.bad, c.total, what, lateBy), Evidence: c.ev, Count: c.count()}
+	case c.aggBad > 0:
+		return Result{Verdict: v, Summary: fmt.Sprintf("%d %s, each within the rule, but %s%s", c.total, what, strings.Join(c.aggNotes, "; "), lateBy), Evidence: c.ev, Count: c.count()}
+	case c.warned > 0:
+		return Result{Verdict: Warn, Summary: fmt.Sprintf("retries came %.1f× later than declared (%d of %d %s late): slower than documented (FAIL only beyond twice the latest declared)", c.lateBy, c.warned, c.total, what), Evidence: c.ev, Count: c.count()}
+	case c.warnedAgg > 0:
+		return Result{Verdict: Warn, Summary: fmt.Sprintf("retries came %.1f× later than declared (%d late median(s) or mean(s) over %d %s): slower than documented (FAIL only beyond twice the latest declared)", c.lateBy, c.warnedAgg, c.total, what), Evidence: c.ev, Count: c.count()}
 	}
-	if c.warned > 0 {
-		return Result{Verdict: Warn, Summary: fmt.Sprintf("retries came %.1f× later than declared (%d late measure(s) of %d %s): slower than documented (FAIL only beyond twice the latest declared)", c.lateBy, c.warned, c.total, what), Evidence: c.ev}
-	}
-	return Result{Verdict: Pass, Summary: fmt.Sprintf("%d %s: %s", c.total, what, passMsg)}
+	return Result{Verdict: Pass, Summary: fmt.Sprintf("%d %s: %s", c.total, what, passMsg), Count: c.count()}
 }
 
 // attemptEnd estimates when the provider learned an attempt's outcome. For

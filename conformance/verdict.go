@@ -43,4 +43,8 @@ type Result struct {
 	Verdict  Verdict    `json:"-"`
 	Summary  string     `json:"summary"` // one line: why this verdict
 	Evidence []Evidence `json:"evidence,omitempty"`
+	// Count is what Summary counts, when it counts items (nil otherwise):
+	// the numbers the summary quotes, kept for checking them against the
+	// trace (CheckCounts).
+	Count *Count `json:"-"`
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/hookbench/hookbench/conformance"
 )
 
-// Built-in policy profile names (see the reference notes, §2: delivery and
-// retry policies of real providers).
+// Built-in policy profile names: the delivery and retry policies real
+// providers document (docs/rules.md §2 states the rules they are judged by).
 const (
 	ProfileStandardWebhooks = "standard-webhooks"
 	ProfileSvix             = "svix"

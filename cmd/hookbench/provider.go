@@ -71,7 +71,7 @@ func runProvider(ctx context.Context, e *env, args []string) error {
 	usage := fs.Usage
 	fs.Usage = func() {
 		usage()
-		fmt.Fprintln(e.stdout, "\nFaults (--fault NAME, repeatable; each breaks exactly one delivery rule, § = webhook rules it breaks):")
+		fmt.Fprintln(e.stdout, "\nFaults (--fault NAME, repeatable; each breaks exactly one delivery rule; rules §2.N is the rule of docs/rules.md it breaks):")
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 		for _, f := range reference.Faults() {
 			fmt.Fprintf(tw, "  %s\t%s\n", f.Name, f.Breaks)

@@ -3,6 +3,9 @@ package reference
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -610,5 +613,37 @@ func TestDropEventsCountsPerEndpoint(t *testing.T) {
 	}
 	if !got["/b "+ids[3]] || got["/b "+ids[4]] {
 		t.Errorf("/b: events 4 and 5 delivered %v %v, want true false", got["/b "+ids[3]], got["/b "+ids[4]])
+	}
+}
+
+// Every rule a fault's help text cites ("rules §2.3") is stated in
+// docs/rules.md, and the help cites no file outside the repository.
+func TestFaultsCiteRules(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "rules.md"))
+	if err != nil {
+		t.Fatalf("read rules: %v", err)
+	}
+	stated := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^### §(\d+\.\d+) `).FindAllStringSubmatch(string(b), -1) {
+		stated[m[1]] = true
+	}
+	citation := regexp.MustCompile(`rules (§\d+\.\d+(?:(?:, | and )§\d+\.\d+)*)`)
+	number := regexp.MustCompile(`§(\d+\.\d+)`)
+	cited := 0
+	for _, f := range Faults() {
+		if strings.Contains(f.Breaks, "webhooks.md") || regexp.MustCompile(`§\d+ rule`).MatchString(f.Breaks) {
+			t.Errorf("%s: help cites the old numbering or a file outside the repository: %s", f.Name, f.Breaks)
+		}
+		for _, m := range citation.FindAllStringSubmatch(f.Breaks, -1) {
+			for _, n := range number.FindAllStringSubmatch(m[1], -1) {
+				cited++
+				if !stated[n[1]] {
+					t.Errorf("%s cites rule §%s, which docs/rules.md does not state: %s", f.Name, n[1], f.Breaks)
+				}
+			}
+		}
+	}
+	if cited == 0 {
+		t.Fatal("no fault cites a rule: the citation pattern no longer matches the help texts")
 	}
 }

@@ -287,6 +287,10 @@ func TestSuiteFaults(t *testing.T) {
 					}
 				}
 			}
+			// Every count a summary quotes agrees with the trace.
+			if err := conformance.CheckCounts(res.rep.Trace, rs); err != nil {
+				t.Errorf("counts disagree with the trace:\n%v", err)
+			}
 			// --strict turns exactly the WARNs into FAILs, offline.
 			p := res.rep.Policy
 			strict, err := conformance.Evaluate(res.rep.Trace, &p, conformance.Options{Strict: true})
@@ -343,6 +347,9 @@ func TestSuiteFaultsCloudEvents(t *testing.T) {
 			}
 			if m := mismatch(rep.Results, row.fail, row.warn); m != "" {
 				t.Error(m)
+			}
+			if err := conformance.CheckCounts(rep.Trace, rep.Results); err != nil {
+				t.Errorf("counts disagree with the trace:\n%v", err)
 			}
 			if skips := verdictSet(rep.Results, conformance.Skip); len(skips) > 0 {
 				t.Errorf("SKIP %v, want none%s", skips, explain(rep.Results, skips))
