@@ -136,7 +136,10 @@ func detectInterference(tr *trace.Trace, frags map[string]*Fragment) map[string]
 				continue
 			}
 			mine := f.EventPrefix != "" && strings.HasPrefix(a.EventID, f.EventPrefix)
-			if mine && f.Closed && a.ArrivalNs >= f.EndNs {
+			// An attempt without a harness id at the fragment's endpoint
+			// after it closed can only be for its events too; the checks,
+			// which place such attempts by time, do not see it at all.
+			if (mine || a.EventID == "") && f.Closed && a.ArrivalNs >= f.EndNs {
 				if h := holderOf(holds, f, a.ArrivalNs); h != nil {
 					in.Late++
 					if held := time.Duration(h.end - h.start); held > in.Held || in.Holder == "" {
@@ -228,9 +231,10 @@ func contentGroup(id string) bool {
 // unjudged turns a FAIL or WARN of a check reading a disturbed fragment
 // into a SKIP that says what disturbed it: the missing or late deliveries
 // it saw are the neighbour's doing as much as the provider's. The original
-// verdict and evidence stay in the summary and evidence.
+// verdict and evidence stay in the summary and evidence. A SKIP says what
+// disturbed the fragment too (its evidence may have come too late).
 func unjudged(c *Check, r Result, inter map[string]*Interference) Result {
-	if r.Verdict != Fail && r.Verdict != Warn || contentGroup(c.ID) {
+	if r.Verdict != Fail && r.Verdict != Warn && r.Verdict != Skip || contentGroup(c.ID) {
 		return r
 	}
 	var seen []string
@@ -244,6 +248,10 @@ func unjudged(c *Check, r Result, inter map[string]*Interference) Result {
 		}
 	}
 	if len(seen) == 0 {
+		return r
+	}
+	if r.Verdict == Skip {
+		r.Summary += " (interference from fragments sharing the provider: " + strings.Join(seen, "; ") + ")"
 		return r
 	}
 	return Result{Verdict: Skip, Evidence: r.Evidence,
