@@ -249,6 +249,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	runBatches(frags)
 	var rerun []string
 	if runErr == nil && o.Isolate && ctx.Err() == nil {
+		// Judge the main run once its provider stopped delivering.
+		if terr := teardown(); terr != nil {
+			notes = append(notes, terr.Error())
+		}
 		again, err := e.interfered(buf, frags)
 		if err != nil {
 			runErr = err
@@ -555,22 +559,28 @@ func (e *env) newSink(frags []*fragmentPlan, secrets map[string]string, listen s
 	}
 	e.sink = srv
 	for _, fp := range frags {
-		for _, ep := range fp.Endpoints {
-			rules := slices.Clone(ep.Rules(e))
-			if !e.byAttempt() {
-				for i := range rules {
-					rules[i] = stripAttempt(rules[i])
-				}
+		if err := e.setRules(fp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setRules gives the fragment's sink endpoints their behaviour rules.
+func (e *env) setRules(fp *fragmentPlan) error {
+	for _, ep := range fp.Endpoints {
+		rules := slices.Clone(ep.Rules(e))
+		if !e.byAttempt() {
+			for i := range rules {
+				rules[i] = stripAttempt(rules[i])
 			}
-			rs, err := parseRules(ep.Path, rules)
-			if err != nil {
-				return err
-			}
-			if len(rs) > 0 {
-				if err := srv.SetRules(ep.Path, rs); err != nil {
-					return fmt.Errorf("sink rules for %s: %w", ep.Path, err)
-				}
-			}
+		}
+		rs, err := parseRules(ep.Path, rules)
+		if err != nil {
+			return err
+		}
+		if err := e.sink.SetRules(ep.Path, rs); err != nil {
+			return fmt.Errorf("sink rules for %s: %w", ep.Path, err)
 		}
 	}
 	return nil
@@ -673,6 +683,12 @@ func (e *env) alone(fp *fragmentPlan) bool {
 
 // runFragment runs one fragment and writes its marks.
 func (e *env) runFragment(ctx context.Context, fp *fragmentPlan) (FragmentRun, error) {
+	if e.rerun {
+		// The first run switched rules (failPhase): start afresh.
+		if err := e.setRules(fp); err != nil {
+			return FragmentRun{ID: fp.ID}, err
+		}
+	}
 	f := &fragRun{e: e, plan: fp, start: e.tw.Now(), base: map[string]sink.EndpointStats{}}
 	e.snapshot()
 	for _, ep := range fp.Endpoints {
