@@ -211,7 +211,7 @@ func interferenceNote(e *env, inter map[string]*conformance.Interference, isolat
 		fmt.Fprintf(e.stderr, "note: interference in fragment %s: %s\n", id, inter[id])
 	}
 	if isolated {
-		fmt.Fprintln(e.stderr, "note: the re-run alone still showed interference: grade with --sequential")
+		fmt.Fprintln(e.stderr, "note: interference remains after --isolate: grade these fragments with --sequential")
 		return
 	}
 	fmt.Fprintln(e.stderr, "note: the checks of these fragments that would FAIL or WARN are SKIPs; run hookbench conform again with --isolate (re-runs just these fragments alone) or --sequential (every fragment alone)")
