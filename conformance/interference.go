@@ -154,14 +154,19 @@ func detectInterference(tr *trace.Trace, frags map[string]*Fragment) map[string]
 			if cut >= f.EndNs {
 				continue // the fragment had stopped collecting evidence
 			}
-			for _, w := range windows {
-				if w.owner != f.ID && cut >= w.start && cut <= w.end+int64(cutMargin) {
-					if in.Cut == 0 {
-						in.Changer, in.Change = w.owner, w.what
-					}
-					in.Cut++
-					break
+			// The change the cut is put down to is the latest begun.
+			var by *configWindow
+			for k := range windows {
+				w := &windows[k]
+				if w.owner != f.ID && cut >= w.start && cut <= w.end+int64(cutMargin) && (by == nil || w.start > by.start) {
+					by = w
 				}
+			}
+			if by != nil {
+				if in.Cut == 0 {
+					in.Changer, in.Change = by.owner, by.what
+				}
+				in.Cut++
 			}
 		}
 		if in.Late > 0 || in.Cut > 0 {

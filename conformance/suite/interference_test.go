@@ -280,3 +280,151 @@ func TestSerialProviderInterference(t *testing.T) {
 		})
 	}
 }
+
+// reloadingProvider delivers concurrently and correctly, but applies a
+// change of its endpoints by reloading: reload after the API call, cutting
+// every request in flight (each then retried as a failed attempt).
+type reloadingProvider struct {
+	p      conformance.Policy
+	client *http.Client
+	wg     sync.WaitGroup
+
+	// mu guards eps and ctx.
+	mu     sync.Mutex
+	eps    map[string]scenarios.EndpointSpec
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+var (
+	_ scenarios.Adapter         = (*reloadingProvider)(nil)
+	_ scenarios.EndpointDeleter = (*reloadingProvider)(nil)
+)
+
+// reloadAfter is how long after the API call the reload cuts requests.
+const reloadAfter = 200 * time.Millisecond
+
+func newReloadingProvider(p conformance.Policy) *reloadingProvider {
+	r := &reloadingProvider{p: p, client: &http.Client{Timeout: p.Timeout}, eps: map[string]scenarios.EndpointSpec{}}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	return r
+}
+
+func (r *reloadingProvider) Capabilities() scenarios.Capabilities {
+	return scenarios.Capabilities{TargetEndpoints: true, EventTypes: true, EventIDs: true, DeleteEndpoint: true}
+}
+
+func (r *reloadingProvider) Setup(_ context.Context, eps []scenarios.EndpointSpec) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ep := range eps {
+		r.eps[ep.Name] = ep
+	}
+	return nil
+}
+
+func (r *reloadingProvider) DeleteEndpoint(_ context.Context, name string) error {
+	r.mu.Lock()
+	delete(r.eps, name)
+	r.mu.Unlock()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		time.Sleep(reloadAfter)
+		r.mu.Lock()
+		r.cancel()
+		r.ctx, r.cancel = context.WithCancel(context.Background())
+		r.mu.Unlock()
+	}()
+	return nil
+}
+
+func (r *reloadingProvider) Teardown(context.Context) error {
+	r.wg.Wait()
+	r.mu.Lock()
+	r.cancel()
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *reloadingProvider) Trigger(_ context.Context, ev scenarios.Event) (scenarios.TriggerResult, error) {
+	r.mu.Lock()
+	var names []string
+	for name, ep := range r.eps {
+		if slices.Contains(ev.Endpoints, name) || len(ev.Endpoints) == 0 && slices.Contains(ep.EventTypes, ev.Type) {
+			names = append(names, name)
+		}
+	}
+	r.mu.Unlock()
+	for _, name := range names {
+		r.wg.Add(1)
+		go func() { defer r.wg.Done(); r.deliver(name, ev) }()
+	}
+	return scenarios.TriggerResult{Status: 202}, nil
+}
+
+func (r *reloadingProvider) deliver(name string, ev scenarios.Event) {
+	for n := 1; n <= r.p.MaxAttempts; n++ {
+		r.mu.Lock()
+		ep, ok := r.eps[name]
+		ctx := r.ctx
+		r.mu.Unlock()
+		if !ok {
+			return
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, strings.NewReader(string(ev.Payload)))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Msg-Id", "msg_"+ev.ID)
+		req.Header.Set("X-Kind", ev.Type)
+		if resp, err := r.client.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 300 || r.p.IsPermanent(resp.StatusCode) {
+				return
+			}
+		}
+		if d, ok := r.p.Backoff.Nominal(n); ok {
+			time.Sleep(d)
+		}
+	}
+}
+
+// A provider that reloads on a change of endpoints cuts the timeout-ok
+// fragment's slow answer when the delete fragment beside it deletes its
+// endpoint: 5.3 would fail it for hanging up early. Beside, the verdict is
+// a SKIP naming the change; with the slow fragments alone, it passes.
+func TestReloadingProviderInterference(t *testing.T) {
+	t.Parallel()
+	for _, beside := range []bool{true, false} {
+		t.Run(map[bool]string{true: "slow fragments beside the others", false: "slow fragments alone"}[beside], func(t *testing.T) {
+			t.Parallel()
+			o := NewOptions()
+			o.Policy, o.PolicySet = serialPolicy(), true
+			o.Subscriber = &scenarios.EndpointSpec{Path: "/orders", Options: "id-header=X-Msg-Id,type-header=X-Kind"}
+			o.Grace = time.Second
+			o.Eval.Only = []string{"1.1", "5.3", "8.3"}
+			o.hangsBeside = beside
+			o.NewAdapter = func(scenarios.AdapterOptions) (scenarios.Adapter, error) { return newReloadingProvider(serialPolicy()), nil }
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			rep, err := Run(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := verdictOf(rep.Results, "5.3")
+			switch {
+			case beside && (r.Verdict != conformance.Skip || !strings.Contains(r.Summary, "while fragment delete changed endpoints (delete endpoint /f/delete)") || !strings.Contains(r.Summary, "it would have been FAIL")):
+				t.Errorf("5.3 %s, want a SKIP naming the delete: %s", r.Verdict, r.Summary)
+			case !beside && r.Verdict != conformance.Pass:
+				t.Errorf("5.3 %s, want PASS: %s", r.Verdict, r.Summary)
+			}
+			for _, id := range []string{"1.1", "8.3"} {
+				if r := verdictOf(rep.Results, id); r.Verdict != conformance.Pass {
+					t.Errorf("%s %s: %s", id, r.Verdict, r.Summary)
+				}
+			}
+		})
+	}
+}

@@ -579,6 +579,9 @@ func (e *env) setRules(fp *fragmentPlan) error {
 		if err != nil {
 			return err
 		}
+		if len(rs) == 0 {
+			continue
+		}
 		if err := e.sink.SetRules(ep.Path, rs); err != nil {
 			return fmt.Errorf("sink rules for %s: %w", ep.Path, err)
 		}
