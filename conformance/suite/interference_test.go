@@ -406,7 +406,9 @@ func TestReloadingProviderInterference(t *testing.T) {
 			o.Grace = time.Second
 			o.Eval.Only = []string{"1.1", "5.3", "8.3"}
 			o.hangsBeside = beside
-			o.NewAdapter = func(scenarios.AdapterOptions) (scenarios.Adapter, error) { return newReloadingProvider(serialPolicy()), nil }
+			o.NewAdapter = func(scenarios.AdapterOptions) (scenarios.Adapter, error) {
+				return newReloadingProvider(serialPolicy()), nil
+			}
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
 			rep, err := Run(ctx, o)
