@@ -179,6 +179,7 @@ func Evaluate(tr *trace.Trace, p *Policy, o Options) ([]Result, error) {
 		views[name] = v
 		return v
 	}
+	inter := detectInterference(tr, frags)
 	var out []Result
 	for _, c := range Checks() {
 		if !o.Selected(c.ID) {
@@ -195,6 +196,9 @@ func Evaluate(tr *trace.Trace, p *Policy, o Options) ([]Result, error) {
 			if v.Frag.Skip != "" && missing == "" {
 				sc.skip = fmt.Sprintf("fragment %s did not run: %s", name, v.Frag.Skip)
 			}
+			if teardownTrimmed(c.ID) {
+				v = v.BeforeTeardown()
+			}
 			sc.Views = append(sc.Views, v)
 		}
 		var r Result
@@ -204,7 +208,7 @@ func Evaluate(tr *trace.Trace, p *Policy, o Options) ([]Result, error) {
 		case sc.skip != "":
 			r = Result{Verdict: Skip, Summary: sc.skip}
 		default:
-			r = c.Run(tr, p, sc)
+			r = unjudged(&c, c.Run(tr, p, sc), inter)
 		}
 		r.ID, r.Title, r.Source = c.ID, c.Title, c.Source
 		if o.Strict && r.Verdict == Warn {

@@ -32,6 +32,24 @@
 // views of the fragments it names, so fragments can run side by side on one
 // sink without reading each other's evidence.
 //
+// # Interference
+//
+// Fragments beside each other share the provider (unless each has one of
+// its own: Fragment.OwnProvider), and a provider can let one disturb
+// another. DetectInterference finds two traces of it: deliveries for a
+// fragment arriving after it closed while a fragment beside it held the
+// provider with hanging or slow answers (a provider delivering one request
+// at a time), and attempts the provider cut off while another fragment, or
+// the suite's own setup and teardown, changed endpoints (a provider that
+// reloads its configuration; the suite marks those changes with "config"
+// marks). A check reading a disturbed fragment that would FAIL or WARN is a
+// SKIP instead, naming what was seen and the verdict it would have been;
+// its SKIPs name it too. Checks of what deliveries carry (groups 6, 9 and
+// 12) keep their verdicts. The retry, backoff, Retry-After and timeout
+// checks (groups 2 to 5, but 2.5) read a fragment's attempts only up to its
+// "fragment-teardown" mark: a provider may cut or repeat deliveries to an
+// endpoint being removed.
+//
 // # Timing
 //
 // Timing checks tolerate noise asymmetrically. Early is judged tightly

@@ -20,6 +20,18 @@ const (
 	// ProviderMark notes provider lifecycle events; Name "restart" is a
 	// crash and restart.
 	ProviderMark = "provider"
+	// ConfigMark opens a window in which the suite changed the provider's
+	// endpoints (registered, deleted, rotated a secret, restarted): Name is
+	// the fragment that did it ("" for the suite's own setup and teardown),
+	// Detail what was done. ConfigEndMark (same Name) closes it. A provider
+	// that applies configuration by reloading may cut requests in flight
+	// meanwhile; see Interference.
+	ConfigMark    = "config"
+	ConfigEndMark = "config-end"
+	// FragmentTeardownMark (Name = fragment id) is when the suite began
+	// removing the fragment's endpoints from the provider: later attempts
+	// are not evidence for its retry, backoff and timeout checks.
+	FragmentTeardownMark = "fragment-teardown"
 )
 
 // Fragment is one part of a conformance run: the sink endpoints it set up
@@ -55,9 +67,26 @@ type Fragment struct {
 	SecretUnknown bool `json:"secret_unknown,omitempty"`
 	// Note is free text for people reading the trace.
 	Note string `json:"note,omitempty"`
+	// OwnProvider: the fragment had a provider instance of its own (the
+	// in-process reference, isolated): no other fragment could disturb it.
+	OwnProvider bool `json:"own_provider,omitempty"`
+	// Rerun: the fragment ran again, alone, after the main run, because
+	// the main run showed interference (the suite's Isolate option). The
+	// trace then holds two runs of the fragment; the later one is graded.
+	Rerun bool `json:"rerun,omitempty"`
 
 	StartNs int64 `json:"-"` // time of the fragment mark
 	EndNs   int64 `json:"-"` // time of the fragment-end mark, or the end of the trace
+	// Closed: the fragment-end mark is in the trace (EndNs is not merely
+	// the end of the trace).
+	Closed bool `json:"-"`
+	// TeardownNs is when the suite began removing the fragment's
+	// endpoints (its fragment-teardown mark), 0 when the trace has none.
+	TeardownNs int64 `json:"-"`
+	// Superseded: a later run of the same fragment replaced this one (see
+	// Rerun). ParseFragments keeps it under the id "<id>#<n>" so that its
+	// events stay attributed to it.
+	Superseded bool `json:"-"`
 }
 
 // Payload is one event's payload as triggered.
@@ -105,10 +134,24 @@ func ParseFragments(tr *trace.Trace) (map[string]*Fragment, error) {
 				return nil, fmt.Errorf("conformance: fragment mark %d has no name", i)
 			}
 			f.ID, f.StartNs, f.EndNs = m.Name, m.AtNs, last+1
+			if old, ok := frags[m.Name]; ok {
+				for n := 1; ; n++ {
+					key := fmt.Sprintf("%s#%d", m.Name, n)
+					if _, taken := frags[key]; !taken {
+						old.Superseded = true
+						frags[key] = old
+						break
+					}
+				}
+			}
 			frags[m.Name] = f
 		case FragmentEndMark:
 			if f, ok := frags[m.Name]; ok {
-				f.EndNs = m.AtNs
+				f.EndNs, f.Closed = m.AtNs, true
+			}
+		case FragmentTeardownMark:
+			if f, ok := frags[m.Name]; ok && f.TeardownNs == 0 {
+				f.TeardownNs = m.AtNs
 			}
 		}
 	}
@@ -137,7 +180,24 @@ func newView(tr *trace.Trace, f *Fragment, all map[string]*Fragment) *View {
 		}
 		return false
 	}
-	mine := func(id string) bool { return f.EventPrefix != "" && strings.HasPrefix(id, f.EventPrefix) }
+	// A longer prefix of another fragment (a re-run's) claims its ids.
+	var longer []string
+	for _, g := range all {
+		if g != f && f.EventPrefix != "" && len(g.EventPrefix) > len(f.EventPrefix) && strings.HasPrefix(g.EventPrefix, f.EventPrefix) {
+			longer = append(longer, g.EventPrefix)
+		}
+	}
+	mine := func(id string) bool {
+		if f.EventPrefix == "" || !strings.HasPrefix(id, f.EventPrefix) {
+			return false
+		}
+		for _, p := range longer {
+			if strings.HasPrefix(id, p) {
+				return false
+			}
+		}
+		return true
+	}
 	inWindow := func(t int64) bool { return t >= f.StartNs && t < f.EndNs }
 	eps := map[string]bool{}
 	for _, e := range f.Endpoints {
@@ -165,6 +225,27 @@ func newView(tr *trace.Trace, f *Fragment, all map[string]*Fragment) *View {
 		}
 	}
 	return v
+}
+
+// BeforeTeardown returns the view without the attempts that arrived after
+// the suite began removing the fragment's endpoints: a provider may cut,
+// repeat or reorder deliveries to an endpoint being removed, so they say
+// nothing about its retries, backoff or timeouts. Checks about what must
+// never arrive (a retry of a permanent failure, a delivery to a deleted
+// endpoint) read the whole view.
+func (v *View) BeforeTeardown() *View {
+	t := v.Frag.TeardownNs
+	if t == 0 {
+		return v
+	}
+	w := *v
+	w.Attempts = nil
+	for _, a := range v.Attempts {
+		if a.ArrivalNs < t {
+			w.Attempts = append(w.Attempts, a)
+		}
+	}
+	return &w
 }
 
 // Delivery is everything one event did at one endpoint: the attempts in

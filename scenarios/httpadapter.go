@@ -54,9 +54,11 @@ func NewHTTPAdapter(spec HTTPSpec, opts AdapterOptions) (*HTTPAdapter, error) {
 	opts.Redactor = red
 	client := opts.HTTPClient
 	if client == nil {
+		// Idle connections close well before common server read timeouts
+		// (30 s): a server timing one out answers it 400, unasked.
 		client = &http.Client{
 			Timeout:   spec.Timeout,
-			Transport: &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: spec.Timeout},
+			Transport: &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 15 * time.Second, ResponseHeaderTimeout: spec.Timeout},
 		}
 	}
 	t := spec.Trigger

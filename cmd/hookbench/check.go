@@ -146,5 +146,9 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if tr.Dropped > 0 {
 		title += fmt.Sprintf(" (trace truncated: last %d bytes dropped)", tr.Dropped)
 	}
-	return g.report(e, title, &p, rs)
+	gerr := g.report(e, title, &p, rs)
+	if inter, err := conformance.DetectInterference(tr); err == nil {
+		interferenceNote(e, inter, false)
+	}
+	return gerr
 }

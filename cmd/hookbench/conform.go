@@ -54,6 +54,7 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&o.LoadEvents, "load-events", o.LoadEvents, "events in the load fragment (0 = leave it out)")
 	fs.Float64Var(&o.LoadRate, "load-rate", o.LoadRate, "events per second in the load fragment")
 	fs.BoolVar(&o.Sequential, "sequential", o.Sequential, "run fragments one after another")
+	fs.BoolVar(&o.Isolate, "isolate", o.Isolate, "after the run, run again, one by one and alone, the fragments that fragments beside them disturbed (a shared provider held or reloaded), and grade those from the re-run")
 	fs.DurationVar(&o.Eval.Slack, "slack", 0, "timing tolerance of the checks (default 25ms; lateness gets 20x)")
 	fs.DurationVar(&o.MaxFragment, "max-wait", o.MaxFragment, "longest any fragment waits for deliveries (a real provider's schedule may be hours long)")
 	fs.BoolVarP(&quiet, "quiet", "q", false, "no progress lines on stderr")
@@ -180,6 +181,10 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	if rep.MaxStall > stallWarning {
 		fmt.Fprintf(e.stderr, "warning: the machine left hookbench without CPU for up to %s during the run: timing verdicts (groups 3, 4, 5, 10) may reflect the machine, not the provider\n", rep.MaxStall.Round(time.Millisecond))
 	}
+	if len(rep.Rerun) > 0 {
+		fmt.Fprintf(e.stderr, "note: --isolate ran again, alone: %s\n", strings.Join(rep.Rerun, ", "))
+	}
+	interferenceNote(e, rep.Interference, o.Isolate)
 	for _, f := range rep.Fragments {
 		if len(f.Notes) > 0 {
 			fmt.Fprintf(e.stderr, "note: fragment %s: %s\n", f.ID, strings.Join(f.Notes, "; "))
@@ -189,6 +194,27 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		return failError{why}
 	}
 	return gerr
+}
+
+// interferenceNote tells, on stderr, which fragments were disturbed by the
+// fragments beside them and how to grade them undisturbed.
+func interferenceNote(e *env, inter map[string]*conformance.Interference, isolated bool) {
+	if len(inter) == 0 {
+		return
+	}
+	ids := make([]string, 0, len(inter))
+	for id := range inter {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		fmt.Fprintf(e.stderr, "note: interference in fragment %s: %s\n", id, inter[id])
+	}
+	if isolated {
+		fmt.Fprintln(e.stderr, "note: interference remains after --isolate: grade these fragments with --sequential")
+		return
+	}
+	fmt.Fprintln(e.stderr, "note: the checks of these fragments that would FAIL or WARN are SKIPs; run hookbench conform again with --isolate (re-runs just these fragments alone) or --sequential (every fragment alone)")
 }
 
 func faultNames() string {

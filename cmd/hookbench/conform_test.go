@@ -287,3 +287,42 @@ phases: [{duration: 1s, rate: 1}]
 		t.Errorf("check --profile: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// A trace in which the timeout fragment held the provider while the
+// retry-5xx fragment waited: its retry (without an event id) came after it
+// closed, so 2.1 would fail; check says why it does not judge it.
+func TestCheckNotesInterference(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.trace")
+	w, err := trace.Create(path, trace.NewHeader([]string{"hookbench", "conform"}, "test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := conformance.Policy{MaxAttempts: 3, Backoff: conformance.Backoff{Kind: "schedule", Schedule: []time.Duration{100 * time.Millisecond, 400 * time.Millisecond}, Jitter: "none"}, Timeout: 3 * time.Second}
+	d, _ := json.Marshal(&p)
+	w.WriteMark(&trace.Mark{Type: conformance.PolicyMark, Name: "test", Detail: string(d)})
+	for _, id := range []string{conformance.FragRetry5xx, conformance.FragTimeout} {
+		frag, _ := json.Marshal(conformance.Fragment{Endpoints: []string{"/f/" + id}, EventPrefix: id + "/", FailFirst: 1})
+		w.WriteMark(&trace.Mark{AtNs: 0, Type: conformance.FragmentMark, Name: id, Detail: string(frag)})
+	}
+	w.WriteSent(&trace.Sent{EventID: "retry-5xx/1", Type: "t", IntendedNs: 1e6, SentNs: 1e6, Status: 202})
+	w.WriteSent(&trace.Sent{EventID: "timeout/1", Type: "t", IntendedNs: 1e6, SentNs: 1e6, Status: 202})
+	w.WriteAttempt(&trace.Attempt{Endpoint: "/f/timeout", EventID: "timeout/1", ArrivalNs: 5e6, HandleNs: 3e9, Flags: trace.FlagAborted | trace.FlagProviderGaveUp})
+	w.WriteAttempt(&trace.Attempt{Endpoint: "/f/retry-5xx", ArrivalNs: 10e6, Status: 500})
+	w.WriteAttempt(&trace.Attempt{Endpoint: "/f/retry-5xx", ArrivalNs: 3010e6, Status: 200})
+	w.WriteAttempt(&trace.Attempt{Endpoint: "/f/timeout", EventID: "timeout/1", ArrivalNs: 3110e6, Status: 200})
+	w.WriteMark(&trace.Mark{AtNs: 1000e6, Type: conformance.FragmentEndMark, Name: conformance.FragRetry5xx})
+	w.WriteMark(&trace.Mark{AtNs: 6000e6, Type: conformance.FragmentEndMark, Name: conformance.FragTimeout})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "check", path, "--only", "2.1,5.2")
+	if code != exitOK {
+		t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitOK, out, errs)
+	}
+	for _, want := range []string{"[SKIP] 2.1", "[PASS] 5.2", "it would have been FAIL",
+		"note: interference in fragment retry-5xx: 1 delivery for this fragment arrived after it closed while fragment timeout held the provider", "--isolate"} {
+		if !strings.Contains(out+errs, want) {
+			t.Errorf("output lacks %q\nstdout:\n%s\nstderr:\n%s", want, out, errs)
+		}
+	}
+}

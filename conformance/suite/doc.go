@@ -15,6 +15,18 @@
 // conformance.Fragment), which makes a saved trace gradable offline with
 // `hookbench check`.
 //
+// Fragments whose endpoints hang or answer slowly (the timeout fragments)
+// run alone after the others, as the restart and load fragments do, unless
+// every fragment has a provider of its own (the embedded reference,
+// isolated): a provider that delivers one request at a time would hold the
+// other fragments' deliveries meanwhile. The suite marks every change of
+// the provider's endpoints (registration, deletion, secret rotation,
+// restart, teardown) so that the checks can tell a provider that reloads
+// its configuration cutting other fragments' requests (see
+// conformance.DetectInterference). With Options.Isolate, the fragments the
+// trace shows disturbed run again after the main run, one by one, on a
+// fresh registration, and are graded from the re-run.
+//
 // A fragment that gave up waiting for deliveries it expected lingers once
 // more the longest declared retry delay still pending (at most
 // Options.MaxFragment) before its end mark: a provider slower than it

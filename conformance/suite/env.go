@@ -36,8 +36,32 @@ type env struct {
 	// secretUnknown: the sink verifies with a secret the provider may not
 	// use (the adapter could neither set nor read it).
 	secretUnknown bool
+	// rerun: the fragments now running are the Isolate option's re-runs,
+	// one after another (their events get ids of their own).
+	rerun bool
 
 	stats atomic.Pointer[map[string]sink.EndpointStats]
+}
+
+// config runs fn, a change of the provider's endpoints made for owner (a
+// fragment id, "" for the suite), between a config mark and its end: a
+// provider that reloads its configuration may cut requests in flight
+// meanwhile, and the checks must be able to tell (see
+// conformance.Interference). A mark that cannot be written fails the
+// trace, which the run reports when it closes it.
+func (e *env) config(owner, what string, fn func() error) error {
+	_ = e.tw.WriteMark(&trace.Mark{AtNs: e.tw.Now(), Type: conformance.ConfigMark, Name: owner, Detail: what})
+	err := fn()
+	_ = e.tw.WriteMark(&trace.Mark{AtNs: e.tw.Now(), Type: conformance.ConfigEndMark, Name: owner, Detail: what})
+	return err
+}
+
+// ownProviders reports whether the adapter gives each fragment a provider
+// of its own (the in-process reference, isolated): no fragment can then
+// disturb another.
+func (e *env) ownProviders() bool {
+	ra, ok := e.ad.(*refAdapter)
+	return ok && ra.isolate
 }
 
 // statsEvery is how often the sink's counters are read (a snapshot walks

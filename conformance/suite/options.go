@@ -104,6 +104,15 @@ type Options struct {
 	// Sequential runs fragments one after another even when they could run
 	// side by side (forced when the adapter cannot aim events at endpoints).
 	Sequential bool
+	// Isolate runs again, after the main run, the fragments whose part of
+	// the trace shows interference from fragments beside them (see
+	// conformance.Interference): one after another, each alone on a fresh
+	// registration of its endpoints, with event ids of their own. Their
+	// checks are graded from the re-run; the first run stays in the trace.
+	Isolate bool
+	// hangsBeside runs the Hangs fragments beside the others, as before
+	// they ran alone (tests show what that did to a shared provider).
+	hangsBeside bool
 	// MaxFragment bounds each fragment's waiting; Grace pads every wait for
 	// an expected delivery.
 	MaxFragment time.Duration

@@ -41,6 +41,11 @@ type fragmentPlan struct {
 	// disturb the rest, and latency under load is measured on an otherwise
 	// idle provider.
 	Alone bool
+	// Hangs: the fragment's endpoints hang or answer slowly. Unless the
+	// adapter gives each fragment a provider of its own, it runs alone
+	// after the others, as Alone: a provider that delivers one request at
+	// a time (or a few) would hold everyone else's deliveries meanwhile.
+	Hangs bool
 	// Broadcast triggers by event type only, never naming endpoints.
 	Broadcast bool
 	// RecordPayloads writes every triggered payload into the fragment mark.
@@ -239,7 +244,7 @@ func plans() []*fragmentPlan {
 			Run: func(ctx context.Context, e *env, f *fragRun) error {
 				return runRetryAfter(ctx, e, f, max(e.p.RetryAfterMax, e.retryHi(1)))
 			}},
-		{ID: c.FragTimeout, FailFirst: 1, Endpoints: single(c.FragTimeout, "attempt=1,hang"), Needs: needsHang,
+		{ID: c.FragTimeout, FailFirst: 1, Hangs: true, Endpoints: single(c.FragTimeout, "attempt=1,hang"), Needs: needsHang,
 			Run: func(ctx context.Context, e *env, f *fragRun) error {
 				if err := f.triggerAll(ctx, 1, "", nil); err != nil {
 					return err
@@ -250,7 +255,7 @@ func plans() []*fragmentPlan {
 				f.allOK(ctx, 1, e.p.Timeout+e.hangCap()+e.scheduleHi(2))
 				return nil
 			}},
-		{ID: c.FragTimeoutOK, Endpoints: []endpointPlan{{Path: "/f/" + c.FragTimeoutOK, Rules: func(e *env) []string {
+		{ID: c.FragTimeoutOK, Hangs: true, Endpoints: []endpointPlan{{Path: "/f/" + c.FragTimeoutOK, Rules: func(e *env) []string {
 			return []string{"delay=" + (e.p.Timeout / 3).Round(time.Millisecond).String()}
 		}}}, Needs: needsTimeout, Run: runSimple(1, nil, quietFor(50*time.Millisecond))},
 		// It runs unsigned too: 6.1 then says so (the other 6.x SKIP).
@@ -267,7 +272,10 @@ func plans() []*fragmentPlan {
 				return ""
 			},
 			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				if _, err := e.ad.(SecretRotator).RotateSecret(ctx, "/f/"+c.FragRotate); err != nil {
+				if err := e.config(c.FragRotate, "rotate the secret of /f/"+c.FragRotate, func() error {
+					_, err := e.ad.(SecretRotator).RotateSecret(ctx, "/f/"+c.FragRotate)
+					return err
+				}); err != nil {
 					f.frag.Skip = "rotating the secret failed: " + err.Error()
 					return nil
 				}
@@ -325,7 +333,9 @@ func plans() []*fragmentPlan {
 				return ""
 			},
 			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				if err := e.ad.(scenarios.EndpointDeleter).DeleteEndpoint(ctx, "/f/"+c.FragDelete); err != nil {
+				if err := e.config(c.FragDelete, "delete endpoint /f/"+c.FragDelete, func() error {
+					return e.ad.(scenarios.EndpointDeleter).DeleteEndpoint(ctx, "/f/"+c.FragDelete)
+				}); err != nil {
 					f.frag.Skip = "deleting the endpoint failed: " + err.Error()
 					return nil
 				}
@@ -364,7 +374,7 @@ func plans() []*fragmentPlan {
 				if fr, ok := e.ad.(FragmentRestarter); ok {
 					restart = func(ctx context.Context) error { return fr.RestartFragment(ctx, c.FragRestart) }
 				}
-				if err := restart(ctx); err != nil {
+				if err := e.config(c.FragRestart, "restart the provider", func() error { return restart(ctx) }); err != nil {
 					f.note("restart: " + err.Error())
 					return nil
 				}

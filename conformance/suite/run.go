@@ -46,6 +46,12 @@ type Report struct {
 	// hundred milliseconds, timing verdicts say as much about the machine
 	// as about the provider.
 	MaxStall time.Duration
+	// Interference lists, by fragment id, the fragments other fragments
+	// disturbed through the provider they shared (their FAILs and WARNs
+	// are SKIPs that say so). Empty when none was seen.
+	Interference map[string]*conformance.Interference
+	// Rerun lists the fragments the Isolate option ran again, alone.
+	Rerun []string
 }
 
 // NothingSent reports whether the run triggered events but the provider
@@ -149,10 +155,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, &SetupError{Err: err}
 	}
 	begin := time.Now()
-	var buf bytes.Buffer
-	var w io.Writer = &buf
+	buf := &lockedBuffer{}
+	var w io.Writer = buf
 	if o.TraceTo != nil {
-		w = io.MultiWriter(&buf, o.TraceTo)
+		w = io.MultiWriter(buf, o.TraceTo)
 	}
 	hdr := trace.NewHeader(o.Args, o.Version)
 	tw, err := trace.NewWriter(w, hdr)
@@ -166,20 +172,26 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, &SetupError{Err: err}
 	}
-	// teardown removes what the current adapter set up, once.
+	e := &env{o: &o, runID: hdr.RunID, tw: tw, ad: ad, caps: ad.Capabilities(), slack: o.Eval.Slack}
+	// teardown removes what the current adapter set up, once, after
+	// marking when the current batch's fragments began losing their
+	// endpoints.
 	var tornDown bool
+	var current []*fragmentPlan
 	teardown := func() error {
 		if tornDown {
 			return nil
 		}
 		tornDown = true
+		for _, fp := range current {
+			_ = tw.WriteMark(&trace.Mark{AtNs: tw.Now(), Type: conformance.FragmentTeardownMark, Name: fp.ID})
+		}
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		return ad.Teardown(tctx)
+		return e.config("", "teardown", func() error { return ad.Teardown(tctx) })
 	}
 	defer func() { teardown() }()
 
-	e := &env{o: &o, runID: hdr.RunID, tw: tw, ad: ad, caps: ad.Capabilities(), slack: o.Eval.Slack}
 	if e.slack == 0 {
 		e.slack = conformance.DefaultSlack
 	}
@@ -207,26 +219,55 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	var runs []FragmentRun
 	var runErr error
 	var notes []string
-	batches := planBatches(frags, o.MaxEndpoints)
-	for i, b := range batches {
-		if i > 0 {
-			if terr := teardown(); terr != nil {
-				notes = append(notes, terr.Error())
+	// runBatches runs fragments in batches, each but the very first on a
+	// fresh adapter.
+	runBatches := func(fs []*fragmentPlan) {
+		batches := planBatches(fs, o.MaxEndpoints)
+		for i, b := range batches {
+			if current != nil {
+				if terr := teardown(); terr != nil {
+					notes = append(notes, terr.Error())
+				}
+				if ad, err = newAdapter(&o, tw, hdr.RunID); err != nil {
+					runErr = &SetupError{Err: err}
+					return
+				}
+				tornDown, e.ad = false, ad
 			}
-			if ad, err = newAdapter(&o, tw, hdr.RunID); err != nil {
-				runErr = &SetupError{Err: err}
-				break
+			current = b
+			if len(batches) > 1 && o.Progress != nil {
+				o.Progress("batch %d/%d: %d endpoints", i+1, len(batches), registeredIn(b))
 			}
-			tornDown, e.ad = false, ad
+			var rs []FragmentRun
+			rs, runErr = e.runBatch(ctx, b, frags, secrets)
+			runs = append(runs, rs...)
+			if runErr != nil {
+				return
+			}
 		}
-		if len(batches) > 1 && o.Progress != nil {
-			o.Progress("batch %d/%d: %d endpoints", i+1, len(batches), registeredIn(b))
+	}
+	runBatches(frags)
+	var rerun []string
+	if runErr == nil && o.Isolate && ctx.Err() == nil {
+		// Judge the main run once its provider stopped delivering.
+		if terr := teardown(); terr != nil {
+			notes = append(notes, terr.Error())
 		}
-		var rs []FragmentRun
-		rs, runErr = e.runBatch(ctx, b, frags, secrets)
-		runs = append(runs, rs...)
-		if runErr != nil {
-			break
+		again, err := e.interfered(buf, frags)
+		if err != nil {
+			runErr = err
+		} else if len(again) > 0 {
+			for _, fp := range again {
+				rerun = append(rerun, fp.ID)
+			}
+			if o.Progress != nil {
+				o.Progress("isolate: interference seen in %s: running them again, one by one", strings.Join(rerun, ", "))
+			}
+			e.rerun = true
+			main := runs
+			runs = nil
+			runBatches(again)
+			runs = mergeRuns(main, runs)
 		}
 	}
 	stopStalls()
@@ -254,18 +295,83 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Results: results, Policy: e.p, Capabilities: e.caps, Fragments: runs, Trace: tr, Wall: time.Since(begin), MaxStall: stall}
+	inter, err := conformance.DetectInterference(tr)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Results: results, Policy: e.p, Capabilities: e.caps, Fragments: runs, Trace: tr, Wall: time.Since(begin), MaxStall: stall,
+		Interference: inter, Rerun: rerun}
 	if len(notes) > 0 {
 		rep.Fragments = append(rep.Fragments, FragmentRun{ID: "teardown", Notes: notes})
 	}
 	return rep, nil
 }
 
+// lockedBuffer is the run's in-memory trace: the Isolate option reads it
+// while the sink still writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// Bytes returns a copy of what was written so far.
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.b.Bytes())
+}
+
+// interfered returns the fragments whose part of the trace written so far
+// shows interference, in plan order.
+func (e *env) interfered(buf *lockedBuffer, frags []*fragmentPlan) ([]*fragmentPlan, error) {
+	if err := e.tw.Flush(); err != nil {
+		return nil, fmt.Errorf("write trace: %w", err)
+	}
+	tr, err := trace.Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		return nil, fmt.Errorf("read back trace: %w", err)
+	}
+	inter, err := conformance.DetectInterference(tr)
+	if err != nil {
+		return nil, err
+	}
+	var out []*fragmentPlan
+	for _, fp := range frags {
+		if inter[fp.ID] != nil {
+			out = append(out, fp)
+		}
+	}
+	return out, nil
+}
+
+// mergeRuns replaces the main run's outcome of each fragment run again by
+// the re-run's.
+func mergeRuns(main, again []FragmentRun) []FragmentRun {
+	by := map[string]FragmentRun{}
+	for _, r := range again {
+		by[r.ID] = r
+	}
+	out := slices.Clone(main)
+	for i, r := range out {
+		if a, ok := by[r.ID]; ok {
+			out[i] = a
+		}
+	}
+	return out
+}
+
 // runBatch registers the batch's endpoints with the current adapter, takes
 // the secrets its provider chose, and runs the batch's fragments. all is
 // every fragment of the run (the sink serves them all).
 func (e *env) runBatch(ctx context.Context, batch, all []*fragmentPlan, secrets map[string]string) ([]FragmentRun, error) {
-	if err := e.ad.Setup(ctx, e.registrations(batch, secrets)); err != nil {
+	regs := e.registrations(batch, secrets)
+	if err := e.config("", fmt.Sprintf("register %d endpoints", len(regs)), func() error { return e.ad.Setup(ctx, regs) }); err != nil {
 		return nil, setupErr("adapter setup: %w", err)
 	}
 	if err := e.learnSecrets(all, secrets); err != nil {
@@ -453,22 +559,31 @@ func (e *env) newSink(frags []*fragmentPlan, secrets map[string]string, listen s
 	}
 	e.sink = srv
 	for _, fp := range frags {
-		for _, ep := range fp.Endpoints {
-			rules := slices.Clone(ep.Rules(e))
-			if !e.byAttempt() {
-				for i := range rules {
-					rules[i] = stripAttempt(rules[i])
-				}
+		if err := e.setRules(fp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setRules gives the fragment's sink endpoints their behaviour rules.
+func (e *env) setRules(fp *fragmentPlan) error {
+	for _, ep := range fp.Endpoints {
+		rules := slices.Clone(ep.Rules(e))
+		if !e.byAttempt() {
+			for i := range rules {
+				rules[i] = stripAttempt(rules[i])
 			}
-			rs, err := parseRules(ep.Path, rules)
-			if err != nil {
-				return err
-			}
-			if len(rs) > 0 {
-				if err := srv.SetRules(ep.Path, rs); err != nil {
-					return fmt.Errorf("sink rules for %s: %w", ep.Path, err)
-				}
-			}
+		}
+		rs, err := parseRules(ep.Path, rules)
+		if err != nil {
+			return err
+		}
+		if len(rs) == 0 {
+			continue
+		}
+		if err := e.sink.SetRules(ep.Path, rs); err != nil {
+			return fmt.Errorf("sink rules for %s: %w", ep.Path, err)
 		}
 	}
 	return nil
@@ -511,7 +626,7 @@ func (e *env) writePolicy() error {
 // runFragments runs the side-by-side fragments together (or one by one when
 // the adapter cannot aim events), then the Last ones alone.
 func (e *env) runFragments(ctx context.Context, frags []*fragmentPlan) ([]FragmentRun, error) {
-	seq := e.o.Sequential || (!e.caps.TargetEndpoints && !e.caps.EventTypes)
+	seq := e.o.Sequential || e.rerun || (!e.caps.TargetEndpoints && !e.caps.EventTypes)
 	var first, last []*fragmentPlan
 	for _, fp := range frags {
 		if e.alone(fp) {
@@ -560,23 +675,34 @@ func (e *env) runFragments(ctx context.Context, frags []*fragmentPlan) ([]Fragme
 }
 
 // alone reports whether a fragment must run by itself after the others:
-// it asks so, and the adapter does not give fragments providers of their own.
+// it asks so (Alone), or its endpoints hang (Hangs), and the adapter does
+// not give fragments providers of their own.
 func (e *env) alone(fp *fragmentPlan) bool {
-	if !fp.Alone {
+	if !fp.Alone && (!fp.Hangs || e.o.hangsBeside) {
 		return false
 	}
-	_, isolated := e.ad.(FragmentRestarter)
-	return !isolated
+	return !e.ownProviders()
 }
 
 // runFragment runs one fragment and writes its marks.
 func (e *env) runFragment(ctx context.Context, fp *fragmentPlan) (FragmentRun, error) {
+	if e.rerun {
+		// The first run switched rules (failPhase): start afresh.
+		if err := e.setRules(fp); err != nil {
+			return FragmentRun{ID: fp.ID}, err
+		}
+	}
 	f := &fragRun{e: e, plan: fp, start: e.tw.Now(), base: map[string]sink.EndpointStats{}}
 	e.snapshot()
 	for _, ep := range fp.Endpoints {
 		f.base[ep.Path] = e.stat(ep.Path)
 	}
-	f.frag = conformance.Fragment{EventPrefix: fp.ID + "/", FailFirst: fp.FailFirst, SecretUnknown: e.secretUnknown}
+	f.frag = conformance.Fragment{EventPrefix: fp.ID + "/", FailFirst: fp.FailFirst, SecretUnknown: e.secretUnknown, OwnProvider: e.ownProviders(), Rerun: e.rerun}
+	if e.rerun {
+		// Ids of its own: the first run's late deliveries stay the first
+		// run's.
+		f.frag.EventPrefix = fp.ID + "/rerun/"
+	}
 	for _, ep := range fp.Endpoints {
 		f.frag.Endpoints = append(f.frag.Endpoints, ep.Path)
 		if ep.Sub != "" && !ep.SinkOnly {
