@@ -63,7 +63,7 @@ func noRetries(rs *retrySamples, p *Policy) Result {
 	if rs.events == 0 {
 		return Result{Verdict: Skip, Summary: "no permanently failing event in the fragment"}
 	}
-	if p.MaxAttempts <= 1 {
+	if !p.Retries() {
 		return Result{Verdict: Info, Summary: "the policy declares no retries (max_attempts 1)"}
 	}
 	return Result{Verdict: Skip, Summary: fmt.Sprintf("no retries observed for %d failing event(s) (see 2.x): nothing to measure", rs.events)}
@@ -405,10 +405,14 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	b := &p.Backoff
 	var totals []int64
 	var full []*Delivery
+	want := p.MaxAttempts
+	if p.RetryWindow > 0 {
+		want = windowAttempts(v, p)
+	}
 	for _, d := range v.Deliveries() {
-		if len(d.Attempts) == p.MaxAttempts && p.MaxAttempts > 1 && !slicesAnyDelivered(p, d.Attempts) && len(msgIDs(d.Attempts)) == 1 {
+		if (len(d.Attempts) == want || p.RetryWindow > 0 && len(d.Attempts) > want) && want > 1 && !slicesAnyDelivered(p, d.Attempts) && len(msgIDs(d.Attempts)) == 1 {
 			var s int64
-			for _, g := range gaps(d.Attempts) {
+			for _, g := range gaps(d.Attempts[:want]) {
 				s += g
 			}
 			totals = append(totals, s)
@@ -416,13 +420,16 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		}
 	}
 	if len(totals) == 0 {
-		if p.MaxAttempts <= 1 {
+		if !p.Retries() {
 			return Result{Verdict: Info, Summary: "the policy declares no retries"}
+		}
+		if p.RetryWindow > 0 {
+			return Result{Verdict: Skip, Summary: "no failing event retried (see 2.7)"}
 		}
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("no event used all %d attempts (see 2.7)", p.MaxAttempts)}
 	}
 	var m, v2, sumLo, sumHi float64
-	for k := 1; k < p.MaxAttempts; k++ {
+	for k := 1; k < want; k++ {
 		d, ok := b.Nominal(k)
 		if !ok {
 			return Result{Verdict: Fail, Summary: fmt.Sprintf("policy: max_attempts %d but the backoff defines only %d retries", p.MaxAttempts, k-1)}
@@ -434,7 +441,7 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		sumHi += float64(hi)
 	}
 	n := float64(len(totals))
-	early := float64(sc.Slack) * float64(p.MaxAttempts-1)
+	early := float64(sc.Slack) * float64(want-1)
 	tol := 4*math.Sqrt(v2/n) + early
 	got := mean(totals)
 	lag := collectRetries(v, p).lag
@@ -459,5 +466,28 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		r := ratio(int64(got), int64(m))
 		c.late(v, r, Evidence{Endpoint: full[0].Endpoint, Expected: meanWindow, Observed: fmt.Sprintf("late: mean %s, %.1f× the declared", ms(int64(got)), r)})
 	}
-	return c.result(Fail, "retry windows", fmt.Sprintf("mean %s, declared %s", ms(int64(got)), ms(int64(m))))
+	what := "retry windows"
+	if want != p.MaxAttempts {
+		what = fmt.Sprintf("spans of the first %d attempts", want)
+	}
+	return c.result(Fail, what, fmt.Sprintf("mean %s, declared %s", ms(int64(got)), ms(int64(m))))
+}
+
+// windowAttempts is the attempt count 3.5 judges spans at under a retry
+// window, where the count varies with jitter and with how long the
+// fragment watched: the fewest attempts any failing event with a retry
+// made. Every such event's first that many attempts are judged: choosing
+// events by their count would choose them by their delays.
+func windowAttempts(v *View, p *Policy) int {
+	least := 0
+	for _, d := range v.Deliveries() {
+		n := len(d.Attempts)
+		if n < 2 || slicesAnyDelivered(p, d.Attempts) || len(msgIDs(d.Attempts)) > 1 {
+			continue
+		}
+		if least == 0 || n < least {
+			least = n
+		}
+	}
+	return least
 }

@@ -88,7 +88,7 @@ func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	for _, d := range v.Deliveries() {
 		for i, a := range d.Attempts {
 			asked := time.Duration(a.RetryAfter) * time.Millisecond
-			if asked <= p.RetryAfterMax || i+1 >= p.MaxAttempts {
+			if asked <= p.RetryAfterMax || p.countSpent(i+1) {
 				continue
 			}
 			latest := p.RetryAfterMax
