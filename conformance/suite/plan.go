@@ -204,23 +204,29 @@ func plans() []*fragmentPlan {
 				// duplicate under a new id) reaches the count early.
 				begin := time.Now()
 				var nominal time.Duration
-				for k := 1; k < e.p.MaxAttempts; k++ {
+				for k := 1; k < e.attempts(); k++ {
 					if d, ok := e.p.Backoff.Nominal(k); ok {
 						_, hi := e.p.Backoff.Band(d)
 						nominal += hi
 					}
 				}
 				all := func() bool {
-					return time.Since(begin) >= nominal && f.received("/f/"+c.FragBackoff) >= uint64(n*e.p.MaxAttempts)
+					return time.Since(begin) >= nominal && f.received("/f/"+c.FragBackoff) >= uint64(n*e.attempts())
 				}
-				met := waitFor(ctx, min(e.scheduleHi(e.p.MaxAttempts), e.o.MaxFragment), all)
+				if e.p.RetryWindow > 0 {
+					// How many attempts fit in the window depends on the
+					// jitter: watch until it has closed for every event, and
+					// a retry's lateness beyond, to see attempts after it.
+					all = func() bool { return time.Since(begin) >= e.p.RetryWindow+2*e.retryHi(1) }
+				}
+				met := waitFor(ctx, min(e.scheduleHi(e.attempts()), e.o.MaxFragment), all)
 				if !met {
 					// Short of attempts: a provider that stopped early, or a
 					// machine that made the last ones late. Give the latter
 					// a little more time (and the fragment lingers after).
 					met = waitFor(ctx, min(e.o.Grace, e.o.MaxFragment), all)
 				}
-				f.expect(met, all, e.p.MaxAttempts-1)
+				f.expect(met, all, e.attempts()-1)
 				return sleep(ctx, 300*time.Millisecond)
 			}},
 		retryAfterPlan(c.FragRA429, 429, false),
@@ -368,7 +374,7 @@ func plans() []*fragmentPlan {
 					f.note("restart: " + err.Error())
 					return nil
 				}
-				f.allOK(ctx, n, e.scheduleHi(e.p.MaxAttempts))
+				f.allOK(ctx, n, e.scheduleHi(e.attempts()))
 				return nil
 			}},
 		{ID: c.FragCloudEvents, FailFirst: 1, Endpoints: single(c.FragCloudEvents, "attempt=1,status=503"), Needs: needsFormat, Run: runSimple(2, nil, nil)},
