@@ -96,6 +96,9 @@ func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
 				_, hi := p.Backoff.Band(nom)
 				latest = max(latest, hi)
 			}
+			if end, ok := p.windowEnd(d.Attempts[0]); ok && i+1 == len(d.Attempts) && attemptEnd(a)+int64(latest) > end {
+				continue // the capped wait may end after the retry window: no retry owed
+			}
 			// Late is judged loosely, as for backoff (lateness): an
 			// uncapped wait is orders of magnitude longer.
 			due := attemptEnd(a) + 2*int64(latest) + lateSlack(sc.Slack, latest)

@@ -207,3 +207,12 @@ func TestCheckRetryWindowUnlimited(t *testing.T) {
 		{name: "nothing retried", build: func() *trace.Trace { return failing(5000, []int64{2}, []int64{3}) }, policy: windowTestPolicy, want: Skip},
 	})
 }
+
+func TestCheckRetryAfterCappedRetryWindow(t *testing.T) {
+	// The capped wait (2 s) ends after a 1 s retry window: stopping is right.
+	never := func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, -1, 10_000) }
+	runCases(t, "4.4", []checkCase{
+		{name: "wait past the window", build: never, policy: windowTestPolicy, want: Skip},
+		{name: "wait inside the window", build: never, policy: func(p *Policy) { windowTestPolicy(p); p.RetryWindow = time.Hour }, want: Fail},
+	})
+}
