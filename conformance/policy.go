@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -54,6 +55,9 @@ func (b *Backoff) Nominal(n int) (time.Duration, bool) {
 			d *= b.Factor
 			if b.Cap > 0 && d >= float64(b.Cap) {
 				return b.Cap, true
+			}
+			if d >= math.MaxInt64 {
+				return math.MaxInt64, true // retry 64 of an uncapped doubling: "never"
 			}
 		}
 		if b.Cap > 0 && d > float64(b.Cap) {
@@ -320,7 +324,7 @@ func (p *Policy) countSpent(n int) bool { return p.MaxAttempts > 0 && n >= p.Max
 // windowEnd is the instant (ns) the retry window of a delivery whose first
 // attempt is first closes, and false when the policy declares none.
 func (p *Policy) windowEnd(first *trace.Attempt) (int64, bool) {
-	if p.RetryWindow <= 0 || first == nil {
+	if p.RetryWindow <= 0 || first == nil || first.ArrivalNs > math.MaxInt64-int64(p.RetryWindow) {
 		return 0, false
 	}
 	return first.ArrivalNs + int64(p.RetryWindow), true
@@ -342,13 +346,10 @@ func (p *Policy) NominalAttempts() int {
 	n := 1
 	for ; n < limit; n++ {
 		d, ok := p.Backoff.Nominal(n)
-		if !ok {
+		if !ok || p.RetryWindow > 0 && d > p.RetryWindow-at {
 			break
 		}
 		at += d
-		if p.RetryWindow > 0 && at > p.RetryWindow {
-			break
-		}
 	}
 	return n
 }

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -215,4 +216,19 @@ func TestCheckRetryAfterCappedRetryWindow(t *testing.T) {
 		{name: "wait past the window", build: never, policy: windowTestPolicy, want: Skip},
 		{name: "wait inside the window", build: never, policy: func(p *Policy) { windowTestPolicy(p); p.RetryWindow = time.Hour }, want: Fail},
 	})
+}
+
+func TestNominalAttemptsUncapped(t *testing.T) {
+	t.Parallel()
+	// An uncapped doubling outgrows any window: the count stays small and
+	// no delay wraps round to a negative one.
+	p := Policy{MaxAttempts: Unlimited, RetryWindow: math.MaxInt64, Backoff: Backoff{Kind: "exponential", Base: time.Second, Factor: 2}}
+	if n := p.NominalAttempts(); n < 30 || n > 64 {
+		t.Errorf("NominalAttempts = %d, want the ~34 retries that fit in 292 years", n)
+	}
+	for n := 1; n < 200; n += 7 {
+		if d, ok := p.Backoff.Nominal(n); !ok || d <= 0 {
+			t.Fatalf("Nominal(%d) = %v %v", n, d, ok)
+		}
+	}
 }

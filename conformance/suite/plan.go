@@ -217,7 +217,7 @@ func plans() []*fragmentPlan {
 					// How many attempts fit in the window depends on the
 					// jitter: watch until it has closed for every event, and
 					// a retry's lateness beyond, to see attempts after it.
-					all = func() bool { return time.Since(begin) >= e.p.RetryWindow+2*e.retryHi(1) }
+					all = func() bool { return time.Since(begin) >= min(e.p.RetryWindow, e.o.MaxFragment)+2*e.retryHi(1) }
 				}
 				met := waitFor(ctx, min(e.scheduleHi(e.attempts()), e.o.MaxFragment), all)
 				if !met {
