@@ -213,13 +213,20 @@ func plans() []*fragmentPlan {
 				all := func() bool {
 					return time.Since(begin) >= nominal && f.received("/f/"+c.FragBackoff) >= uint64(n*e.attempts())
 				}
+				wait := min(e.scheduleHi(e.attempts()), e.o.MaxFragment)
 				if e.p.RetryWindow > 0 {
 					// How many attempts fit in the window depends on the
 					// jitter: watch until it has closed for every event, and
-					// a retry's lateness beyond, to see attempts after it.
-					all = func() bool { return time.Since(begin) >= min(e.p.RetryWindow, e.o.MaxFragment)+2*e.retryHi(1) }
+					// then as long as any retry takes, to see attempts after it.
+					var longest time.Duration
+					for k := 1; k < min(e.attempts(), 64); k++ {
+						longest = max(longest, e.retryHi(k))
+					}
+					watch := min(e.p.RetryWindow, e.o.MaxFragment) + 2*longest
+					all = func() bool { return time.Since(begin) >= watch }
+					wait = min(watch, e.o.MaxFragment)
 				}
-				met := waitFor(ctx, min(e.scheduleHi(e.attempts()), e.o.MaxFragment), all)
+				met := waitFor(ctx, wait, all)
 				if !met {
 					// Short of attempts: a provider that stopped early, or a
 					// machine that made the last ones late. Give the latter
