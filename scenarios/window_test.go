@@ -77,3 +77,18 @@ func TestParseRetryWindowErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestStripeProfileRetriesForThreeDays(t *testing.T) {
+	t.Parallel()
+	p, err := Profile(ProfileStripe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// 1 + 2 + ... + 512 min (about 17 h), then 12 h at a time: 15 attempts fit.
+	if !p.Unlimited() || p.RetryWindow != 72*time.Hour || p.NominalAttempts() != 15 {
+		t.Errorf("stripe: max_attempts %d, retry_window %s, %d nominal attempts", p.MaxAttempts, p.RetryWindow, p.NominalAttempts())
+	}
+}
