@@ -32,6 +32,10 @@ type Backoff struct {
 	// a still-failing event is sent again every Schedule[0]. Kind
 	// "schedule" only.
 	Repeat bool `json:"repeat,omitempty" yaml:"repeat,omitempty"`
+	// RepeatFrom, with Repeat, is the delay (1-based) the schedule starts
+	// over at: 0 or 1 the first; len(Schedule) repeats the last delay for
+	// ever ("1 min, 5 min, 30 min, then every hour").
+	RepeatFrom int `json:"repeat_from,omitempty" yaml:"repeat_from,omitempty"`
 }
 
 // Nominal returns the un-jittered delay before retry n (n >= 1), and false
@@ -46,7 +50,8 @@ func (b *Backoff) Nominal(n int) (time.Duration, bool) {
 			if !b.Repeat || len(b.Schedule) == 0 {
 				return 0, false
 			}
-			n = (n-1)%len(b.Schedule) + 1
+			from := min(max(b.RepeatFrom, 1), len(b.Schedule))
+			n = from + (n-from)%(len(b.Schedule)-from+1)
 		}
 		return b.Schedule[n-1], true
 	case "exponential":
@@ -163,6 +168,9 @@ func (p *Policy) Validate() error {
 	if p.Backoff.Repeat && p.Backoff.Kind != "schedule" {
 		return fmt.Errorf("policy: backoff.repeat applies to kind schedule, not %q", p.Backoff.Kind)
 	}
+	if from := p.Backoff.RepeatFrom; from != 0 && (!p.Backoff.Repeat || from < 1 || from > len(p.Backoff.Schedule)) {
+		return fmt.Errorf("policy: backoff.repeat_from must be a delay of the schedule (1..%d) with repeat: true, got %d", len(p.Backoff.Schedule), from)
+	}
 	switch p.Backoff.Kind {
 	case "schedule":
 		positive := false
@@ -170,10 +178,10 @@ func (p *Policy) Validate() error {
 			if d < 0 {
 				return fmt.Errorf("policy: backoff.schedule[%d] is negative (%v)", i, d)
 			}
-			positive = positive || d > 0
+			positive = positive || d > 0 && i+1 >= p.Backoff.RepeatFrom
 		}
 		if p.Backoff.Repeat && !positive {
-			return fmt.Errorf("policy: backoff.repeat needs a schedule with a positive delay (a repeated empty or all-zero schedule retries without pause)")
+			return fmt.Errorf("policy: backoff.repeat needs a positive delay in the repeated part of the schedule (all zero retries without pause)")
 		}
 		if p.Unlimited() && !p.Backoff.Repeat {
 			return fmt.Errorf("policy: max_attempts unlimited needs a backoff that never runs out: backoff.repeat, or kind exponential")
@@ -271,7 +279,10 @@ func (p Policy) Summary() string {
 				}
 				b.WriteString(" " + d.String())
 			}
-			if p.Backoff.Repeat {
+			switch {
+			case p.Backoff.Repeat && p.Backoff.RepeatFrom > 1 && p.Backoff.RepeatFrom <= len(p.Backoff.Schedule):
+				fmt.Fprintf(&b, " (repeating from %s)", p.Backoff.Schedule[p.Backoff.RepeatFrom-1])
+			case p.Backoff.Repeat:
 				b.WriteString(" (repeating)")
 			}
 		case "exponential":

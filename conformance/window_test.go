@@ -32,6 +32,11 @@ func TestPolicyValidateRetryWindow(t *testing.T) {
 		{"repeat on exponential", Policy{MaxAttempts: 3, Backoff: Backoff{Kind: "exponential", Base: time.Second, Factor: 2, Repeat: true}}, "backoff.repeat"},
 		{"repeat of an empty schedule", Policy{MaxAttempts: 3, Backoff: Backoff{Kind: "schedule", Repeat: true}}, "backoff.repeat"},
 		{"repeat of zero delays", Policy{MaxAttempts: Unlimited, RetryWindow: time.Hour, Backoff: Backoff{Kind: "schedule", Schedule: []time.Duration{0, 0}, Repeat: true}}, "backoff.repeat"},
+		{"repeat the last delay", Policy{MaxAttempts: Unlimited, RetryWindow: time.Hour, Backoff: Backoff{Kind: "schedule", Schedule: []time.Duration{0, time.Minute}, Repeat: true, RepeatFrom: 2}}, ""},
+		{"repeat a zero last delay", Policy{MaxAttempts: Unlimited, RetryWindow: time.Hour, Backoff: Backoff{Kind: "schedule", Schedule: []time.Duration{time.Minute, 0}, Repeat: true, RepeatFrom: 2}}, "backoff.repeat"},
+		{"repeat_from past the schedule", Policy{MaxAttempts: 3, Backoff: Backoff{Kind: "schedule", Schedule: []time.Duration{ms100}, Repeat: true, RepeatFrom: 2}}, "backoff.repeat_from"},
+		{"repeat_from without repeat", Policy{MaxAttempts: 3, Backoff: Backoff{Kind: "schedule", Schedule: []time.Duration{ms100, ms100}, RepeatFrom: 2}}, "backoff.repeat_from"},
+		{"negative repeat_from", Policy{MaxAttempts: 3, Backoff: Backoff{Kind: "schedule", Schedule: []time.Duration{ms100}, Repeat: true, RepeatFrom: -1}}, "backoff.repeat_from"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -68,6 +73,19 @@ func TestNominalRepeat(t *testing.T) {
 	if _, ok := b.Nominal(0); ok {
 		t.Error("Nominal(0) defined")
 	}
+	// Starting over at the second delay; at the last: that delay for ever.
+	for from, want := range map[int][]time.Duration{
+		2: {ms100, 2 * ms100, 3 * ms100, 2 * ms100, 3 * ms100, 2 * ms100},
+		3: {ms100, 2 * ms100, 3 * ms100, 3 * ms100, 3 * ms100, 3 * ms100},
+	} {
+		b.RepeatFrom = from
+		for n, w := range want {
+			if got, ok := b.Nominal(n + 1); !ok || got != w {
+				t.Errorf("repeat_from %d: Nominal(%d) = %v %v, want %v", from, n+1, got, ok, w)
+			}
+		}
+	}
+	b.RepeatFrom = 0
 	// A wrapped retry keeps the jitter band of its delay.
 	d, _ := b.Nominal(5)
 	if lo, hi := b.Band(d); lo != 160*time.Millisecond || hi != 240*time.Millisecond {
@@ -113,6 +131,12 @@ func TestPolicyWindowScaledAndSummary(t *testing.T) {
 			t.Errorf("summary %q lacks %q", s, want)
 		}
 	}
+	p.Backoff = Backoff{Kind: "schedule", Schedule: []time.Duration{time.Minute, time.Hour}, Repeat: true, RepeatFrom: 2}
+	if s, want := p.Summary(), "after 1m0s 1h0m0s (repeating from 1h0m0s)"; !strings.Contains(s, want) {
+		t.Errorf("summary %q lacks %q", s, want)
+	}
+	p.Backoff.RepeatFrom = 9 // invalid: no panic
+	_ = p.Summary()
 }
 
 // windowTestPolicy is testPolicy without a count: 100 and 400 ms (±20 %)

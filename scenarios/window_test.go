@@ -27,6 +27,8 @@ func TestParseRetryWindowPolicy(t *testing.T) {
 			conformance.Unlimited, 74 * time.Hour, false, 0},
 		{"fixed interval", "policy: {max_attempts: unlimited, retry_window: 72h, backoff: {kind: schedule, schedule: [1h], repeat: true}}\n",
 			conformance.Unlimited, 72 * time.Hour, true, 1},
+		{"then hourly", "policy: {max_attempts: unlimited, retry_window: 72h, backoff: {kind: schedule, schedule: [1m, 5m, 1h], repeat: true, repeat_from: 3}}\n",
+			conformance.Unlimited, 72 * time.Hour, true, 3},
 		{"count and window", "policy:\n  max_attempts: 8\n  retry_window: 1h\n  backoff: {kind: schedule, schedule: [1m]}\n",
 			8, time.Hour, false, 1},
 	}
@@ -58,6 +60,7 @@ func TestParseRetryWindowErrors(t *testing.T) {
 		{"misspelt unlimited", "policy:\n  max_attempts: forever\n", 2, "policy.max_attempts", ""},
 		{"negative window", "policy:\n  max_attempts: 3\n  retry_window: -1h\n  backoff: {kind: schedule, schedule: [1m]}\n", 3, "policy.retry_window", "negative"},
 		{"repeat on exponential", "policy:\n  max_attempts: 3\n  backoff: {kind: exponential, base: 1s, factor: 2, repeat: true}\n", 3, "policy.backoff.repeat", "kind schedule"},
+		{"repeat_from without repeat", "policy:\n  max_attempts: 3\n  backoff: {kind: schedule, schedule: [1m, 1h], repeat_from: 2}\n", 3, "policy.backoff.repeat_from", "repeat: true"},
 		{"repeat of nothing", "policy:\n  max_attempts: 3\n  backoff: {kind: schedule, schedule: [0s], repeat: true}\n", 3, "policy.backoff.repeat", "positive delay"},
 	}
 	for _, c := range cases {

@@ -57,6 +57,7 @@ func runProvider(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&pol.Backoff.Kind, "backoff", pol.Backoff.Kind, "schedule (--schedule) or exponential (--base, --factor, --cap)")
 	fs.DurationSliceVar(&pol.Backoff.Schedule, "schedule", pol.Backoff.Schedule, "delays before retries 1, 2, ... (comma-separated)")
 	fs.BoolVar(&pol.Backoff.Repeat, "schedule-repeat", pol.Backoff.Repeat, "start the schedule over after its last delay (one delay: a fixed interval)")
+	fs.IntVar(&pol.Backoff.RepeatFrom, "schedule-repeat-from", pol.Backoff.RepeatFrom, "with --schedule-repeat: start over at this delay (1-based; the last: repeat it for ever)")
 	exp := reference.ExponentialBackoff()
 	base := fs.Duration("base", exp.Base, "exponential: first retry delay")
 	factor := fs.Float64("factor", exp.Factor, "exponential: growth factor")
@@ -153,7 +154,10 @@ func printProviderPolicy(e *env, p *reference.Provider) {
 			parts = append(parts, shortDuration(d))
 		}
 		shape = "schedule " + strings.Join(parts, " ")
-		if b.Repeat {
+		switch {
+		case b.Repeat && b.RepeatFrom > 1:
+			shape += fmt.Sprintf(" repeating from delay %d", b.RepeatFrom)
+		case b.Repeat:
 			shape += " repeating"
 		}
 	case "exponential":

@@ -52,6 +52,7 @@ func TestProviderUsage(t *testing.T) {
 		{[]string{"provider", "--max-attempts", "0"}, "max_attempts 0 is unlimited and needs a retry_window"},
 		{[]string{"provider", "--max-attempts", "0", "--retry-window", "1h", "--schedule", "1s"}, "backoff.repeat"},
 		{[]string{"provider", "--retry-window", "-1s"}, "retry_window"},
+		{[]string{"provider", "--schedule", "1s", "--schedule-repeat-from", "2"}, "backoff.repeat_from"},
 		{[]string{"provider", "--listen", "256.0.0.1:1"}, "listen"},
 		{[]string{"provider", "extra"}, "unexpected argument"},
 		{[]string{"provider", "--endpoint", "ftp://x/"}, "--endpoint ftp://x/"},

@@ -45,6 +45,11 @@ func TestRetryWindow(t *testing.T) {
 		// Attempts at 0 1 3 4 6 7 9 10 s: the next, at 11 s, is past 10 s.
 		{"unlimited repeating", windowSchedule(10*s, s, 2*s), nil, []time.Duration{s, 2 * s, s, 2 * s, s, 2 * s, s}},
 		{"fixed interval", windowSchedule(3*s, s), nil, []time.Duration{s, s, s}},
+		// 1 s, then 3 s for ever: attempts at 0 1 4 7 10 s.
+		{"repeat the last delay", func(o *Options) {
+			windowSchedule(10*s, s, 3*s)(o)
+			o.Policy.Backoff.RepeatFrom = 2
+		}, nil, []time.Duration{s, 3 * s, 3 * s, 3 * s}},
 		// A count that runs out before the window does.
 		{"count first", func(o *Options) {
 			windowSchedule(10*s, s)(o)
