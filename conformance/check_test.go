@@ -212,6 +212,7 @@ func FuzzEvaluate(f *testing.F) {
 	f.Add(`{"endpoints":["/f/deliver"],"event_prefix":"deliver/"}`, `{"max_attempts":3,"backoff":{"kind":"exponential","base":1000000,"factor":2,"jitter":"full"}}`, int64(5), 500)
 	f.Add(`{"endpoints":["/f/backoff"],"payloads":[{"event_id":"x","body":"{}"}]}`, `{"max_attempts":1}`, int64(-5), 0)
 	f.Add(`{`, `{"max_attempts":2,"backoff":{"kind":"schedule","schedule":[]}}`, int64(0), 410)
+	f.Add(`{"endpoints":["/f/backoff"]}`, `{"max_attempts":0,"retry_window":1000000000,"backoff":{"kind":"schedule","schedule":[100000000],"repeat":true,"jitter":"none"}}`, int64(3), 503)
 	f.Fuzz(func(t *testing.T, frag, policy string, at int64, status int) {
 		var p Policy
 		if json.Unmarshal([]byte(policy), &p) != nil || p.Validate() != nil {

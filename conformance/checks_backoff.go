@@ -63,7 +63,7 @@ func noRetries(rs *retrySamples, p *Policy) Result {
 	if rs.events == 0 {
 		return Result{Verdict: Skip, Summary: "no permanently failing event in the fragment"}
 	}
-	if p.MaxAttempts <= 1 {
+	if !p.Retries() {
 		return Result{Verdict: Info, Summary: "the policy declares no retries (max_attempts 1)"}
 	}
 	return Result{Verdict: Skip, Summary: fmt.Sprintf("no retries observed for %d failing event(s) (see 2.x): nothing to measure", rs.events)}
@@ -417,25 +417,32 @@ func attemptRange(ns []int) string {
 func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	v := sc.Main()
 	b := &p.Backoff
-	if p.MaxAttempts <= 1 {
+	if !p.Retries() {
 		return Result{Verdict: Info, Summary: "the policy declares no retries"}
+	}
+	// want is how many attempts of each event are judged: max_attempts,
+	// or under a retry window (where the count varies with jitter and with
+	// how long the fragment watched) the fewest any event made.
+	want := p.MaxAttempts
+	if p.RetryWindow > 0 {
+		want = windowAttempts(v, p)
 	}
 	var totals []int64
 	var full []*Delivery
 	var over, under []int
 	for _, d := range v.Deliveries() {
-		if slicesAnyDelivered(p, d.Attempts) || len(msgIDs(d.Attempts)) != 1 {
+		if want < 2 || slicesAnyDelivered(p, d.Attempts) || len(msgIDs(d.Attempts)) != 1 {
 			continue
 		}
 		switch n := len(d.Attempts); {
-		case n < p.MaxAttempts:
+		case n < want:
 			under = append(under, n)
 			continue
-		case n > p.MaxAttempts:
+		case n > want && p.RetryWindow == 0:
 			over = append(over, n)
 		}
 		var s int64
-		for _, g := range gaps(d.Attempts[:p.MaxAttempts]) {
+		for _, g := range gaps(d.Attempts[:want]) {
 			s += g
 		}
 		totals = append(totals, s)
@@ -450,13 +457,16 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		seen = fmt.Sprintf("%d of %d events made %s attempts, more than the declared %d; see 2.7", len(over), len(totals)+len(under), attemptRange(over), p.MaxAttempts)
 	}
 	if len(totals) == 0 {
-		if len(under) == 0 {
+		switch {
+		case p.RetryWindow > 0:
+			return Result{Verdict: Skip, Summary: "no failing event retried (see 2.7)"}
+		case len(under) == 0:
 			return Result{Verdict: Skip, Summary: "no permanently failing event in the fragment"}
 		}
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("every event made %s attempts, fewer than the declared %d; see 2.7", attemptRange(under), p.MaxAttempts)}
 	}
 	var m, v2, sumLo, sumHi float64
-	for k := 1; k < p.MaxAttempts; k++ {
+	for k := 1; k < want; k++ {
 		d, ok := b.Nominal(k)
 		if !ok {
 			return Result{Verdict: Fail, Summary: fmt.Sprintf("policy: max_attempts %d but the backoff defines only %d retries", p.MaxAttempts, k-1)}
@@ -468,15 +478,15 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		sumHi += float64(hi)
 	}
 	n := float64(len(totals))
-	early := float64(sc.Slack) * float64(p.MaxAttempts-1)
+	early := float64(sc.Slack) * float64(want-1)
 	tol := 4*math.Sqrt(v2/n) + early
 	got := mean(totals)
 	lag := collectRetries(v, p).lag
 	c := newCollector(UnitDeliveries)
 	c.total = len(totals)
 	span := "retries span " + bandText(time.Duration(sumLo), time.Duration(sumHi))
-	if len(over) > 0 {
-		span = fmt.Sprintf("the first %d attempts span %s", p.MaxAttempts, bandText(time.Duration(sumLo), time.Duration(sumHi)))
+	if len(over) > 0 || want != p.MaxAttempts {
+		span = fmt.Sprintf("the first %d attempts span %s", want, bandText(time.Duration(sumLo), time.Duration(sumHi)))
 	}
 	for i, t := range totals {
 		if float64(t) < sumLo-early {
@@ -495,9 +505,32 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 		r := ratio(int64(got), int64(m))
 		c.lateAggregate(v, r, fmt.Sprintf("mean window %s, %.1f× the declared", ms(int64(got)), r), Evidence{Endpoint: full[0].Endpoint, Expected: meanWindow, Observed: fmt.Sprintf("late: mean %s, %.1f× the declared", ms(int64(got)), r)})
 	}
-	r := c.result(Fail, "retry windows", fmt.Sprintf("mean %s, declared %s", ms(int64(got)), ms(int64(m))))
+	what := "retry windows"
+	if want != p.MaxAttempts {
+		what = fmt.Sprintf("spans of the first %d attempts", want)
+	}
+	r := c.result(Fail, what, fmt.Sprintf("mean %s, declared %s", ms(int64(got)), ms(int64(m))))
 	if seen != "" {
-		r.Summary = seen + "; over the first " + fmt.Sprint(p.MaxAttempts) + ": " + r.Summary
+		r.Summary = seen + "; over the first " + fmt.Sprint(want) + ": " + r.Summary
 	}
 	return r
+}
+
+// windowAttempts is the attempt count 3.5 judges spans at under a retry
+// window, where the count varies with jitter and with how long the
+// fragment watched: the fewest attempts any failing event with a retry
+// made. Every such event's first that many attempts are judged: choosing
+// events by their count would choose them by their delays.
+func windowAttempts(v *View, p *Policy) int {
+	least := 0
+	for _, d := range v.Deliveries() {
+		n := len(d.Attempts)
+		if n < 2 || slicesAnyDelivered(p, d.Attempts) || len(msgIDs(d.Attempts)) > 1 {
+			continue
+		}
+		if least == 0 || n < least {
+			least = n
+		}
+	}
+	return least
 }

@@ -200,7 +200,7 @@ func checkEventTypeRouting(_ *trace.Trace, p *Policy, sc *Scope) Result {
 // check 1.5
 func checkDeliveredAfterTransientFailures(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	v := sc.Main()
-	if n := v.Frag.FailFirst; n > 0 && n >= p.MaxAttempts {
+	if n := v.Frag.FailFirst; n > 0 && p.countSpent(n) {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("the policy allows %d attempt(s); the fragment fails the first %d", p.MaxAttempts, n)}
 	}
 	return completeness(v, p, reachAll, false, "events")

@@ -11,9 +11,11 @@ import (
 
 // retryDue returns the latest instant (ns) the retry after attempt number n
 // (1-based) should arrive, given when that attempt ended, and false when the
-// policy makes no such retry.
-func retryDue(p *Policy, a *trace.Attempt, n int, slack time.Duration) (int64, bool) {
-	if n >= p.MaxAttempts {
+// policy makes no such retry. first is the delivery's first attempt: under
+// a retry window, a retry that may fall due after the window closes is not
+// owed (the provider may have drawn a delay past it and stopped).
+func retryDue(p *Policy, first, a *trace.Attempt, n int, slack time.Duration) (int64, bool) {
+	if p.countSpent(n) {
 		return 0, false
 	}
 	d, ok := p.Backoff.Nominal(n)
@@ -23,6 +25,9 @@ func retryDue(p *Policy, a *trace.Attempt, n int, slack time.Duration) (int64, b
 	_, hi := p.Backoff.Band(d)
 	if ra := retryAfterWait(p, a); ra > hi {
 		hi = ra
+	}
+	if end, ok := p.windowEnd(first); ok && attemptEnd(a)+int64(hi)+2*int64(slack) > end {
+		return 0, false
 	}
 	return attemptEnd(a) + int64(hi) + lateSlack(slack, hi), true
 }
@@ -44,7 +49,7 @@ func retryAfterWait(p *Policy, a *trace.Attempt) time.Duration {
 // view: every matching attempt that is not the policy's last must be followed
 // by another attempt of the same event at the same endpoint.
 func retriedAfter(v *View, p *Policy, slack time.Duration, match func(*trace.Attempt) bool, what string) Result {
-	if p.MaxAttempts <= 1 {
+	if !p.Retries() {
 		return Result{Verdict: Warn, Summary: "the policy declares no retries (max_attempts 1): " + what + " are never retried, against the spec's recommendation"}
 	}
 	c := newCollector(UnitAttempts)
@@ -58,7 +63,7 @@ func retriedAfter(v *View, p *Policy, slack time.Duration, match func(*trace.Att
 				declaredPermanent++
 				continue
 			}
-			due, ok := retryDue(p, a, i+1, slack)
+			due, ok := retryDue(p, d.Attempts[0], a, i+1, slack)
 			if !ok {
 				continue // the policy's last attempt
 			}
@@ -131,7 +136,7 @@ func checkNoRetryPermanent4xx(_ *trace.Trace, p *Policy, sc *Scope) Result {
 			}
 			// A single attempt proves nothing unless the fragment watched
 			// until the retry the policy would have made was due.
-			if due, ok := retryDue(p, a, i+1, sc.Slack); ok && due > v.Frag.EndNs {
+			if due, ok := retryDue(p, d.Attempts[0], a, i+1, sc.Slack); ok && due > v.Frag.EndNs {
 				pending++
 				lastDue = max(lastDue, due)
 				break
@@ -246,7 +251,7 @@ func checkRedirectNotFollowed(_ *trace.Trace, p *Policy, sc *Scope) Result {
 			if retried {
 				continue
 			}
-			due, ok := retryDue(p, a, i+1, sc.Slack)
+			due, ok := retryDue(p, d.Attempts[0], a, i+1, sc.Slack)
 			switch {
 			case !ok:
 				continue // the policy's last attempt
@@ -295,12 +300,21 @@ func statusList(rs []Redirect) string {
 	return strings.Join(parts, ", ")
 }
 
-// check 2.7
+// check 2.7. Under a retry window, an event must keep retrying until the
+// window closes (or the fragment stops watching) and send nothing after.
 func checkMaxAttempts(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	v := sc.Main()
 	c := newCollector(UnitDeliveries)
 	pending := 0
 	mixed := 0
+	closed, open := 0, 0
+	want := fmt.Sprintf("exactly %d attempts (max_attempts)", p.MaxAttempts)
+	if p.RetryWindow > 0 {
+		want = fmt.Sprintf("retries until the retry window (%s after the first attempt) closes", p.RetryWindow)
+		if !p.Unlimited() {
+			want = fmt.Sprintf("retries until %d attempts (max_attempts) or the retry window (%s) closes", p.MaxAttempts, p.RetryWindow)
+		}
+	}
 	for _, d := range v.Deliveries() {
 		if slicesAnyDelivered(p, d.Attempts) {
 			continue // the fragment's endpoint always fails; ignore oddities
@@ -310,20 +324,40 @@ func checkMaxAttempts(_ *trace.Trace, p *Policy, sc *Scope) Result {
 			continue
 		}
 		n := len(d.Attempts)
+		if k, late := pastWindow(p, d.Attempts, sc.Slack); k > 0 {
+			c.total++
+			c.fail(evidence(d, fmt.Sprintf("no attempt later than %s after the first (retry_window)", p.RetryWindow),
+				fmt.Sprintf("attempt %d came %s after the first, %s after the window closed; %d attempts in all", k+1, ms(d.Attempts[k].ArrivalNs-d.Attempts[0].ArrivalNs), ms(late), n)))
+			continue
+		}
 		switch {
-		case n == p.MaxAttempts:
+		case !p.Unlimited() && n == p.MaxAttempts:
 			c.total++
-		case n > p.MaxAttempts:
+		case !p.Unlimited() && n > p.MaxAttempts:
 			c.total++
-			c.fail(evidence(d, fmt.Sprintf("exactly %d attempts (max_attempts)", p.MaxAttempts), fmt.Sprintf("%d attempts", n)))
+			c.fail(evidence(d, want, fmt.Sprintf("%d attempts", n)))
 		default:
 			last := d.Attempts[n-1]
-			if due, ok := retryDue(p, last, n, sc.Slack); ok && due > v.Frag.EndNs {
+			due, ok := retryDue(p, d.Attempts[0], last, n, sc.Slack)
+			switch {
+			case !ok && p.RetryWindow > 0:
+				c.total++
+				closed++
+				continue
+			case ok && due > v.Frag.EndNs && p.RetryWindow > 0 && n > 1:
+				c.total++ // retrying as long as the fragment watched
+				open++
+				continue
+			case ok && due > v.Frag.EndNs:
 				pending++
 				continue
 			}
 			c.total++
-			c.fail(evidence(d, fmt.Sprintf("exactly %d attempts (max_attempts)", p.MaxAttempts), fmt.Sprintf("%d attempt(s), then no attempt within %s%s", n, ms(v.Frag.EndNs-attemptEnd(last)), declaredRetry(p, n))))
+			obs := fmt.Sprintf("%d attempt(s), then no attempt within %s%s", n, ms(v.Frag.EndNs-attemptEnd(last)), declaredRetry(p, n))
+			if end, ok := p.windowEnd(d.Attempts[0]); ok {
+				obs += fmt.Sprintf(", %s before the retry window closed", ms(end-attemptEnd(last)))
+			}
+			c.fail(evidence(d, want, obs))
 		}
 	}
 	if c.total == 0 && pending > 0 {
@@ -332,7 +366,36 @@ func checkMaxAttempts(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if c.total == 0 && mixed > 0 {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("every failing event arrived under several message ids (%d, see 7.1): attempts cannot be counted per message", mixed)}
 	}
-	return c.result(Fail, "permanently failing events", fmt.Sprintf("each made exactly %d attempts", p.MaxAttempts))
+	pass := fmt.Sprintf("each made exactly %d attempts", p.MaxAttempts)
+	if p.RetryWindow > 0 {
+		pass = fmt.Sprintf("%d retried until the retry window (%s) closed, %d were still retrying when the fragment ended; none retried after the window", closed, p.RetryWindow, open)
+		if n := c.total - closed - open; n > 0 {
+			pass = fmt.Sprintf("%d made all %d attempts, ", n, p.MaxAttempts) + pass
+		}
+	}
+	return c.result(Fail, "permanently failing events", pass)
+}
+
+// pastWindow returns the index of the first attempt that came after the
+// retry window closed, and by how much (0, 0 when none did or the policy
+// declares no window). The retry was due inside the window, so it may be
+// as late as any retry: lateSlack of its delay.
+func pastWindow(p *Policy, as []*trace.Attempt, slack time.Duration) (int, int64) {
+	end, ok := p.windowEnd(as[0])
+	if !ok {
+		return 0, 0
+	}
+	for k := 1; k < len(as); k++ {
+		hi := time.Duration(0)
+		if d, ok := p.Backoff.Nominal(k); ok {
+			_, hi = p.Backoff.Band(d)
+		}
+		hi = max(hi, retryAfterWait(p, as[k-1]))
+		if late := as[k].ArrivalNs - end; late > lateSlack(slack, hi) {
+			return k, late
+		}
+	}
+	return 0, 0
 }
 
 // declaredRetry names the delay the policy declares before retry n, for

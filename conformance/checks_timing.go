@@ -88,13 +88,16 @@ func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	for _, d := range v.Deliveries() {
 		for i, a := range d.Attempts {
 			asked := time.Duration(a.RetryAfter) * time.Millisecond
-			if asked <= p.RetryAfterMax || i+1 >= p.MaxAttempts {
+			if asked <= p.RetryAfterMax || p.countSpent(i+1) {
 				continue
 			}
 			latest := p.RetryAfterMax
 			if nom, ok := p.Backoff.Nominal(i + 1); ok {
 				_, hi := p.Backoff.Band(nom)
 				latest = max(latest, hi)
+			}
+			if end, ok := p.windowEnd(d.Attempts[0]); ok && i+1 == len(d.Attempts) && attemptEnd(a)+int64(latest) > end {
+				continue // the capped wait may end after the retry window: no retry owed
 			}
 			// Late is judged loosely, as for backoff (lateness): an
 			// uncapped wait is orders of magnitude longer.

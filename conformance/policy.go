@@ -2,8 +2,11 @@ package conformance
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
+
+	"github.com/hookbench/hookbench/trace"
 )
 
 // Backoff describes how long a provider waits before each retry.
@@ -23,6 +26,16 @@ type Backoff struct {
 	// f = JitterFrac, e.g. Svix's ±20 %).
 	Jitter     string  `json:"jitter" yaml:"jitter"`
 	JitterFrac float64 `json:"jitter_frac,omitempty" yaml:"jitter_frac,omitempty"`
+	// Repeat starts a schedule over after its last delay: retry
+	// len(Schedule)+1 waits Schedule[0] again (senders that cycle through
+	// a fixed list). A one-delay schedule with Repeat is a fixed interval:
+	// a still-failing event is sent again every Schedule[0]. Kind
+	// "schedule" only.
+	Repeat bool `json:"repeat,omitempty" yaml:"repeat,omitempty"`
+	// RepeatFrom, with Repeat, is the delay (1-based) the schedule starts
+	// over at: 0 or 1 the first; len(Schedule) repeats the last delay for
+	// ever ("1 min, 5 min, 30 min, then every hour").
+	RepeatFrom int `json:"repeat_from,omitempty" yaml:"repeat_from,omitempty"`
 }
 
 // Nominal returns the un-jittered delay before retry n (n >= 1), and false
@@ -34,7 +47,11 @@ func (b *Backoff) Nominal(n int) (time.Duration, bool) {
 	switch b.Kind {
 	case "schedule":
 		if n > len(b.Schedule) {
-			return 0, false
+			if !b.Repeat || len(b.Schedule) == 0 {
+				return 0, false
+			}
+			from := min(max(b.RepeatFrom, 1), len(b.Schedule))
+			n = from + (n-from)%(len(b.Schedule)-from+1)
 		}
 		return b.Schedule[n-1], true
 	case "exponential":
@@ -43,6 +60,9 @@ func (b *Backoff) Nominal(n int) (time.Duration, bool) {
 			d *= b.Factor
 			if b.Cap > 0 && d >= float64(b.Cap) {
 				return b.Cap, true
+			}
+			if d >= math.MaxInt64 {
+				return math.MaxInt64, true // retry 64 of an uncapped doubling: "never"
 			}
 		}
 		if b.Cap > 0 && d > float64(b.Cap) {
@@ -75,9 +95,16 @@ type Policy struct {
 	Profile string `json:"profile,omitempty" yaml:"profile,omitempty"`
 
 	// MaxAttempts counts every attempt of one event at one endpoint,
-	// the first included. 1 means the provider never retries.
-	MaxAttempts int     `json:"max_attempts" yaml:"max_attempts"`
-	Backoff     Backoff `json:"backoff" yaml:"backoff"`
+	// the first included. 1 means the provider never retries;
+	// Unlimited (0, "unlimited" in a scenario) means no count: the
+	// provider retries until RetryWindow closes.
+	MaxAttempts int `json:"max_attempts" yaml:"max_attempts"`
+	// RetryWindow, when set, bounds retrying in time: no attempt starts
+	// later than RetryWindow after the first attempt of the same event
+	// at the same endpoint. With a MaxAttempts as well, whichever ends
+	// first ends the retries.
+	RetryWindow time.Duration `json:"retry_window,omitempty" yaml:"retry_window,omitempty"`
+	Backoff     Backoff       `json:"backoff" yaml:"backoff"`
 	// Success lists the statuses that count as delivered; empty = 2xx.
 	Success []int `json:"success,omitempty" yaml:"success,omitempty"`
 	// NoRetry lists statuses that must not be retried; empty = every 4xx
@@ -130,22 +157,41 @@ type Policy struct {
 
 // Validate reports the first field that makes no sense.
 func (p *Policy) Validate() error {
-	if p.MaxAttempts < 1 {
-		return fmt.Errorf("policy: max_attempts must be at least 1, got %d", p.MaxAttempts)
+	switch {
+	case p.MaxAttempts < 0:
+		return fmt.Errorf("policy: max_attempts must be at least 1, or unlimited (0) with a retry_window, got %d", p.MaxAttempts)
+	case p.RetryWindow < 0:
+		return fmt.Errorf("policy: retry_window is negative (%v)", p.RetryWindow)
+	case p.Unlimited() && p.RetryWindow == 0:
+		return fmt.Errorf("policy: max_attempts 0 is unlimited and needs a retry_window (how long retries go on), or give at least 1 attempt")
+	}
+	if p.Backoff.Repeat && p.Backoff.Kind != "schedule" {
+		return fmt.Errorf("policy: backoff.repeat applies to kind schedule, not %q", p.Backoff.Kind)
+	}
+	if from := p.Backoff.RepeatFrom; from != 0 && (!p.Backoff.Repeat || from < 1 || from > len(p.Backoff.Schedule)) {
+		return fmt.Errorf("policy: backoff.repeat_from must be a delay of the schedule (1..%d) with repeat: true, got %d", len(p.Backoff.Schedule), from)
 	}
 	switch p.Backoff.Kind {
 	case "schedule":
+		positive := false
 		for i, d := range p.Backoff.Schedule {
 			if d < 0 {
 				return fmt.Errorf("policy: backoff.schedule[%d] is negative (%v)", i, d)
 			}
+			positive = positive || d > 0 && i+1 >= p.Backoff.RepeatFrom
+		}
+		if p.Backoff.Repeat && !positive {
+			return fmt.Errorf("policy: backoff.repeat needs a positive delay in the repeated part of the schedule (all zero retries without pause)")
+		}
+		if p.Unlimited() && !p.Backoff.Repeat {
+			return fmt.Errorf("policy: max_attempts unlimited needs a backoff that never runs out: backoff.repeat, or kind exponential")
 		}
 	case "exponential":
 		if p.Backoff.Base <= 0 || p.Backoff.Factor < 1 {
 			return fmt.Errorf("policy: exponential backoff needs base > 0 and factor >= 1, got base %v factor %v", p.Backoff.Base, p.Backoff.Factor)
 		}
 	default:
-		if p.MaxAttempts > 1 {
+		if p.MaxAttempts != 1 {
 			return fmt.Errorf("policy: backoff.kind must be schedule or exponential, got %q", p.Backoff.Kind)
 		}
 	}
@@ -200,7 +246,7 @@ func (p Policy) Scaled(f float64) Policy {
 		q.Backoff.Schedule[i] = s(d)
 	}
 	q.Backoff.Base, q.Backoff.Cap = s(p.Backoff.Base), s(p.Backoff.Cap)
-	q.Timeout, q.RetryAfterMax = s(p.Timeout), s(p.RetryAfterMax)
+	q.Timeout, q.RetryAfterMax, q.RetryWindow = s(p.Timeout), s(p.RetryAfterMax), s(p.RetryWindow)
 	q.TimeScale = f
 	if p.TimeScale > 0 {
 		q.TimeScale = p.TimeScale * f
@@ -215,8 +261,15 @@ func (p Policy) Summary() string {
 	if p.Profile != "" {
 		b.WriteString(p.Profile + ": ")
 	}
-	fmt.Fprintf(&b, "%d attempt(s)", p.MaxAttempts)
-	if p.MaxAttempts > 1 {
+	if p.Unlimited() {
+		b.WriteString("unlimited attempts")
+	} else {
+		fmt.Fprintf(&b, "%d attempt(s)", p.MaxAttempts)
+	}
+	if p.RetryWindow > 0 {
+		fmt.Fprintf(&b, " within %s", p.RetryWindow)
+	}
+	if p.MaxAttempts != 1 {
 		switch p.Backoff.Kind {
 		case "schedule":
 			b.WriteString(" after")
@@ -225,6 +278,12 @@ func (p Policy) Summary() string {
 					break
 				}
 				b.WriteString(" " + d.String())
+			}
+			switch {
+			case p.Backoff.Repeat && p.Backoff.RepeatFrom > 1 && p.Backoff.RepeatFrom <= len(p.Backoff.Schedule):
+				fmt.Fprintf(&b, " (repeating from %s)", p.Backoff.Schedule[p.Backoff.RepeatFrom-1])
+			case p.Backoff.Repeat:
+				b.WriteString(" (repeating)")
 			}
 		case "exponential":
 			fmt.Fprintf(&b, " exponential from %s ×%g", p.Backoff.Base, p.Backoff.Factor)
@@ -256,6 +315,54 @@ func (p Policy) Summary() string {
 		fmt.Fprintf(&b, ", time scale %g", p.TimeScale)
 	}
 	return b.String()
+}
+
+// Unlimited is MaxAttempts for a policy that counts no attempts: it
+// retries until its RetryWindow closes.
+const Unlimited = 0
+
+// Unlimited reports whether the policy retries without a count, until its
+// retry window closes.
+func (p *Policy) Unlimited() bool { return p.MaxAttempts == Unlimited }
+
+// Retries reports whether the policy retries at all.
+func (p *Policy) Retries() bool { return p.MaxAttempts != 1 }
+
+// countSpent reports whether attempt n is the last max_attempts allows
+// (never under an unlimited policy).
+func (p *Policy) countSpent(n int) bool { return p.MaxAttempts > 0 && n >= p.MaxAttempts }
+
+// windowEnd is the instant (ns) the retry window of a delivery whose first
+// attempt is first closes, and false when the policy declares none.
+func (p *Policy) windowEnd(first *trace.Attempt) (int64, bool) {
+	if p.RetryWindow <= 0 || first == nil || first.ArrivalNs > math.MaxInt64-int64(p.RetryWindow) {
+		return 0, false
+	}
+	return first.ArrivalNs + int64(p.RetryWindow), true
+}
+
+// maxNominalAttempts bounds NominalAttempts for a window that fits a
+// great many retries (a fixed 1 s interval for 24 h).
+const maxNominalAttempts = 10_000
+
+// NominalAttempts is how many attempts a permanently failing event gets on
+// the un-jittered schedule: MaxAttempts, cut by the retries the backoff
+// defines and by the retry window (at most 10000).
+func (p *Policy) NominalAttempts() int {
+	limit := p.MaxAttempts
+	if limit <= 0 || limit > maxNominalAttempts {
+		limit = maxNominalAttempts
+	}
+	var at time.Duration
+	n := 1
+	for ; n < limit; n++ {
+		d, ok := p.Backoff.Nominal(n)
+		if !ok || p.RetryWindow > 0 && d > p.RetryWindow-at {
+			break
+		}
+		at += d
+	}
+	return n
 }
 
 // Policy formats besides plain webhooks ("").

@@ -88,8 +88,8 @@ func Checks() []Check {
 			Fragments: []string{FragNo4xx}, Uses: []string{"no_retry"}, Run: checkNoRetryPermanent4xx},
 		{ID: "2.6", Title: "A 3xx is a failure and its Location is not followed", Source: srcSW + "; " + srcCE + "; " + rule("2.10"), Level: Must,
 			Fragments: []string{FragRedirect}, Uses: []string{"redirects"}, Run: checkRedirectNotFollowed},
-		{ID: "2.7", Title: "A permanently failing event gets exactly max_attempts attempts", Source: "declared policy (max_attempts)", Level: Must,
-			Fragments: []string{FragBackoff}, Uses: []string{"max_attempts", "backoff"}, Run: checkMaxAttempts},
+		{ID: "2.7", Title: "A permanently failing event gets exactly max_attempts attempts, or retries until its retry window closes and not after", Source: "declared policy (max_attempts, retry_window)", Level: Must,
+			Fragments: []string{FragBackoff}, Uses: []string{"max_attempts", "retry_window", "backoff"}, Run: checkMaxAttempts},
 
 		{ID: "3.1", Title: "Each retry delay lies in the declared band, with the declared mean", Source: "declared policy (backoff); " + srcSvixRetry + "; " + rule("2.3"), Level: Must,
 			Fragments: []string{FragBackoff}, Uses: []string{"backoff"}, Run: checkBackoffBand},
@@ -99,8 +99,8 @@ func Checks() []Check {
 			Fragments: []string{FragBackoff}, Uses: []string{"backoff.jitter", "backoff.jitter_frac"}, Run: checkJitterObserved},
 		{ID: "3.4", Title: "No retry storm: events that failed together do not retry in lock-step", Source: rule("2.3"), Level: Should,
 			Fragments: []string{FragBackoff}, Uses: []string{"backoff.jitter"}, Run: checkNoLockStep},
-		{ID: "3.5", Title: "The retry window (first to last attempt) spans the declared schedule", Source: "declared policy (backoff, max_attempts)", Level: Must,
-			Fragments: []string{FragBackoff}, Uses: []string{"backoff", "max_attempts"}, Run: checkRetryWindow},
+		{ID: "3.5", Title: "The retry window (first to last attempt) spans the declared schedule", Source: "declared policy (backoff, max_attempts, retry_window)", Level: Must,
+			Fragments: []string{FragBackoff}, Uses: []string{"backoff", "max_attempts", "retry_window"}, Run: checkRetryWindow},
 
 		{ID: "4.1", Title: "Retry-After (seconds) on 429 is honoured", Source: srcHTTPSem + "; " + srcCE + "; " + rule("2.4"), Level: Must,
 			Fragments: []string{FragRA429}, Uses: []string{"retry_after", "retry_after_max", "time_scale"}, Run: checkRetryAfterSeconds},

@@ -21,6 +21,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("phases:\n  - duration: ${D:-1s}\n    rate: ${R}\n"))
 	f.Add([]byte("policy: {profile: svix, backoff: {kind: exponential}}\n"))
+	f.Add([]byte("policy: {max_attempts: unlimited, retry_window: 24h, backoff: {kind: schedule, schedule: [1h], repeat: true}}\nsink: {endpoints: [{path: /a}]}\nphases: [{duration: 1s}]\n"))
 	f.Add([]byte("policy: {max_attempts: 1, scheme: none}\nconform: {type_prefix: acme., max_endpoints: 5}\nsink: {endpoints: [{path: /a}]}\nphases: [{duration: 1s}]\n"))
 	f.Add([]byte("provider:\n  adapter: http\n  http:\n    base_url: http://h\n    vars: {a: '{{run_id}}-{{b}}', b: x}\n" +
 		"    trigger: {path: '/t/{{endpoint.name}}'}\n    settle: {wait: 1s, poll: {path: /s}, until: {$.s: ok}}\n" +

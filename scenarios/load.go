@@ -17,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
+	"github.com/hookbench/hookbench/conformance"
 	"github.com/hookbench/hookbench/conformance/reference"
 	"github.com/hookbench/hookbench/sink/signature"
 )
@@ -243,6 +244,20 @@ func Parse(name string, data []byte, vars map[string]string) (sc *Scenario, err 
 	return sc, nil
 }
 
+// unlimitedAttempts rewrites "max_attempts: unlimited" as the count that
+// means it (conformance.Unlimited), so the strict decoder takes it.
+func unlimitedAttempts(n ast.MapNode) {
+	iter := n.MapRange()
+	for iter.Next() {
+		k, ok := iter.Key().(*ast.StringNode)
+		v, isStr := iter.Value().(*ast.StringNode)
+		if ok && k.Value == "max_attempts" && isStr && v.Value == "unlimited" {
+			pos := *v.Token.Position
+			iter.KeyValue().Value = ast.Integer(token.New(strconv.Itoa(conformance.Unlimited), v.Value, &pos))
+		}
+	}
+}
+
 // policy decodes the policy node: a profile name, or a mapping of policy
 // fields optionally starting from "profile: NAME".
 func (l *loader) policy(sc *Scenario, node ast.Node) error {
@@ -279,6 +294,7 @@ func (l *loader) policy(sc *Scenario, node ast.Node) error {
 				sc.Policy = p
 			}
 		}
+		unlimitedAttempts(n)
 		if err := yaml.NodeToValue(node, &sc.Policy, yaml.Strict()); err != nil {
 			return l.yamlError(err)
 		}

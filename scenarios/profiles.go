@@ -69,13 +69,15 @@ func profiles() map[string]func() conformance.Policy {
 				IdempotencyHeader: "Idempotency-Key",
 			}
 		},
-		// Stripe documents "up to three days with an exponential back off" and
-		// publishes no exact formula: base 1 min doubling to a 12 h cap over 12
-		// attempts spans about three days. Stripe-Signature, 300 s tolerance.
+		// Stripe documents retries "up to three days with an exponential back
+		// off" and publishes no count or formula: no count within a 72 h
+		// window, base 1 min doubling to a 12 h cap. Stripe-Signature, 300 s
+		// tolerance.
 		ProfileStripe: func() conformance.Policy {
 			return conformance.Policy{
 				Profile:     ProfileStripe,
-				MaxAttempts: 12,
+				MaxAttempts: conformance.Unlimited,
+				RetryWindow: 72 * time.Hour,
 				Backoff: conformance.Backoff{
 					Kind:   "exponential",
 					Base:   time.Minute,

@@ -391,7 +391,7 @@ var (
 	policyKeys         = map[string]bool{"max_attempts": true, "backoff": true, "success": true, "no_retry": true, "timeout": true,
 		"scheme": true, "secrets": true, "tolerance": true, "gone": true, "redirects": true, "retry_after": true,
 		"retry_after_max": true, "idempotency_header": true, "persistent": true, "latency_p50": true, "latency_p99": true, "format": true,
-		"scheme_options": true}
+		"scheme_options": true, "retry_window": true}
 )
 
 func (sc *Scenario) validate(v *validator) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,6 +20,8 @@ const providerExamples = `  # a correct provider on a random port; prints its UR
   # register an endpoint at start, keep state across restarts, break two rules
   hookbench provider --endpoint http://127.0.0.1:9000/hook --data ./provider-data \
       --fault no-jitter --fault ignore-retry-after
+  # retry every 30 s, with no count, until 10 min after the first attempt
+  hookbench provider --max-attempts 0 --retry-window 10m --schedule 30s --schedule-repeat --jitter none
   # exponential backoff with full jitter, 5 attempts, 2 s timeout
   hookbench provider --backoff exponential --base 1s --factor 2 --cap 1m --max-attempts 5 --timeout 2s
   # sign like Stripe under another name: X-Signature: t=<unix>,v1=<hex> over "<t>,<body>"
@@ -49,9 +52,12 @@ func runProvider(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.CAFile, "ca-file", o.CAFile, "trust the PEM certificates in `FILE` for https endpoints (e.g. hookbench sink --tls --cert FILE)")
 	fs.DurationVar(&o.SlowDelay, "slow-delay", o.SlowDelay, "delay the 'slow' fault adds before first attempts")
 
-	fs.IntVar(&pol.MaxAttempts, "max-attempts", pol.MaxAttempts, "attempts per event and endpoint, the first included")
+	fs.IntVar(&pol.MaxAttempts, "max-attempts", pol.MaxAttempts, "attempts per event and endpoint, the first included; 0 = unlimited (needs --retry-window)")
+	fs.DurationVar(&pol.RetryWindow, "retry-window", pol.RetryWindow, "retry until this long after the first attempt, then stop (0 = no window)")
 	fs.StringVar(&pol.Backoff.Kind, "backoff", pol.Backoff.Kind, "schedule (--schedule) or exponential (--base, --factor, --cap)")
 	fs.DurationSliceVar(&pol.Backoff.Schedule, "schedule", pol.Backoff.Schedule, "delays before retries 1, 2, ... (comma-separated)")
+	fs.BoolVar(&pol.Backoff.Repeat, "schedule-repeat", pol.Backoff.Repeat, "start the schedule over after its last delay (one delay: a fixed interval)")
+	fs.IntVar(&pol.Backoff.RepeatFrom, "schedule-repeat-from", pol.Backoff.RepeatFrom, "with --schedule-repeat: start over at this delay (1-based; the last: repeat it for ever)")
 	exp := reference.ExponentialBackoff()
 	base := fs.Duration("base", exp.Base, "exponential: first retry delay")
 	factor := fs.Float64("factor", exp.Factor, "exponential: growth factor")
@@ -148,6 +154,12 @@ func printProviderPolicy(e *env, p *reference.Provider) {
 			parts = append(parts, shortDuration(d))
 		}
 		shape = "schedule " + strings.Join(parts, " ")
+		switch {
+		case b.Repeat && b.RepeatFrom > 1:
+			shape += fmt.Sprintf(" repeating from delay %d", b.RepeatFrom)
+		case b.Repeat:
+			shape += " repeating"
+		}
 	case "exponential":
 		shape = fmt.Sprintf("exponential base %v x%g cap %v", shortDuration(b.Base), b.Factor, shortDuration(b.Cap))
 	}
@@ -155,8 +167,15 @@ func printProviderPolicy(e *env, p *reference.Provider) {
 	if jitter == "proportional" {
 		jitter = fmt.Sprintf("±%g%%", b.JitterFrac*100)
 	}
-	fmt.Fprintf(e.stdout, "  policy: %d attempts, %s, jitter %s, timeout %v, 410 %s, Retry-After %s (max %v), scheme %s, persistent %v, time scale %g\n",
-		pol.MaxAttempts, shape, jitter, shortDuration(pol.Timeout), pol.Gone, pol.RetryAfter, shortDuration(pol.RetryAfterMax),
+	attempts := strconv.Itoa(pol.MaxAttempts) + " attempts"
+	if pol.Unlimited() {
+		attempts = "unlimited attempts"
+	}
+	if pol.RetryWindow > 0 {
+		attempts += " within " + shortDuration(pol.RetryWindow)
+	}
+	fmt.Fprintf(e.stdout, "  policy: %s, %s, jitter %s, timeout %v, 410 %s, Retry-After %s (max %v), scheme %s, persistent %v, time scale %g\n",
+		attempts, shape, jitter, shortDuration(pol.Timeout), pol.Gone, pol.RetryAfter, shortDuration(pol.RetryAfterMax),
 		pol.Scheme, pol.Persistent, p.TimeScale())
 	faults := p.ActiveFaults()
 	if len(faults) == 0 {

@@ -1,6 +1,7 @@
 package reference
 
 import (
+	"math"
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
@@ -92,16 +93,30 @@ func isNoRetry(pol *conformance.Policy, status int) bool {
 // most: the policy's, bent by no-retry and give-up-early.
 func attemptLimit(pol *conformance.Policy, fs faultSet) int {
 	n := pol.MaxAttempts
-	if pol.Backoff.Kind == "schedule" && len(pol.Backoff.Schedule)+1 < n {
+	if pol.Unlimited() {
+		n = math.MaxInt
+	}
+	if pol.Backoff.Kind == "schedule" && !pol.Backoff.Repeat && len(pol.Backoff.Schedule)+1 < n {
 		n = len(pol.Backoff.Schedule) + 1
 	}
 	switch {
 	case fs.has(fNoRetry):
 		return 1
+	case fs.has(fGiveUpEarly) && pol.Unlimited():
+		// Stopping after a count inside a window that has room for more
+		// is what a sender with a hard-coded attempt limit does.
+		return max(2, pol.NominalAttempts()/2)
 	case fs.has(fGiveUpEarly):
 		return max(1, n/2)
 	}
 	return n
+}
+
+// pastWindow reports whether a retry due at next falls after the retry
+// window of a delivery first attempted at first: the provider stops
+// instead (unless ignore-retry-window).
+func pastWindow(pol *conformance.Policy, fs faultSet, first, next time.Time) bool {
+	return pol.RetryWindow > 0 && !fs.has(fIgnoreRetryWindow) && next.Sub(first) > pol.RetryWindow
 }
 
 // retryDelay returns the delay before retry n (n >= 1: the attempt after

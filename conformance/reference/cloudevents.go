@@ -72,7 +72,7 @@ func (p *Provider) notValidated(d *delivery, n int, now time.Time, status int, e
 	rec := attemptLog{At: now.UnixNano(), Dur: int64(p.clock.Now().Sub(now)), Status: int32(status), N: uint16(min(n, 65535)), Err: ek}
 	state := dPending
 	var next time.Time
-	if delay, ok := retryDelay(&p.policy, n, p.faults, p.uniform()); ok {
+	if delay, ok := retryDelay(&p.policy, n, p.faults, p.uniform()); ok && !pastWindow(&p.policy, p.faults, d.firstAt(now), p.clock.Now().Add(delay)) {
 		next = p.clock.Now().Add(delay)
 		rec.Out, rec.Next = lRetry, next.UnixNano()
 	} else {

@@ -239,6 +239,10 @@ func (p *Provider) attempt(d *delivery, sc *laneScratch) {
 		}
 		delay = honorRetryAfter(&p.policy, status, ra, hasRA, delay, p.faults)
 		next = after.Add(delay)
+		if pastWindow(&p.policy, p.faults, d.firstAt(now), next) {
+			rec.Out, state, next = lExhausted, dFailed, time.Time{}
+			break
+		}
 		rec.Out, rec.Next = lRetry, next.UnixNano()
 	}
 

@@ -54,6 +54,7 @@ const (
 	fSkipAbuseHandshake
 	fDeliverDespiteRefusal
 	fLateRetries
+	fIgnoreRetryWindow
 	faultCount
 )
 
@@ -98,6 +99,7 @@ func faultTable() [faultCount]Fault {
 		fSkipAbuseHandshake:        {"skip-abuse-handshake", "with a CloudEvents format: delivers without the OPTIONS validation handshake (CloudEvents webhook abuse protection)"},
 		fDeliverDespiteRefusal:     {"deliver-despite-refused-handshake", "with a CloudEvents format: takes any 2xx answer to the validation request as consent, with or without WebHook-Allowed-Origin (abuse protection)"},
 		fLateRetries:               {"late-retries", "holds every retry 1.9 times its scheduled delay, then delivers it: slower than the documented schedule but short of twice it (rules §2.3: the documented schedule; the timing checks warn)"},
+		fIgnoreRetryWindow:         {"ignore-retry-window", "keeps retrying after the declared retry_window has closed (rules §2.1 and §2.3: the documented retry period); seen only under a policy with a retry_window"},
 	}
 }
 

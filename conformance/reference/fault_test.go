@@ -114,6 +114,13 @@ func faultCases() map[string]faultCase {
 					t.Errorf("delays %v, want %v", got, want)
 				}
 			}},
+		"ignore-retry-window": {harnessConfig{behave: statusSeq(503), opts: windowSchedule(3500*time.Millisecond, s)},
+			func(t *testing.T, h *harness, faulty bool) {
+				// Attempts at 0, 1, 2 and 3 s; the next, at 4 s, is past the window.
+				if got, want := h.attemptsUntilStop(10), map[bool]int{false: 4, true: 11}[faulty]; got != want {
+					t.Errorf("attempts %d, want %d", got, want)
+				}
+			}},
 		"retry-storm": {harnessConfig{behave: statusSeq(503), opts: fixedSchedule(4, s, 10*s, 100*s)},
 			func(t *testing.T, h *harness, faulty bool) {
 				got := h.delays(10)

@@ -241,6 +241,17 @@ type delivery struct {
 	hidx int       // heap index, -1 when not in the heap
 }
 
+// firstAt is when the delivery's first attempt started; now when the
+// attempt at hand is the first.
+func (d *delivery) firstAt(now time.Time) time.Time {
+	d.ev.mu.Lock()
+	defer d.ev.mu.Unlock()
+	if len(d.log) == 0 {
+		return now
+	}
+	return time.Unix(0, d.log[0].At)
+}
+
 func (d *delivery) key() string {
 	k := d.ev.id + "/" + d.ep.id
 	if d.dup {

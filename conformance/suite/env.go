@@ -118,7 +118,7 @@ func (e *env) received(path string) uint64 { return e.stat(path).Received }
 // attempt ended: the top of its jitter band plus the timing slack; 0 when
 // the policy makes no retry k.
 func (e *env) retryHi(k int) time.Duration {
-	if k >= e.p.MaxAttempts {
+	if k >= e.attempts() {
 		return 0
 	}
 	d, ok := e.p.Backoff.Nominal(k)
@@ -128,6 +128,11 @@ func (e *env) retryHi(k int) time.Duration {
 	_, hi := e.p.Backoff.Band(d)
 	return hi + conformance.LateFactor*e.slack + hi/10
 }
+
+// attempts is how many attempts a permanently failing event gets on the
+// nominal schedule: max_attempts, or as many as the retry window has room
+// for.
+func (e *env) attempts() int { return e.p.NominalAttempts() }
 
 // scheduleHi is the latest the n-th attempt (from 1) should come after the
 // first: the sum of the first n-1 retries' retryHi.

@@ -388,6 +388,12 @@ func TestFaultTableCoversEverything(t *testing.T) {
 			failedBy[id] = append(failedBy[id], row.fault)
 		}
 	}
+	for _, row := range windowFaultTable {
+		rows[row.fault] = true
+		for _, id := range append(slices.Clone(row.fail), row.warn...) {
+			failedBy[id] = append(failedBy[id], row.fault)
+		}
+	}
 	for _, f := range reference.Faults() {
 		if !rows[f.Name] {
 			t.Errorf("reference fault %q has no row in the table", f.Name)

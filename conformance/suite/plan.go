@@ -209,23 +209,36 @@ func plans() []*fragmentPlan {
 				// duplicate under a new id) reaches the count early.
 				begin := time.Now()
 				var nominal time.Duration
-				for k := 1; k < e.p.MaxAttempts; k++ {
+				for k := 1; k < e.attempts(); k++ {
 					if d, ok := e.p.Backoff.Nominal(k); ok {
 						_, hi := e.p.Backoff.Band(d)
 						nominal += hi
 					}
 				}
 				all := func() bool {
-					return time.Since(begin) >= nominal && f.received("/f/"+c.FragBackoff) >= uint64(n*e.p.MaxAttempts)
+					return time.Since(begin) >= nominal && f.received("/f/"+c.FragBackoff) >= uint64(n*e.attempts())
 				}
-				met := waitFor(ctx, min(e.scheduleHi(e.p.MaxAttempts), e.o.MaxFragment), all)
+				wait := min(e.scheduleHi(e.attempts()), e.o.MaxFragment)
+				if e.p.RetryWindow > 0 {
+					// How many attempts fit in the window depends on the
+					// jitter: watch until it has closed for every event, and
+					// then as long as any retry takes, to see attempts after it.
+					var longest time.Duration
+					for k := 1; k < min(e.attempts(), 64); k++ {
+						longest = max(longest, e.retryHi(k))
+					}
+					watch := min(e.p.RetryWindow, e.o.MaxFragment) + 2*longest
+					all = func() bool { return time.Since(begin) >= watch }
+					wait = min(watch, e.o.MaxFragment)
+				}
+				met := waitFor(ctx, wait, all)
 				if !met {
 					// Short of attempts: a provider that stopped early, or a
 					// machine that made the last ones late. Give the latter
 					// a little more time (and the fragment lingers after).
 					met = waitFor(ctx, min(e.o.Grace, e.o.MaxFragment), all)
 				}
-				f.expect(met, all, e.p.MaxAttempts-1)
+				f.expect(met, all, e.attempts()-1)
 				return sleep(ctx, 300*time.Millisecond)
 			}},
 		retryAfterPlan(c.FragRA429, 429, false),
@@ -378,7 +391,7 @@ func plans() []*fragmentPlan {
 					f.note("restart: " + err.Error())
 					return nil
 				}
-				f.allOK(ctx, n, e.scheduleHi(e.p.MaxAttempts))
+				f.allOK(ctx, n, e.scheduleHi(e.attempts()))
 				return nil
 			}},
 		{ID: c.FragCloudEvents, FailFirst: 1, Endpoints: single(c.FragCloudEvents, "attempt=1,status=503"), Needs: needsFormat, Run: runSimple(2, nil, nil)},

@@ -21,8 +21,8 @@ type vector struct {
 	want trace.SigResult
 }
 
-// referenceVectors are every vector of shared/reference/webhooks.md §1,
-// plus the same inputs under the other header names of the same scheme.
+// referenceVectors are the providers' published signature examples, each
+// checked by computing it, plus the same inputs under the other header names of the same scheme.
 func referenceVectors() []vector {
 	std := func(key, id, ts, sig string) *testHeaders {
 		return hdrs("webhook-id", id, "webhook-timestamp", ts, "webhook-signature", sig)
