@@ -40,6 +40,10 @@ type Interference struct {
 	Late   int
 	Holder string
 	Held   time.Duration
+	// Blocked: Holder held the provider when the fragment stopped waiting,
+	// so deliveries it still owed may have been stuck behind the hold and
+	// never reached the trace at all.
+	Blocked bool
 	// Cut counts attempts at the fragment's endpoints that the provider
 	// cut off (closed before the sink answered) during, or just after, a
 	// change of endpoints another fragment (Changer; "" = the suite's own
@@ -52,6 +56,10 @@ type Interference struct {
 // String says what was seen, in one line.
 func (i *Interference) String() string {
 	var parts []string
+	if i.Blocked && i.Late == 0 {
+		parts = append(parts, fmt.Sprintf("fragment %s held the provider (an answer held for %s) when this fragment stopped waiting for deliveries",
+			i.Holder, i.Held.Round(time.Millisecond)))
+	}
 	if i.Late > 0 {
 		parts = append(parts, fmt.Sprintf("%d deliver%s for this fragment arrived after it closed while fragment %s held the provider (answers held up to %s)",
 			i.Late, plural(i.Late, "y", "ies"), i.Holder, i.Held.Round(time.Millisecond)))
@@ -169,7 +177,20 @@ func detectInterference(tr *trace.Trace, frags map[string]*Fragment) map[string]
 				in.Cut++
 			}
 		}
-		if in.Late > 0 || in.Cut > 0 {
+		// A hold spanning the fragment's close: what it still waited for
+		// may be queued behind the hold, past the end of the run.
+		if f.Closed {
+			for k := range holds {
+				h := &holds[k]
+				if h.frag != f && h.start < f.EndNs && h.end > f.EndNs && h.frag.StartNs < f.EndNs {
+					in.Blocked = true
+					if held := time.Duration(h.end - h.start); in.Holder == "" || (in.Late == 0 && held > in.Held) {
+						in.Holder, in.Held = h.frag.ID, held
+					}
+				}
+			}
+		}
+		if in.Late > 0 || in.Cut > 0 || in.Blocked {
 			out[f.ID] = in
 		}
 	}
