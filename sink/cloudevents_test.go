@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/hookbench/hookbench/trace"
 	"github.com/valyala/fasthttp"
@@ -197,7 +198,9 @@ func FuzzScanCloudEvent(f *testing.F) {
 			t.Fatalf("body %q: attrs %v but id %q type %q", body, got.Names(), id, typ)
 		}
 		var m map[string]json.RawMessage
-		if json.Unmarshal([]byte(body), &m) != nil || strings.Contains(body, `\`) {
+		// encoding/json turns invalid UTF-8 into U+FFFD; the scan keeps the
+		// bytes as sent, so such bodies are compared only for not panicking.
+		if json.Unmarshal([]byte(body), &m) != nil || strings.Contains(body, `\`) || !utf8.ValidString(body) {
 			return
 		}
 		// On valid JSON without escapes (where duplicate keys would make the
