@@ -120,6 +120,7 @@ var realtimeTable = []struct {
 	{name: "late-retries", faults: []string{"late-retries"}, warn: []string{"3.1", "3.3", "3.4", "3.5"}},
 	{name: "drop-event-type-header", faults: []string{"drop-event-type-header"}, fail: []string{"9.3"}, warn: noJitter},
 	{name: "ignore-idempotency-key", faults: []string{"ignore-idempotency-key"}, fail: []string{"7.3"}, warn: noJitter},
+	{name: "drop-old-secret", faults: []string{"drop-old-secret"}, fail: []string{"6.7"}, warn: noJitter},
 	// The three rules every independently written provider we tried broke.
 	{name: "three-faults", faults: []string{"ignore-retry-after", "follow-302-as-get", "drop-event-type-header"},
 		fail: []string{"2.6", "4.1", "4.2", "4.3", "9.3"}, warn: noJitter},
@@ -133,7 +134,6 @@ var noJitter = []string{"3.3", "3.4"}
 // realtimeSkips are the checks the real-time rows may SKIP, and why: what
 // the http adapter of the example cannot do.
 var realtimeSkips = map[string]string{
-	"6.7":  "the example's http adapter declares no secret rotation",
 	"11.3": "the example's http adapter cannot restart the provider",
 	"12.1": "the example declares no CloudEvents format",
 	"12.2": "the example declares no CloudEvents format",
