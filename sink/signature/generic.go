@@ -116,6 +116,9 @@ func separator(field, v string, def byte) (byte, error) {
 	return v[0], nil
 }
 
+// base64Alphabet is every byte a standard base64 signature can hold.
+const base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
@@ -225,6 +228,18 @@ func genericSpec(cc *compiled, c Config) (*hmacSpec, *kvSpec, error) {
 	}
 	if sep == kvSep {
 		return nil, nil, invalid("key_separator", c.KeySeparator, "must differ from param_separator")
+	}
+	// A separator that a value can contain would split it: a base64
+	// signature holds + / =, an RFC 3339 timestamp - : + . and letters.
+	values := "0123456789abcdefABCDEF"
+	if enc == encBase64 {
+		values = base64Alphabet
+	}
+	if c.TimestampParam != "" && tsf == tsRFC3339 {
+		values += "-:+.TZtz"
+	}
+	if strings.ContainsRune(values, rune(sep)) {
+		return nil, nil, invalid("param_separator", c.ParamSeparator, "can occur inside a parameter's value (%s)", values)
 	}
 	sigKey := c.SignatureParam
 	if sigKey == "" {

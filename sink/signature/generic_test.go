@@ -137,6 +137,10 @@ func TestGenericConfigErrors(t *testing.T) {
 		{"header=X-S,timestamp-param=t,param-sep=ab", "param_separator"},
 		{"header=X-S,timestamp-param=t,param-sep=x", "param_separator"},
 		{`header=X-S,timestamp-param=t,key-sep=","`, "key_separator"},
+		// A separator a value can hold would split it.
+		{"header=X-S,timestamp-param=t,encoding=base64,param-sep=+", "param_separator"},
+		{"header=X-S,timestamp-param=t,encoding=base64,param-sep=/", "param_separator"},
+		{"header=X-S,timestamp-param=t,timestamp-format=rfc3339,param-sep=:", "param_separator"},
 		{"header=X-S,timestamp-param=t,signature-param=t", "timestamp_param"},
 		{"header=X-S,timestamp-param=t,signature-param=v 1", "signature_param"},
 		{"header=X-S,timestamp-param=t,prefix=v1=", "prefix"},
