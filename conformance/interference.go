@@ -40,9 +40,9 @@ type Interference struct {
 	Late   int
 	Holder string
 	Held   time.Duration
-	// Blocked: Holder held the provider when the fragment stopped waiting,
-	// so deliveries it still owed may have been stuck behind the hold and
-	// never reached the trace at all.
+	// Blocked: Holder held the provider while the fragment waited, so
+	// deliveries it was owed may have queued behind the hold, some past
+	// the end of the run.
 	Blocked bool
 	// Cut counts attempts at the fragment's endpoints that the provider
 	// cut off (closed before the sink answered) during, or just after, a
@@ -57,7 +57,7 @@ type Interference struct {
 func (i *Interference) String() string {
 	var parts []string
 	if i.Blocked && i.Late == 0 {
-		parts = append(parts, fmt.Sprintf("fragment %s held the provider (an answer held for %s) when this fragment stopped waiting for deliveries",
+		parts = append(parts, fmt.Sprintf("fragment %s held the provider (an answer held for %s) while this fragment waited for deliveries",
 			i.Holder, i.Held.Round(time.Millisecond)))
 	}
 	if i.Late > 0 {
@@ -177,12 +177,18 @@ func detectInterference(tr *trace.Trace, frags map[string]*Fragment) map[string]
 				in.Cut++
 			}
 		}
-		// A hold spanning the fragment's close: what it still waited for
-		// may be queued behind the hold, past the end of the run.
+		// A hold while the fragment waited: what it waited for may have
+		// queued behind the hold, some of it past the end of the run where
+		// no trace shows it. Holds come from hanging fragments only, which
+		// run apart from the rest on a shared provider: this is seen only
+		// when they ran beside the others.
 		if f.Closed {
 			for k := range holds {
 				h := &holds[k]
-				if h.frag != f && h.start < f.EndNs && h.end > f.EndNs && h.frag.StartNs < f.EndNs {
+				if h.frag == f || h.start >= f.EndNs || h.end <= f.StartNs {
+					continue
+				}
+				if overlap := min(h.end, f.EndNs) - max(h.start, f.StartNs); overlap >= int64(holdMin) {
 					in.Blocked = true
 					if held := time.Duration(h.end - h.start); in.Holder == "" || (in.Late == 0 && held > in.Held) {
 						in.Holder, in.Held = h.frag.ID, held

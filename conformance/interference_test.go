@@ -49,13 +49,13 @@ func cutTimeoutOK(owner string) *trace.Trace {
 	return b.trace()
 }
 
-// heldAtClose is a retry-5xx fragment (closed at 3 s) whose one event was
-// answered 500 at 10 ms and never retried; from..to is when the timeout
-// fragment beside it held an attempt (none when from < 0).
-func heldAtClose(from, to int64) *trace.Trace {
-	b := newTB().frag(FragRetry5xx, Fragment{FailFirst: 1}, 0, 3000).frag(FragTimeout, Fragment{FailFirst: 1}, 0, 6000)
-	b.sent(FragRetry5xx+"/1", 5)
-	b.att("/f/"+FragRetry5xx, FragRetry5xx+"/1", "msg_1", 10, 500)
+// heldAtClose is a retry-5xx fragment (open from start for 3 s) whose one
+// event was answered 500 10 ms in and never retried; from..to is when the
+// timeout fragment beside it held an attempt (none when from < 0).
+func heldAtClose(start, from, to int64) *trace.Trace {
+	b := newTB().frag(FragRetry5xx, Fragment{FailFirst: 1}, start, start+3000).frag(FragTimeout, Fragment{FailFirst: 1}, 0, 6000)
+	b.sent(FragRetry5xx+"/1", start+5)
+	b.att("/f/"+FragRetry5xx, FragRetry5xx+"/1", "msg_1", start+10, 500)
 	if from >= 0 {
 		b.sent("timeout/1", from-10)
 		b.att("/f/"+FragTimeout, "timeout/1", "msg_t1", from, 0, handle(to-from), flags(gaveUp))
@@ -85,10 +85,12 @@ func TestInterference(t *testing.T) {
 		{"cut while it changed its own endpoints", cutTimeoutOK(FragTimeoutOK), "5.3", Fail, FragTimeoutOK, ""},
 		{"cut with no change of endpoints", cutTimeoutOK("-"), "5.3", Fail, FragTimeoutOK, ""},
 		// A retry stuck behind a hang past the end of the run never shows.
-		{"provider held when it stopped waiting", heldAtClose(2000, 4500), "2.1", Skip, FragRetry5xx,
-			"fragment timeout held the provider (an answer held for 2.5s) when this fragment stopped waiting for deliveries"},
-		{"provider held, released before it stopped waiting", heldAtClose(1000, 2000), "2.1", Fail, FragRetry5xx, ""},
-		{"provider never held", heldAtClose(-1, 0), "2.1", Fail, FragRetry5xx, ""},
+		{"provider held when it stopped waiting", heldAtClose(0, 2000, 4500), "2.1", Skip, FragRetry5xx,
+			"fragment timeout held the provider (an answer held for 2.5s) while this fragment waited for deliveries"},
+		{"provider held while it waited", heldAtClose(0, 1000, 2000), "2.1", Skip, FragRetry5xx, "while this fragment waited"},
+		{"provider held before it began", heldAtClose(2500, 1000, 2000), "2.1", Fail, FragRetry5xx, ""},
+		{"provider held only briefly while it waited", heldAtClose(0, 2800, 3400), "2.1", Fail, FragRetry5xx, ""},
+		{"provider never held", heldAtClose(0, -1, 0), "2.1", Fail, FragRetry5xx, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
