@@ -1,10 +1,6 @@
 package suite
 
 import (
-	"context"
-	"os"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -41,32 +37,16 @@ var windowFaultTable = []faultRow{
 // TestSuiteFaultsRetryWindow runs windowFaultTable: an unlimited policy
 // bounded by a retry window, kept (clean) and broken.
 func TestSuiteFaultsRetryWindow(t *testing.T) {
-	pick := os.Getenv("HOOKBENCH_FAULTS")
 	for _, row := range windowFaultTable {
-		name := row.fault
-		if name == "" {
-			name = "clean"
-		}
-		if pick != "" && !slices.Contains(strings.Split(pick, ","), name) {
+		name, ok := picked(row.fault)
+		if !ok {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
 			o := testOptions(row.fault)
 			o.Policy, o.PolicySet = windowPolicy(), true
 			o.Eval.Only = windowGroups
-			var rep *Report
-			var err error
-			for attempt := 1; attempt <= 3; attempt++ {
-				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-				rep, err = Run(ctx, o)
-				cancel()
-				if err != nil {
-					t.Fatalf("suite run: %v", err)
-				}
-				if rep.MaxStall < maxStall || mismatch(rep.Results, row.fail, row.warn) == "" {
-					break
-				}
-			}
+			rep := runSteady(t, o, row.fail, row.warn, 2*time.Minute)
 			if !rep.Policy.Unlimited() || rep.Policy.RetryWindow != 3*time.Second {
 				t.Fatalf("graded policy: max_attempts %d, retry_window %s; want unlimited within 3s", rep.Policy.MaxAttempts, rep.Policy.RetryWindow)
 			}
