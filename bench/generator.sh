@@ -1,39 +1,43 @@
 #!/usr/bin/env bash
-# bench/generator.sh: how fast is `hookbench gen`, next to wrk and vegeta?
+# bench/generator.sh: how fast is `hookbench gen`, next to wrk and vegeta, and
+# does it keep its schedule?
 #
 # Starts nginx (installed with apt when missing) on 127.0.0.1 answering every
 # request with 202, from its own config in a temporary directory, as a
 # foreground process that is killed at the end. Then, at $CONNS connections
-# and with the same small JSON POST for every tool, it measures:
-#   1. wrk (apt) at its maximum rate,
-#   2. vegeta (go install ...@v12.13.0) at its maximum rate (-rate=0),
-#   3. hookbench gen at its maximum rate (--rate 0),
-#   4. hookbench gen at fixed rates ($RATES) and at 80 % of its own maximum:
-#      achieved rate, rate error, late sends and p99 lateness,
-# each hookbench measurement twice: with every core (--procs 0, Go's default)
-# and with --procs 1 (one core, leaving the other to nginx on this machine).
-# It prints a table and the goals (max >= 2.8x vegeta and >= 0.75x wrk; at
-# 80 % of its max, rate error <= 1 % and p99 lateness < 1 ms).
+# and with the same small JSON POST for every tool:
+#   1. ROUNDS rounds, each measuring back to back the maximum rate of
+#      wrk (apt, -t1 -c$CONNS), vegeta (go install ...@v12.13.0, -rate=0) and
+#      hookbench gen (--rate 0). Each round gives the ratios gen/wrk and
+#      gen/vegeta; the script prints every round and the median ratio, so
+#      other work on the machine, which slows all three alike within a round,
+#      cancels out. It also prints the CPU time per request of each tool
+#      (user + system, from /usr/bin/time), which does not depend on how much
+#      of the machine the tool got.
+#   2. hookbench gen at 50 % and 80 % of its median maximum (and at $RATES):
+#      achieved rate, rate error, whether the schedule was held, and the send
+#      lateness histogram (p50, p90, p99, p99.9, max).
+# The goals it checks: median max >= 2.8x vegeta and >= 0.85x wrk; p99
+# lateness <= 1 ms at 50 % and <= 5 ms at 80 % of the max, rate error <= 1 %.
 #
-# Knobs (environment): DUR (10s), CONNS (64), RATES ("10000 20000 40000"),
-# PORT (18202), NGINX_WORKERS (1: nginx gets about one core, the client the
-# other), REPEAT (1: best of N runs for each max-rate measurement), PROCS
-# ("0 1": the --procs settings to measure), NICE (-10: nginx and every measured
-# tool run at this niceness, the same for all, so other work on the machine
-# disturbs the figures less; 0 to disable, ignored when not permitted).
+# Knobs (environment): ROUNDS (5), DUR (10s), CONNS (64), RATES ("": extra
+# fixed rates), PORT (18202), PROCS (0: --procs for hookbench gen),
+# NGINX_WORKERS (1: nginx gets about one core, the client the other), NICE
+# (-10: nginx and every measured tool run at this niceness, the same for all;
+# 0 to disable, ignored when not permitted). Quick check: ROUNDS=1 DUR=3s.
 #
 # The machine is shared with whatever else runs; the script prints the load
 # average before each measurement so noisy figures can be recognised.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+ROUNDS=${ROUNDS:-5}
 DUR=${DUR:-10s}
 CONNS=${CONNS:-64}
-RATES=${RATES:-"10000 20000 40000"}
+RATES=${RATES:-""}
 PORT=${PORT:-18202}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
-REPEAT=${REPEAT:-1}
-PROCS=${PROCS:-"0 1"}
+PROCS=${PROCS:-0}
 NICE=${NICE:--10}
 if ! nice -n "$NICE" true 2>/dev/null; then NICE=0; fi
 URL="http://127.0.0.1:${PORT}/events"
@@ -123,86 +127,142 @@ wrk.body   = '${BODY}'
 wrk.headers["Content-Type"] = "application/json"
 EOF
 
-best() { # best of REPEAT runs of "$@" (each prints a number)
-  local b=0 v
-  for _ in $(seq "$REPEAT"); do
-    v=$("$@")
-    b=$(awk -v a="$b" -v c="$v" 'BEGIN { print (c > a ? c : a) }')
-  done
-  echo "$b"
+# timed OUT CMD...: runs CMD with its stdout in OUT and appends its CPU
+# seconds (user + system) to $TMP/cpu.
+timed() {
+  local out=$1
+  shift
+  /usr/bin/time -f '%U %S' -o "$TMP/time" "$@" >"$out"
+  awk '{ print $1 + $2 }' "$TMP/time" >"$TMP/cpu"
 }
+cpu() { cat "$TMP/cpu"; }
 
-wrk_max() {
-  log "wrk: ${CONNS} connections, ${DUR} (load $(load))"
-  nice -n "$NICE" wrk -t2 -c"$CONNS" -d"$DUR" -s "$TMP/post.lua" "$URL" | awk '/^Requests\/sec:/ { print $2 }'
+wrk_max() { # → "rate cpu_seconds requests"
+  log "wrk -t1: ${CONNS} connections, ${DUR} (load $(load))"
+  timed "$TMP/wrk.txt" nice -n "$NICE" wrk -t1 -c"$CONNS" -d"$DUR" -s "$TMP/post.lua" "$URL"
+  awk -v c="$(cpu)" '/^Requests\/sec:/ { r = $2 } / requests in / { n = $1 } END { print r, c, n }' "$TMP/wrk.txt"
 }
 
 vegeta_max() {
   log "vegeta: rate=0, ${CONNS} workers and connections, ${DUR} (load $(load))"
-  echo "POST $URL" | nice -n "$NICE" "$VEGETA" attack -rate=0 -workers="$CONNS" -max-workers="$CONNS" \
-    -connections="$CONNS" -max-connections="$CONNS" -duration="$DUR" \
-    -body "$TMP/body.json" -header "Content-Type: application/json" >"$TMP/vegeta.bin"
-  "$VEGETA" report -type=json <"$TMP/vegeta.bin" | jq '.throughput'
+  echo "POST $URL" >"$TMP/target"
+  timed "$TMP/vegeta.bin" nice -n "$NICE" "$VEGETA" attack -rate=0 -workers="$CONNS" -max-workers="$CONNS" \
+    -connections="$CONNS" -max-connections="$CONNS" -duration="$DUR" -targets "$TMP/target" \
+    -body "$TMP/body.json" -header "Content-Type: application/json"
+  "$VEGETA" report -type=json <"$TMP/vegeta.bin" | jq -r --arg c "$(cpu)" '"\(.throughput) \($c) \(.requests)"'
 }
 
-hb() { # hb PROCS RATE → JSON summary
-  nice -n "$NICE" "$HB" gen --url "$URL" --procs "$1" --rate "$2" --connections "$CONNS" --duration "$DUR" \
-    --body "$BODY" --id-field "" --idempotency-header "" --progress never --output json
+hb() { # hb PROCS RATE → JSON summary in $TMP/hb.json
+  timed "$TMP/hb.json" nice -n "$NICE" "$HB" gen --url "$URL" --procs "$1" --rate "$2" --connections "$CONNS" --duration "$DUR" \
+    --body "$BODY" --id-field "" --idempotency-header "" --progress never --output json || true
 }
 
 hb_max() { # hb_max PROCS
   log "hookbench gen: --procs $1 --rate 0, ${CONNS} connections, ${DUR} (load $(load))"
-  hb "$1" 0 | jq '.AchievedRate'
+  hb "$1" 0
+  jq -r --arg c "$(cpu)" '"\(.achieved_rate) \($c) \(.counts.sent)"' "$TMP/hb.json"
 }
 
-WRK=$(best wrk_max)
-VEG=$(best vegeta_max)
-declare -A HBMAX
-for p in $PROCS; do HBMAX[$p]=$(best hb_max "$p"); done
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-row() { # row PROCS LABEL JSON
-  jq -r --arg p "$1" --arg l "$2" '[$p, $l, (.IntendedRate|floor), (.AchievedRate|floor), (.RateError*100|round/100),
-    .Late, .Missed, (.Lateness.P99/1000|floor), (.Latency.P99/1000|floor), (.Uncorrected.P99/1000|floor),
-    (.ErrorRate*100|round/100)] | @tsv' <<<"$3"
+# Rounds: every tool once per round, back to back; ratios within a round.
+declare -a ROUNDROWS
+for p in $PROCS; do : >"$TMP/r_veg_$p" >"$TMP/r_wrk_$p" >"$TMP/hbmax_$p" >"$TMP/us_hb_$p"; done
+: >"$TMP/wrkmax"; : >"$TMP/vegmax"; : >"$TMP/us_wrk"; : >"$TMP/us_veg"
+for round in $(seq "$ROUNDS"); do
+  read -r W WC WN <<<"$(wrk_max)"
+  read -r V VC VN <<<"$(vegeta_max)"
+  echo "$W" >>"$TMP/wrkmax"; echo "$V" >>"$TMP/vegmax"
+  awk -v c="$WC" -v n="$WN" 'BEGIN { printf "%.2f\n", c * 1e6 / n }' >>"$TMP/us_wrk"
+  awk -v c="$VC" -v n="$VN" 'BEGIN { printf "%.2f\n", c * 1e6 / n }' >>"$TMP/us_veg"
+  for p in $PROCS; do
+    read -r H HC HN <<<"$(hb_max "$p")"
+    echo "$H" >>"$TMP/hbmax_$p"
+    awk -v c="$HC" -v n="$HN" 'BEGIN { printf "%.2f\n", c * 1e6 / n }' >>"$TMP/us_hb_$p"
+    rv=$(awk -v h="$H" -v v="$V" 'BEGIN { printf "%.2f", h / v }')
+    rw=$(awk -v h="$H" -v w="$W" 'BEGIN { printf "%.2f", h / w }')
+    echo "$rv" >>"$TMP/r_veg_$p"; echo "$rw" >>"$TMP/r_wrk_$p"
+    ROUNDROWS+=("$(printf '  %-5s %-5s %10.0f %10.0f %10.0f %8s %8s' "$round" "$p" "$W" "$V" "$H" "$rw" "$rv")")
+  done
+done
+
+# P is a jq function: percentile $q (ns) of distribution $n of the gen JSON summary.
+P='def pct($n; $q): [.metrics[] | select(.name == $n) | .percentiles[] | select(.p == $q) | .value_ns][0] // 0; '
+
+row() { # row PROCS LABEL JSON-FILE
+  jq -r --arg p "$1" --arg l "$2" "$P"'[$p, $l, (.intended_rate|floor), (.achieved_rate|floor), (.rate_error_pct*100|round/100),
+    (if .schedule_held then "yes" else "NO" end),
+    (pct("lateness"; 50)/1000|floor), (pct("lateness"; 90)/1000|floor), (pct("lateness"; 99)/1000|floor),
+    (pct("lateness"; 99.9)/1000|floor), (pct("lateness"; 100)/1000|floor), .counts.missed, (pct("trigger"; 99)/1000|floor),
+    (.error_rate_pct*100|round/100)] | @tsv' "$3"
 }
 
-declare -a ROWS
-declare -A J80
+: >"$TMP/held"
+declare -a ROWS NOTES
+declare -A HBMAX J50 J80
 for p in $PROCS; do
+  HBMAX[$p]=$(median <"$TMP/hbmax_$p")
+  for pair in "50 J50" "80 J80"; do
+    read -r pc var <<<"$pair"
+    r=$(awk -v m="${HBMAX[$p]}" -v f="$pc" 'BEGIN { printf "%d", m * f / 100 }')
+    log "hookbench gen: --procs $p --rate $r = $pc % of its median max (load $(load))"
+    hb "$p" "$r"
+    cp "$TMP/hb.json" "$TMP/j${pc}_$p.json"
+    ROWS+=("$(row "$p" "$pc%=$r/s" "$TMP/j${pc}_$p.json")")
+    nh=$(jq -r '.schedule_not_held // empty' "$TMP/j${pc}_$p.json")
+    [ -z "$nh" ] || NOTES+=("  --procs $p at $r/s: schedule not held: $nh")
+    echo "$p $r $([ -z "$nh" ] && echo held || echo not)" >>"$TMP/held"
+  done
   for r in $RATES; do
     log "hookbench gen: --procs $p --rate $r (load $(load))"
-    ROWS+=("$(row "$p" "$r/s" "$(hb "$p" "$r")")")
+    hb "$p" "$r"
+    ROWS+=("$(row "$p" "$r/s" "$TMP/hb.json")")
+    nh=$(jq -r '.schedule_not_held // empty' "$TMP/hb.json")
+    [ -z "$nh" ] || NOTES+=("  --procs $p at $r/s: schedule not held: $nh")
+    echo "$p $r $([ -z "$nh" ] && echo held || echo not)" >>"$TMP/held"
   done
-  r80=$(awk -v m="${HBMAX[$p]}" 'BEGIN { printf "%d", m * 0.8 }')
-  log "hookbench gen: --procs $p --rate $r80 = 80 % of its max (load $(load))"
-  J80[$p]=$(hb "$p" "$r80")
-  ROWS+=("$(row "$p" "80%=$r80/s" "${J80[$p]}")")
 done
 
 # --- report ----------------------------------------------------------------------
 echo
-echo "Maximum rate, ${CONNS} connections, ${DUR}, POST of ${#BODY} bytes to nginx 'return 202' (${NGINX_WORKERS} worker), $(nproc) cores, nice ${NICE}"
-printf '  %-24s %10s\n' tool "req/s"
-printf '  %-24s %10.0f\n' wrk "$WRK" vegeta "$VEG"
-for p in $PROCS; do printf '  %-24s %10.0f\n' "hookbench gen --procs $p" "${HBMAX[$p]}"; done
+echo "Maximum rate, ${CONNS} connections, ${DUR} each, ${ROUNDS} rounds, POST of ${#BODY} bytes to nginx 'return 202' (${NGINX_WORKERS} worker), $(nproc) cores, nice ${NICE}"
+printf '  %-5s %-5s %10s %10s %10s %8s %8s\n' round procs "wrk -t1" vegeta "gen" "gen/wrk" "gen/veg"
+for r in "${ROUNDROWS[@]}"; do echo "$r"; done
+printf '  %-11s %10.0f %10.0f' median "$(median <"$TMP/wrkmax")" "$(median <"$TMP/vegmax")"
+for p in $PROCS; do printf ' %10.0f %8s %8s  (--procs %s)' "${HBMAX[$p]}" "$(median <"$TMP/r_wrk_$p")" "$(median <"$TMP/r_veg_$p")" "$p"; done
 echo
-echo "hookbench gen at fixed rates (latencies in µs; lateness = sent - intended)"
-printf '  %-5s %-14s %9s %9s %8s %7s %7s %10s %10s %10s %7s\n' procs rate intended achieved "err %" late missed "late p99" "lat p99" "uncor p99" "fail %"
+printf '  CPU per request (user+sys, median): wrk %s µs, vegeta %s µs' "$(median <"$TMP/us_wrk")" "$(median <"$TMP/us_veg")"
+for p in $PROCS; do printf ', gen --procs %s %s µs' "$p" "$(median <"$TMP/us_hb_$p")"; done
+echo
+echo
+echo "hookbench gen at fixed rates: lateness (sent - intended) histogram in µs"
+printf '  %-5s %-14s %9s %9s %7s %5s %7s %7s %7s %7s %8s %7s %8s %6s\n' procs rate intended achieved "err %" held p50 p90 p99 p99.9 max missed "lat p99" "fail %"
 for r in "${ROWS[@]}"; do
-  IFS=$'\t' read -r p l i a e late miss lp99 p99 up99 f <<<"$r"
-  printf '  %-5s %-14s %9s %9s %8s %7s %7s %10s %10s %10s %7s\n' "$p" "$l" "$i" "$a" "$e" "$late" "$miss" "$lp99" "$p99" "$up99" "$f"
+  IFS=$'\t' read -r p l i a e h l50 l90 l99 l999 lmax miss p99 f <<<"$r"
+  printf '  %-5s %-14s %9s %9s %7s %5s %7s %7s %7s %7s %8s %7s %8s %6s\n' "$p" "$l" "$i" "$a" "$e" "$h" "$l50" "$l90" "$l99" "$l999" "$lmax" "$miss" "$p99" "$f"
+done
+for n in "${NOTES[@]}"; do echo "$n"; done
+for p in $PROCS; do # the saturation point, as far as the rates tried show it
+  awk -v p="$p" '$1 == p && $3 == "held" && $2 > h { h = $2 } $1 == p && $3 == "not" && (n == "" || $2 < n) { n = $2 }
+    END { if (h) printf "  --procs %s: schedule held up to %s/s (highest rate tried that held)", p, h;
+          else printf "  --procs %s: schedule held at none of the rates tried", p;
+          if (n != "") printf "; not held from %s/s", n; print "" }' "$TMP/held"
 done
 echo
 verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "NOT met"; fi; }
 for p in $PROCS; do
-  vs_veg=$(awk -v h="${HBMAX[$p]}" -v v="$VEG" 'BEGIN { printf "%.2f", h / v }')
-  vs_wrk=$(awk -v h="${HBMAX[$p]}" -v w="$WRK" 'BEGIN { printf "%.2f", h / w }')
-  err80=$(jq '.RateError | fabs' <<<"${J80[$p]}")
-  late80=$(jq '.Lateness.P99' <<<"${J80[$p]}")
-  echo "Goals, hookbench gen --procs $p"
-  echo "  max >= 2.8 x vegeta:                 ${vs_veg} x  ($(verdict "$vs_veg >= 2.8"))"
-  echo "  max >= 0.75 x wrk:                   ${vs_wrk} x  ($(verdict "$vs_wrk >= 0.75"))"
-  echo "  at 80 % of max, rate error <= 1 %:   $(printf '%.2f' "$err80") %  ($(verdict "$err80 <= 1"))"
-  echo "  at 80 % of max, p99 lateness < 1 ms: $(awk -v l="$late80" 'BEGIN { printf "%.3f", l / 1e6 }') ms  ($(verdict "$late80 < 1000000"))"
+  vs_veg=$(median <"$TMP/r_veg_$p")
+  vs_wrk=$(median <"$TMP/r_wrk_$p")
+  echo "Goals, hookbench gen --procs $p (median of ${ROUNDS} rounds)"
+  echo "  max >= 2.8 x vegeta:                  ${vs_veg} x  ($(verdict "$vs_veg >= 2.8"))"
+  echo "  max >= 0.85 x wrk -t1:                ${vs_wrk} x  ($(verdict "$vs_wrk >= 0.85"))"
+  for pair in "50 1" "80 5"; do
+    read -r pc lim <<<"$pair"
+    f="$TMP/j${pc}_$p.json"
+    err=$(jq '.rate_error_pct | fabs' "$f")
+    l99=$(jq "$P"'pct("lateness"; 99)' "$f")
+    echo "  at ${pc} % of max, rate error <= 1 %:   $(printf '%.2f' "$err") %  ($(verdict "$err <= 1"))"
+    echo "  at ${pc} % of max, p99 lateness <= ${lim} ms: $(awk -v l="$l99" 'BEGIN { printf "%.3f", l / 1e6 }') ms  ($(verdict "$l99 <= $lim * 1000000"))"
+  done
 done
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine skew every figure)"

@@ -58,7 +58,7 @@ start "$OUT/bare.log" "$OUT/bare" -listen 127.0.0.1:0
 BARE=$URL
 BARE_PID=${pids[-1]}
 start "$OUT/sink.log" "$OUT/hookbench" sink --quiet --listen 127.0.0.1:0 \
-  --endpoint "path=/hook,scheme=standard,secret=$SECRET" --trace "$OUT/sink.hbt" --grace 1s
+  --endpoint "path=/hook,scheme=standard,secret=$SECRET" --trace "$OUT/sink.hbt" --force --grace 1s
 SINK=$URL
 SINK_PID=${pids[-1]}
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -30,7 +31,7 @@ func (b *tb) frag(id string, f Fragment, startMs, endMs int64) *tb {
 	if err != nil {
 		panic(err)
 	}
-	b.tr.Marks = append(b.tr.Marks, trace.Mark{AtNs: startMs * msNs, Type: FragmentMark, Name: id, Detail: string(d)})
+	b.tr.Marks = append(b.tr.Marks, trace.Mark{AtNs: startMs * msNs, Type: trace.FragmentMark, Name: id, Detail: string(d)})
 	if endMs > 0 {
 		b.tr.Marks = append(b.tr.Marks, trace.Mark{AtNs: endMs * msNs, Type: FragmentEndMark, Name: id})
 	}
@@ -92,9 +93,9 @@ func hash(h uint64) func(*trace.Attempt) { return func(a *trace.Attempt) { a.Bod
 func noID() func(*trace.Attempt)         { return func(a *trace.Attempt) { a.EventID, a.MsgID = "", "" } }
 
 // testPolicy is a small, fast policy: 4 attempts, 100/400/1600 ms ±20 %.
-func testPolicy() Policy {
-	return Policy{MaxAttempts: 4,
-		Backoff:           Backoff{Kind: "schedule", Schedule: []time.Duration{100 * time.Millisecond, 400 * time.Millisecond, 1600 * time.Millisecond}, Jitter: "proportional", JitterFrac: 0.2},
+func testPolicy() policy.Policy {
+	return policy.Policy{MaxAttempts: 4,
+		Backoff:           policy.Backoff{Kind: "schedule", Schedule: []time.Duration{100 * time.Millisecond, 400 * time.Millisecond, 1600 * time.Millisecond}, Jitter: "proportional", JitterFrac: 0.2},
 		Timeout:           200 * time.Millisecond,
 		Scheme:            "standard",
 		Tolerance:         300 * time.Second,
@@ -110,7 +111,7 @@ func testPolicy() Policy {
 }
 
 // runOne evaluates a single check.
-func runOne(t testing.TB, id string, tr *trace.Trace, p Policy) Result {
+func runOne(t testing.TB, id string, tr *trace.Trace, p policy.Policy) Result {
 	t.Helper()
 	rs, err := Evaluate(tr, &p, Options{Only: []string{id}, Slack: 10 * time.Millisecond})
 	if err != nil {
@@ -129,7 +130,7 @@ func runOne(t testing.TB, id string, tr *trace.Trace, p Policy) Result {
 type checkCase struct {
 	name   string
 	build  func() *trace.Trace
-	policy func(*Policy)
+	policy func(*policy.Policy)
 	want   Verdict
 }
 
@@ -157,7 +158,7 @@ func runCases(t *testing.T, id string, cases []checkCase) {
 
 // countsAgree runs every check over a trace and fails the test when a
 // count a summary quotes disagrees with the trace (see CheckCounts).
-func countsAgree(t testing.TB, tr *trace.Trace, p Policy) {
+func countsAgree(t testing.TB, tr *trace.Trace, p policy.Policy) {
 	t.Helper()
 	rs, err := Evaluate(tr, &p, Options{Slack: 10 * time.Millisecond})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -47,7 +48,7 @@ type Check struct {
 	Fragments []string
 	// Uses lists the Policy fields the verdict depends on (json names).
 	Uses []string
-	Run  func(tr *trace.Trace, p *Policy, sc *Scope) Result
+	Run  func(tr *trace.Trace, p *policy.Policy, sc *Scope) Result
 }
 
 // Group is a numbered area of the suite.
@@ -147,7 +148,7 @@ func (o *Options) Selected(id string) bool {
 // Evaluate runs the selected checks on a trace against a declared policy and
 // returns their results in id order. Fragments are found from the trace's
 // "fragment" marks; a check whose fragment is absent is a SKIP that says so.
-func Evaluate(tr *trace.Trace, p *Policy, o Options) ([]Result, error) {
+func Evaluate(tr *trace.Trace, p *policy.Policy, o Options) ([]Result, error) {
 	if tr == nil || p == nil {
 		return nil, errors.New("conformance: evaluate needs a trace and a policy")
 	}
@@ -193,7 +194,10 @@ func Evaluate(tr *trace.Trace, p *Policy, o Options) ([]Result, error) {
 				missing = name
 				break
 			}
-			if v.Frag.Skip != "" && missing == "" {
+			switch {
+			case v.Frag.Skip == SkipInterrupted && missing == "":
+				sc.skip = fmt.Sprintf("interrupted: the run stopped before fragment %s finished", name)
+			case v.Frag.Skip != "" && missing == "":
 				sc.skip = fmt.Sprintf("fragment %s did not run: %s", name, v.Frag.Skip)
 			}
 			if teardownTrimmed(c.ID) {
@@ -257,22 +261,19 @@ func Tally(rs []Result) Counts {
 // Failed reports whether any result is a FAIL.
 func Failed(rs []Result) bool { return Tally(rs).Fail > 0 }
 
-// PolicyMark is the Mark type that carries the declared policy as JSON.
-const PolicyMark = "policy"
-
 // PolicyFromTrace returns the last policy declared in the trace's "policy"
 // marks; false when there is none.
-func PolicyFromTrace(tr *trace.Trace) (Policy, bool, error) {
-	var p Policy
+func PolicyFromTrace(tr *trace.Trace) (policy.Policy, bool, error) {
+	var p policy.Policy
 	found := false
 	for i := range tr.Marks {
 		m := &tr.Marks[i]
-		if m.Type != PolicyMark {
+		if m.Type != trace.PolicyMark {
 			continue
 		}
-		var q Policy
+		var q policy.Policy
 		if err := json.Unmarshal([]byte(m.Detail), &q); err != nil {
-			return Policy{}, false, fmt.Errorf("conformance: policy mark %d: %w", i, err)
+			return policy.Policy{}, false, fmt.Errorf("conformance: policy mark %d: %w", i, err)
 		}
 		p, found = q, true
 	}

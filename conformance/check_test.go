@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -100,11 +101,11 @@ func TestEvaluateStrictAndErrors(t *testing.T) {
 	if rs[0].ID != "1.2" || rs[0].Title == "" || rs[0].Source == "" {
 		t.Fatalf("result lacks id/title/source: %+v", rs[0])
 	}
-	bad := Policy{}
+	bad := policy.Policy{}
 	if _, err := Evaluate(tr, &bad, Options{}); err == nil {
 		t.Fatal("invalid policy must be an error")
 	}
-	broken := &trace.Trace{Marks: []trace.Mark{{Type: FragmentMark, Name: "x", Detail: "{not json"}}}
+	broken := &trace.Trace{Marks: []trace.Mark{{Type: trace.FragmentMark, Name: "x", Detail: "{not json"}}}
 	if _, err := Evaluate(broken, &p, Options{}); err == nil || !strings.Contains(err.Error(), `fragment mark "x"`) {
 		t.Fatalf("corrupt fragment detail: %v", err)
 	}
@@ -132,7 +133,7 @@ func TestEvaluateEmptyTraceSkipsEverything(t *testing.T) {
 func TestPolicyFromTrace(t *testing.T) {
 	p := testPolicy()
 	d, _ := json.Marshal(p)
-	tr := &trace.Trace{Marks: []trace.Mark{{Type: PolicyMark, Detail: string(d)}}}
+	tr := &trace.Trace{Marks: []trace.Mark{{Type: trace.PolicyMark, Detail: string(d)}}}
 	got, ok, err := PolicyFromTrace(tr)
 	if err != nil || !ok || got.MaxAttempts != 4 || got.Backoff.Schedule[2] != p.Backoff.Schedule[2] || got.Secrets != nil {
 		t.Fatalf("got %+v %v %v", got, ok, err)
@@ -213,15 +214,15 @@ func FuzzEvaluate(f *testing.F) {
 	f.Add(`{"endpoints":["/f/backoff"],"payloads":[{"event_id":"x","body":"{}"}]}`, `{"max_attempts":1}`, int64(-5), 0)
 	f.Add(`{`, `{"max_attempts":2,"backoff":{"kind":"schedule","schedule":[]}}`, int64(0), 410)
 	f.Add(`{"endpoints":["/f/backoff"]}`, `{"max_attempts":0,"retry_window":1000000000,"backoff":{"kind":"schedule","schedule":[100000000],"repeat":true,"jitter":"none"}}`, int64(3), 503)
-	f.Fuzz(func(t *testing.T, frag, policy string, at int64, status int) {
-		var p Policy
-		if json.Unmarshal([]byte(policy), &p) != nil || p.Validate() != nil {
+	f.Fuzz(func(t *testing.T, frag, pol string, at int64, status int) {
+		var p policy.Policy
+		if json.Unmarshal([]byte(pol), &p) != nil || p.Validate() != nil {
 			return
 		}
 		tr := &trace.Trace{}
 		for _, c := range Checks() {
 			for _, name := range c.Fragments {
-				tr.Marks = append(tr.Marks, trace.Mark{AtNs: at, Type: FragmentMark, Name: name, Detail: frag})
+				tr.Marks = append(tr.Marks, trace.Mark{AtNs: at, Type: trace.FragmentMark, Name: name, Detail: frag})
 			}
 		}
 		for _, ep := range []string{"/f/deliver", "/f/backoff", "/f/gone", "/f/redirect/target"} {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -25,7 +26,7 @@ type retrySamples struct {
 
 // collectRetries gathers the gaps of deliveries that never succeeded (the
 // backoff fragment's endpoint always fails with a fast 5xx).
-func collectRetries(v *View, p *Policy) retrySamples {
+func collectRetries(v *View, p *policy.Policy) retrySamples {
 	rs := retrySamples{gaps: map[int][]int64{}, evidence: map[int][]*Delivery{}}
 	for _, d := range v.Deliveries() {
 		if slicesAnyDelivered(p, d.Attempts) || len(msgIDs(d.Attempts)) > 1 {
@@ -52,14 +53,14 @@ func (rs *retrySamples) retries() []int {
 
 // expectedMean returns the mean and the standard deviation of the mean of
 // n delays drawn from the jitter band of nominal d (uniform over the band).
-func expectedMean(b *Backoff, d time.Duration, n int) (m, sdMean float64) {
+func expectedMean(b *policy.Backoff, d time.Duration, n int) (m, sdMean float64) {
 	lo, hi := b.Band(d)
 	w := float64(hi - lo)
 	return float64(lo+hi) / 2, w / math.Sqrt(12*float64(max(n, 1)))
 }
 
 // noRetries is the result when a backoff check has nothing to measure.
-func noRetries(rs *retrySamples, p *Policy) Result {
+func noRetries(rs *retrySamples, p *policy.Policy) Result {
 	if rs.events == 0 {
 		return Result{Verdict: Skip, Summary: "no permanently failing event in the fragment"}
 	}
@@ -73,7 +74,7 @@ func noRetries(rs *retrySamples, p *Policy) Result {
 const minSamples = 4
 
 // check 3.1
-func checkBackoffBand(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkBackoffBand(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	rs := collectRetries(sc.Main(), p)
 	if len(rs.gaps) == 0 {
 		return noRetries(&rs, p)
@@ -162,18 +163,18 @@ func bandText(lo, hi time.Duration) string {
 	return ms(int64(lo)) + ".." + ms(int64(hi))
 }
 
-func jitterName(b *Backoff) string {
+func jitterName(b *policy.Backoff) string {
 	switch b.Jitter {
-	case "", "none":
+	case "", policy.JitterNone:
 		return "none"
-	case "proportional":
+	case policy.JitterProportional:
 		return fmt.Sprintf("±%.0f%%", b.JitterFrac*100)
 	}
-	return b.Jitter
+	return string(b.Jitter)
 }
 
 // check 3.2
-func checkBackoffGrows(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkBackoffGrows(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	rs := collectRetries(sc.Main(), p)
 	if len(rs.gaps) == 0 {
 		return noRetries(&rs, p)
@@ -222,7 +223,7 @@ type jitterBand struct {
 // relative to its centre, applied to the mean delay actually observed.
 // Jitter is judged on the delays the provider makes, whether or not they
 // follow the schedule (3.1 and 3.2 judge that).
-func jitterBands(rs *retrySamples, b *Backoff) []jitterBand {
+func jitterBands(rs *retrySamples, b *policy.Backoff) []jitterBand {
 	var out []jitterBand
 	for _, k := range rs.retries() {
 		d, ok := b.Nominal(k)
@@ -262,7 +263,7 @@ func spread(xs []int64) int64 {
 }
 
 // check 3.3
-func checkJitterObserved(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkJitterObserved(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	b := &p.Backoff
 	// Jitter is a property of retries: with none declared or none made,
 	// there is nothing to jitter (2.x judges the missing retries).
@@ -270,7 +271,7 @@ func checkJitterObserved(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if len(rs.gaps) == 0 {
 		return noRetries(&rs, p)
 	}
-	if b.Jitter == "" || b.Jitter == "none" {
+	if b.Jitter == "" || b.Jitter == policy.JitterNone {
 		return Result{Verdict: Warn, Summary: fmt.Sprintf("the policy declares no jitter: events that fail together retry together (the spec recommends jitter; %d failing events retried)", rs.events)}
 	}
 	bands := jitterBands(&rs, b)
@@ -311,7 +312,7 @@ func fmtDurations(xs []int64) string {
 }
 
 // check 3.4
-func checkNoLockStep(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkNoLockStep(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	b := &p.Backoff
 	rs := collectRetries(sc.Main(), p)
 	if len(rs.gaps) == 0 {
@@ -321,7 +322,7 @@ func checkNoLockStep(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	if len(bands) == 0 {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("no retry number with %d+ events", minSamples)}
 	}
-	if b.Jitter == "" || b.Jitter == "none" {
+	if b.Jitter == "" || b.Jitter == policy.JitterNone {
 		return lockStepInNoise(&rs, sc.Slack)
 	}
 	window := func(j jitterBand) int64 { return max(int64(j.w)/10, 2*int64(sc.Slack)) }
@@ -414,7 +415,7 @@ func attemptRange(ns []int) string {
 // check 3.5. The window is judged over the declared attempts: an event that
 // made more than max_attempts (2.7 fails it) still shows, in its first
 // max_attempts, whether the declared retries span the declared schedule.
-func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkRetryWindow(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	b := &p.Backoff
 	if !p.Retries() {
@@ -521,7 +522,7 @@ func checkRetryWindow(_ *trace.Trace, p *Policy, sc *Scope) Result {
 // fragment watched: the fewest attempts any failing event with a retry
 // made. Every such event's first that many attempts are judged: choosing
 // events by their count would choose them by their delays.
-func windowAttempts(v *View, p *Policy) int {
+func windowAttempts(v *View, p *policy.Policy) int {
 	least := 0
 	for _, d := range v.Deliveries() {
 		n := len(d.Attempts)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -34,7 +35,7 @@ func slower(tenths int64, gap func(i, k int) int64) func(i, k int) int64 {
 	return func(i, k int) int64 { return gap(i, k) * tenths / 10 }
 }
 
-func noJitter(p *Policy) { p.Backoff.Jitter = "none" }
+func noJitter(p *policy.Policy) { p.Backoff.Jitter = "none" }
 
 func lockStep(i, k int) int64    { return nominalMs[k] }
 func constant(i, k int) int64    { return 100 }
@@ -50,13 +51,13 @@ func TestCheckBackoffBand(t *testing.T) {
 		{name: "early", build: func() *trace.Trace { return backoffTrace(8, 4, tooEarly) }, want: Fail},
 		{name: "mean off although each gap is in a full-jitter band", build: func() *trace.Trace {
 			return backoffTrace(64, 4, func(i, k int) int64 { return nominalMs[k] / 20 })
-		}, policy: func(p *Policy) { p.Backoff.Jitter = "full" }, want: Fail},
+		}, policy: func(p *policy.Policy) { p.Backoff.Jitter = "full" }, want: Fail},
 		{name: "mean far below the full-jitter mean", build: func() *trace.Trace {
 			return backoffTrace(8, 4, func(i, k int) int64 { return nominalMs[k] / 20 })
-		}, policy: func(p *Policy) { p.Backoff.Jitter = "full" }, want: Fail},
+		}, policy: func(p *policy.Policy) { p.Backoff.Jitter = "full" }, want: Fail},
 		{name: "mean a little low, too few events to tell", build: func() *trace.Trace {
 			return backoffTrace(8, 4, func(i, k int) int64 { return nominalMs[k] / 4 })
-		}, policy: func(p *Policy) { p.Backoff.Jitter = "full" }, want: Pass},
+		}, policy: func(p *policy.Policy) { p.Backoff.Jitter = "full" }, want: Pass},
 		{name: "three times as slow as declared", build: func() *trace.Trace {
 			return backoffTrace(8, 4, func(i, k int) int64 { return 3 * nominalMs[k] })
 		}, want: Fail},
@@ -66,7 +67,7 @@ func TestCheckBackoffBand(t *testing.T) {
 			policy: noJitter, want: Warn},
 		{name: "no retries", build: func() *trace.Trace { return backoffTrace(8, 1, noRetriesAt) }, want: Skip},
 		{name: "policy without retries", build: func() *trace.Trace { return backoffTrace(8, 1, noRetriesAt) },
-			policy: func(p *Policy) { p.MaxAttempts = 1 }, want: Info},
+			policy: func(p *policy.Policy) { p.MaxAttempts = 1 }, want: Info},
 	})
 }
 
@@ -76,18 +77,18 @@ func TestCheckBackoffGrows(t *testing.T) {
 		{name: "constant", build: func() *trace.Trace { return backoffTrace(8, 4, constant) }, want: Fail},
 		{name: "full jitter grows", build: func() *trace.Trace {
 			return backoffTrace(8, 4, func(i, k int) int64 { return []int64{100, 400, 3200}[k] * int64(2*i+1) / 16 })
-		}, policy: func(p *Policy) { p.Backoff.Jitter = "full"; p.Backoff.Schedule[2] *= 2 }, want: Pass},
+		}, policy: func(p *policy.Policy) { p.Backoff.Jitter = "full"; p.Backoff.Schedule[2] *= 2 }, want: Pass},
 		{name: "full jitter constant", build: func() *trace.Trace { return backoffTrace(8, 4, constant) },
-			policy: func(p *Policy) { p.Backoff.Jitter = "full"; p.Backoff.Schedule[2] *= 2 }, want: Fail},
+			policy: func(p *policy.Policy) { p.Backoff.Jitter = "full"; p.Backoff.Schedule[2] *= 2 }, want: Fail},
 		{name: "full jitter: growth too small to be certain", build: func() *trace.Trace {
 			return backoffTrace(8, 4, func(i, k int) int64 { return nominalMs[k] * int64(2*i+1) / 16 })
-		}, policy: func(p *Policy) {
+		}, policy: func(p *policy.Policy) {
 			p.Backoff.Jitter = "full"
 			p.Backoff.Schedule[2] = p.Backoff.Schedule[0] * 2
 			p.Backoff.Schedule[1] = p.Backoff.Schedule[0] * 2
 		}, want: Skip},
 		{name: "slower than declared", build: func() *trace.Trace { return backoffTrace(8, 4, jittered(8)) },
-			policy: func(p *Policy) { p.Backoff.Schedule[2] *= 10 }, want: Fail},
+			policy: func(p *policy.Policy) { p.Backoff.Schedule[2] *= 10 }, want: Fail},
 		{name: "too few events", build: func() *trace.Trace { return backoffTrace(2, 4, jittered(2)) }, want: Skip},
 	})
 }
@@ -97,13 +98,13 @@ func TestCheckJitterObserved(t *testing.T) {
 		{name: "jittered", build: func() *trace.Trace { return backoffTrace(8, 4, jittered(8)) }, want: Pass},
 		{name: "lock-step", build: func() *trace.Trace { return backoffTrace(8, 4, lockStep) }, want: Fail},
 		{name: "policy declares none", build: func() *trace.Trace { return backoffTrace(8, 4, lockStep) },
-			policy: func(p *Policy) { p.Backoff.Jitter = "none" }, want: Warn},
+			policy: func(p *policy.Policy) { p.Backoff.Jitter = "none" }, want: Warn},
 		{name: "no jitter declared, never retried", build: func() *trace.Trace { return backoffTrace(8, 1, noRetriesAt) },
 			policy: noJitter, want: Skip},
 		{name: "no jitter and no retries declared", build: func() *trace.Trace { return backoffTrace(8, 1, noRetriesAt) },
-			policy: func(p *Policy) { noJitter(p); p.MaxAttempts = 1 }, want: Info},
+			policy: func(p *policy.Policy) { noJitter(p); p.MaxAttempts = 1 }, want: Info},
 		{name: "band too narrow to see", build: func() *trace.Trace { return backoffTrace(8, 2, lockStep) },
-			policy: func(p *Policy) { p.Backoff.JitterFrac = 0.01 }, want: Skip},
+			policy: func(p *policy.Policy) { p.Backoff.JitterFrac = 0.01 }, want: Skip},
 	})
 }
 
@@ -143,7 +144,7 @@ func TestCheckRetryWindow(t *testing.T) {
 			policy: noJitter, want: Pass},
 		{name: "far more attempts than declared, all at once", build: func() *trace.Trace { return manyAttempts(38, func(int) int64 { return 1 }) }, want: Fail},
 		{name: "policy inconsistent", build: func() *trace.Trace { return backoffTrace(8, 5, jittered(8)) },
-			policy: func(p *Policy) { p.MaxAttempts = 5 }, want: Fail}, // 5 attempts need 4 delays; the schedule has 3
+			policy: func(p *policy.Policy) { p.MaxAttempts = 5 }, want: Fail}, // 5 attempts need 4 delays; the schedule has 3
 	})
 }
 
@@ -185,7 +186,7 @@ func TestOneBunchedRetryIsNotLockStep(t *testing.T) {
 	// A machine stall releases every event's retry 3 at once; retry 2 shows
 	// the jitter. Lock-step must show on two retry numbers to fail.
 	nominal := []int64{100, 800, 3200}
-	wide := func(p *Policy) {
+	wide := func(p *policy.Policy) {
 		p.Backoff.Schedule = []time.Duration{100 * time.Millisecond, 800 * time.Millisecond, 3200 * time.Millisecond}
 	}
 	jit := func(i, k int) int64 { return int64(float64(nominal[k]) * (0.85 + 0.30*float64(i)/7)) }

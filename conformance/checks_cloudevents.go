@@ -5,12 +5,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
 // noFormat is the SKIP summary of the CloudEvents checks for a plain
 // webhook provider.
-const noFormat = "the policy declares no CloudEvents format (format: " + FormatCEBinary + " or " + FormatCEStructured + ")"
+const noFormat = "the policy declares no CloudEvents format (format: " + policy.FormatCEBinary + " or " + policy.FormatCEStructured + ")"
 
 // ceAttempts returns the attempts of the views that reached an endpoint
 // (not a 404 or an oversized body the sink refused unread).
@@ -31,9 +32,9 @@ func ceAttempts(vs []*View) []*trace.Attempt {
 func ceMissing(format string, ce trace.CEAttrs) string {
 	var miss []string
 	switch {
-	case format == FormatCEStructured && !ce.Has(trace.CEStructured):
+	case format == policy.FormatCEStructured && !ce.Has(trace.CEStructured):
 		miss = append(miss, "Content-Type application/cloudevents+json")
-	case format == FormatCEBinary && ce.Has(trace.CEStructured):
+	case format == policy.FormatCEBinary && ce.Has(trace.CEStructured):
 		miss = append(miss, "binary mode (got a structured event)")
 	}
 	prefix := ""
@@ -52,7 +53,7 @@ func ceMissing(format string, ce trace.CEAttrs) string {
 }
 
 // check 12.1
-func checkCloudEventAttributes(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkCloudEventAttributes(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	if !p.CloudEvents() {
 		return Result{Verdict: Skip, Summary: noFormat}
 	}
@@ -72,7 +73,7 @@ func checkCloudEventAttributes(_ *trace.Trace, p *Policy, sc *Scope) Result {
 }
 
 // check 12.2
-func checkCloudEventIDStable(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkCloudEventIDStable(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	if !p.CloudEvents() {
 		return Result{Verdict: Skip, Summary: noFormat}
 	}
@@ -125,7 +126,7 @@ func handshakes(tr *trace.Trace, path string) []*trace.Mark {
 func granted(m *trace.Mark) bool { return strings.HasPrefix(m.Detail, "allowed") }
 
 // check 12.3
-func checkHandshakeFirst(tr *trace.Trace, p *Policy, sc *Scope) Result {
+func checkHandshakeFirst(tr *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	if !p.CloudEvents() {
 		return Result{Verdict: Skip, Summary: noFormat}
 	}
@@ -165,7 +166,7 @@ func checkHandshakeFirst(tr *trace.Trace, p *Policy, sc *Scope) Result {
 }
 
 // check 12.4
-func checkNoDeliveryUnvalidated(tr *trace.Trace, p *Policy, sc *Scope) Result {
+func checkNoDeliveryUnvalidated(tr *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	if !p.CloudEvents() {
 		return Result{Verdict: Skip, Summary: noFormat}
 	}

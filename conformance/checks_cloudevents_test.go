@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -16,8 +17,8 @@ const (
 	ceStructured = trace.CEStructured | trace.CERequired | trace.CEHasData
 )
 
-func binaryFormat(p *Policy)     { p.Format = FormatCEBinary }
-func structuredFormat(p *Policy) { p.Format = FormatCEStructured }
+func binaryFormat(p *policy.Policy)     { p.Format = policy.FormatCEBinary }
+func structuredFormat(p *policy.Policy) { p.Format = policy.FormatCEStructured }
 
 // ceTrace is the cloudevents fragment: two events, each failing once,
 // with a granted handshake at hsMs (none when < 0).
@@ -138,7 +139,7 @@ func TestCloudEventChecksSkipWithoutFormat(t *testing.T) {
 func TestPolicyFormat(t *testing.T) {
 	for _, tc := range []struct {
 		format, err string
-	}{{"", ""}, {FormatCEBinary, ""}, {FormatCEStructured, ""}, {"cloudevents", "policy: format must be"}, {"binary", "policy: format must be"}} {
+	}{{"", ""}, {policy.FormatCEBinary, ""}, {policy.FormatCEStructured, ""}, {"cloudevents", "policy: format must be"}, {"binary", "policy: format must be"}} {
 		p := testPolicy()
 		p.Format = tc.format
 		err := p.Validate()

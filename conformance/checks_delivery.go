@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -63,7 +64,7 @@ func reachAll(*trace.Sent, string) bool { return true }
 // completeness judges "every accepted event reaches every endpoint it is
 // meant for, successfully" (and, with strictTargets, "and no other").
 // Without harness ids it compares counts per endpoint.
-func completeness(v *View, p *Policy, want expectation, strictTargets bool, what string) Result {
+func completeness(v *View, p *policy.Policy, want expectation, strictTargets bool, what string) Result {
 	acc, refused := triggerFacts(v)
 	if len(acc) == 0 {
 		return noTriggers(v, refused)
@@ -129,7 +130,7 @@ func completeness(v *View, p *Policy, want expectation, strictTargets bool, what
 // not tell events apart (a provider may reuse one across events): a
 // success counts once per message id and body, so a redelivery of the
 // same bytes under the same id is one event, two bodies are two.
-func successes(v *View, p *Policy, ep string) int {
+func successes(v *View, p *policy.Policy, ep string) int {
 	seen := map[string]bool{}
 	n := 0
 	for _, a := range v.Attempts {
@@ -149,12 +150,12 @@ func successes(v *View, p *Policy, ep string) int {
 }
 
 // check 1.1
-func checkEveryEventDelivered(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkEveryEventDelivered(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	return completeness(sc.Main(), p, reachAll, false, "event deliveries")
 }
 
 // check 1.2
-func checkNoDeliveryAfterSuccess(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkNoDeliveryAfterSuccess(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	c := newCollector(UnitDeliveries)
 	c.every()
 	for _, d := range sc.Main().Deliveries() {
@@ -172,7 +173,7 @@ func checkNoDeliveryAfterSuccess(_ *trace.Trace, p *Policy, sc *Scope) Result {
 }
 
 // check 1.3
-func checkFanOut(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkFanOut(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	if len(v.Frag.Endpoints) < 2 {
 		return Result{Verdict: Skip, Summary: "fragment " + v.Frag.ID + " has fewer than two endpoints"}
@@ -181,7 +182,7 @@ func checkFanOut(_ *trace.Trace, p *Policy, sc *Scope) Result {
 }
 
 // check 1.4
-func checkEventTypeRouting(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkEventTypeRouting(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	if len(v.Frag.Subscriptions) == 0 {
 		return Result{Verdict: Skip, Summary: "fragment " + v.Frag.ID + " declares no subscriptions"}
@@ -198,9 +199,9 @@ func checkEventTypeRouting(_ *trace.Trace, p *Policy, sc *Scope) Result {
 }
 
 // check 1.5
-func checkDeliveredAfterTransientFailures(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkDeliveredAfterTransientFailures(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
-	if n := v.Frag.FailFirst; n > 0 && p.countSpent(n) {
+	if n := v.Frag.FailFirst; n > 0 && countSpent(p, n) {
 		return Result{Verdict: Skip, Summary: fmt.Sprintf("the policy allows %d attempt(s); the fragment fails the first %d", p.MaxAttempts, n)}
 	}
 	return completeness(v, p, reachAll, false, "events")

@@ -3,6 +3,7 @@ package conformance
 import (
 	"testing"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -29,7 +30,7 @@ func TestCheckEveryEventDelivered(t *testing.T) {
 		{name: "one lost", build: func() *trace.Trace { return deliverTrace([]int{200}, nil, []int{200}).trace() }, want: Fail},
 		{name: "never succeeded", build: func() *trace.Trace { return deliverTrace([]int{200}, []int{500, 500}).trace() }, want: Fail},
 		{name: "success status from policy", build: func() *trace.Trace { return deliverTrace([]int{201}).trace() },
-			policy: func(p *Policy) { p.Success = []int{200} }, want: Fail},
+			policy: func(p *policy.Policy) { p.Success = []int{200} }, want: Fail},
 		{name: "ack lost is not a success", build: func() *trace.Trace {
 			return newTB().frag(FragDeliver, Fragment{}, 0, 0).sent("deliver/a", 0).att("/f/deliver", "deliver/a", "m", 5, 200, flags(trace.FlagAborted)).trace()
 		}, want: Fail},
@@ -127,6 +128,6 @@ func TestCheckDeliveredAfterTransientFailures(t *testing.T) {
 		{name: "recovered", build: func() *trace.Trace { return build([]int{503, 503, 200}, 2) }, want: Pass},
 		{name: "gave up", build: func() *trace.Trace { return build([]int{503, 503}, 2) }, want: Fail},
 		{name: "policy too short for the fragment", build: func() *trace.Trace { return build([]int{503, 503}, 2) },
-			policy: func(p *Policy) { p.MaxAttempts = 2 }, want: Skip},
+			policy: func(p *policy.Policy) { p.MaxAttempts = 2 }, want: Skip},
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -33,8 +34,9 @@ func quoteIDs(ids []string) string {
 }
 
 // stableIDs judges "every arrival of one event at one endpoint carries the
-// same, non-empty message id" over the deliveries with several arrivals.
-func stableIDs(vs []*View, expected, what string) Result {
+// same, non-empty message id" over the deliveries with several arrivals;
+// repeated is how many deliveries had several (0: nothing to judge).
+func stableIDs(vs []*View, expected, what string) (r Result, repeated int) {
 	c := newCollector(UnitDeliveries)
 	withID := 0
 	for _, v := range vs {
@@ -53,25 +55,25 @@ func stableIDs(vs []*View, expected, what string) Result {
 		}
 	}
 	if c.total > 0 && withID == 0 {
-		return Result{Verdict: Warn, Summary: fmt.Sprintf("%d %s carry no message id at all: consumers can deduplicate only by payload", c.total, what)}
+		return Result{Verdict: Warn, Summary: fmt.Sprintf("%d %s carry no message id at all: consumers can deduplicate only by payload", c.total, what)}, c.total
 	}
 	if c.total == 0 {
-		return Result{Verdict: Pass, Summary: "no event arrived more than once"}
+		return Result{Verdict: Pass, Summary: "no event arrived more than once"}, 0
 	}
-	return c.result(Fail, what, "one id each")
+	return c.result(Fail, what, "one id each"), c.total
 }
 
 // check 7.1
-func checkStableIDAcrossRetries(_ *trace.Trace, _ *Policy, sc *Scope) Result {
-	r := stableIDs(sc.Views, "the same message id on every retry", "retried events")
-	if r.Verdict == Pass && r.Summary == "no event arrived more than once" {
+func checkStableIDAcrossRetries(_ *trace.Trace, _ *policy.Policy, sc *Scope) Result {
+	r, repeated := stableIDs(sc.Views, "the same message id on every retry", "retried events")
+	if repeated == 0 {
 		return Result{Verdict: Skip, Summary: "no event was retried in this fragment (see 2.x)"}
 	}
 	return r
 }
 
 // check 7.2
-func checkIdenticalBodyAcrossRetries(_ *trace.Trace, _ *Policy, sc *Scope) Result {
+func checkIdenticalBodyAcrossRetries(_ *trace.Trace, _ *policy.Policy, sc *Scope) Result {
 	c := newCollector(UnitDeliveries)
 	for _, v := range sc.Views {
 		for _, d := range v.Deliveries() {
@@ -95,7 +97,7 @@ func checkIdenticalBodyAcrossRetries(_ *trace.Trace, _ *Policy, sc *Scope) Resul
 }
 
 // check 7.3
-func checkIdempotencyKey(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkIdempotencyKey(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	if p.IdempotencyHeader == "" {
 		return Result{Verdict: Skip, Summary: "the policy declares no idempotency header on the trigger API"}
@@ -146,21 +148,22 @@ func checkIdempotencyKey(_ *trace.Trace, p *Policy, sc *Scope) Result {
 }
 
 // check 7.4
-func checkLostAckRedelivered(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkLostAckRedelivered(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	lost := func(a *trace.Attempt) bool { return a.Has(trace.FlagAborted) && !a.Has(trace.FlagProviderGaveUp) }
 	return retriedAfter(sc.Main(), p, sc.Slack, lost, "deliveries whose acknowledgement was lost")
 }
 
 // check 7.5
-func checkLostAckSameID(_ *trace.Trace, _ *Policy, sc *Scope) Result {
-	r := stableIDs(sc.Views, "the redelivery after a lost acknowledgement carries the first delivery's id", "redelivered events")
-	if r.Verdict == Pass && r.Summary == "no event arrived more than once" {
+func checkLostAckSameID(_ *trace.Trace, _ *policy.Policy, sc *Scope) Result {
+	r, repeated := stableIDs(sc.Views, "the redelivery after a lost acknowledgement carries the first delivery's id", "redelivered events")
+	if repeated == 0 {
 		return Result{Verdict: Skip, Summary: "no event was redelivered after its lost acknowledgement (see 7.4)"}
 	}
 	return r
 }
 
 // check 7.6
-func checkDuplicatesDetectable(_ *trace.Trace, _ *Policy, sc *Scope) Result {
-	return stableIDs(sc.Views, "any duplicate delivery carries the original's message id", "duplicated events")
+func checkDuplicatesDetectable(_ *trace.Trace, _ *policy.Policy, sc *Scope) Result {
+	r, _ := stableIDs(sc.Views, "any duplicate delivery carries the original's message id", "duplicated events")
+	return r
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -71,7 +72,7 @@ func TestCheckIdempotencyKey(t *testing.T) {
 		{name: "no ids anywhere, delivered twice", build: build(false, false, "", ""), want: Fail},
 		{name: "no ids anywhere, delivered once", build: build(false, false, ""), want: Pass},
 		{name: "no ids anywhere, retried then delivered once", build: build(false, false, "!", ""), want: Pass},
-		{name: "no header declared", build: build(false, true), policy: func(p *Policy) { p.IdempotencyHeader = "" }, want: Skip},
+		{name: "no header declared", build: build(false, true), policy: func(p *policy.Policy) { p.IdempotencyHeader = "" }, want: Skip},
 		{name: "no repeated trigger", build: func() *trace.Trace { return newTB().frag(FragIdem, Fragment{}, 0, 0).sent("idempotency/1", 0).trace() }, want: Skip},
 	})
 }

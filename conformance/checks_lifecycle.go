@@ -7,11 +7,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
 // goneVerdict is the verdict for a breach of the 410 rule under the policy.
-func goneVerdict(p *Policy) (Verdict, bool) {
+func goneVerdict(p *policy.Policy) (Verdict, bool) {
 	switch p.Gone {
 	case "retry":
 		return Info, false
@@ -22,7 +23,7 @@ func goneVerdict(p *Policy) (Verdict, bool) {
 }
 
 // check 8.1
-func checkGoneNotRetried(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkGoneNotRetried(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	c := newCollector(UnitDeliveries)
 	for _, d := range sc.Main().Deliveries() {
 		for i, a := range d.Attempts {
@@ -45,7 +46,7 @@ func checkGoneNotRetried(_ *trace.Trace, p *Policy, sc *Scope) Result {
 }
 
 // check 8.2
-func checkGoneDisables(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkGoneDisables(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	gone := int64(-1)
 	for _, a := range v.Attempts {
@@ -109,7 +110,7 @@ func laterDeliveries(v *View, t int64) int {
 // attempt, at any of the fragment's endpoints) broke the rule. Without
 // harness ids, arrivals cannot be matched to triggers: each delivery
 // counts as one trigger's, at most all of them.
-func checkDeletedGetsNothing(_ *trace.Trace, _ *Policy, sc *Scope) Result {
+func checkDeletedGetsNothing(_ *trace.Trace, _ *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	if len(v.Sent) == 0 {
 		return Result{Verdict: Skip, Summary: "no event was triggered after the endpoint was deleted"}
@@ -271,12 +272,12 @@ func clip(s string) string {
 }
 
 // check 9.1
-func checkPayloadFidelity(_ *trace.Trace, _ *Policy, sc *Scope) Result {
+func checkPayloadFidelity(_ *trace.Trace, _ *policy.Policy, sc *Scope) Result {
 	return fidelity(sc.Main(), func(i int) bool { return i == 0 }, "first deliveries", "nothing observed: no deliveries in this fragment")
 }
 
 // check 9.2
-func checkPayloadFidelityOnRetry(_ *trace.Trace, _ *Policy, sc *Scope) Result {
+func checkPayloadFidelityOnRetry(_ *trace.Trace, _ *policy.Policy, sc *Scope) Result {
 	return fidelity(sc.Main(), func(i int) bool { return i > 0 }, "retried deliveries", "no event was retried in this fragment (see 2.x)")
 }
 
@@ -285,7 +286,7 @@ func checkPayloadFidelityOnRetry(_ *trace.Trace, _ *Policy, sc *Scope) Result {
 // member of an envelope around the triggered payload. The suite's payloads
 // name no type; a trace whose payloads do cannot tell a relayed body from
 // an envelope.
-func checkEventTypeNamed(_ *trace.Trace, _ *Policy, sc *Scope) Result {
+func checkEventTypeNamed(_ *trace.Trace, _ *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	for _, pl := range v.Frag.Payloads {
 		var top map[string]json.RawMessage

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -27,8 +28,8 @@ func TestCheckGone(t *testing.T) {
 	runCases(t, "8.1", []checkCase{
 		{name: "not retried", build: build(false, false), want: Pass},
 		{name: "retried", build: build(true, false), want: Fail},
-		{name: "retried, policy silent", build: build(true, false), policy: func(p *Policy) { p.Gone = "" }, want: Warn},
-		{name: "retried as declared", build: build(true, false), policy: func(p *Policy) { p.Gone = "retry" }, want: Info},
+		{name: "retried, policy silent", build: build(true, false), policy: func(p *policy.Policy) { p.Gone = "" }, want: Warn},
+		{name: "retried as declared", build: build(true, false), policy: func(p *policy.Policy) { p.Gone = "retry" }, want: Info},
 	})
 	runCases(t, "8.2", []checkCase{
 		{name: "disabled", build: build(false, false), want: Pass},
@@ -158,7 +159,7 @@ func TestCheckLoad(t *testing.T) {
 	runCases(t, "10.1", []checkCase{
 		{name: "fast", build: func() *trace.Trace { return loadTrace(50, fast, 0) }, want: Pass},
 		{name: "slow", build: func() *trace.Trace { return loadTrace(50, slow, 0) }, want: Fail},
-		{name: "no threshold", build: func() *trace.Trace { return loadTrace(50, slow, 0) }, policy: func(p *Policy) { p.LatencyP50 = 0 }, want: Info},
+		{name: "no threshold", build: func() *trace.Trace { return loadTrace(50, slow, 0) }, policy: func(p *policy.Policy) { p.LatencyP50 = 0 }, want: Info},
 		{name: "no ids", build: func() *trace.Trace {
 			return newTB().frag(FragLoad, Fragment{}, 0, 0).sent("load/1", 0).att("/f/load", "", "", 5, 200, noID()).trace()
 		}, want: Skip},
@@ -170,7 +171,7 @@ func TestCheckLoad(t *testing.T) {
 	runCases(t, "10.2", []checkCase{
 		{name: "fast", build: func() *trace.Trace { return loadTrace(200, fast, 0) }, want: Pass},
 		{name: "tail of 1 in 200 is under p99", build: func() *trace.Trace { return loadTrace(200, tail, 0) }, want: Pass},
-		{name: "slow", build: func() *trace.Trace { return loadTrace(200, slow, 0) }, policy: func(p *Policy) { p.LatencyP99 = 50e6 }, want: Fail},
+		{name: "slow", build: func() *trace.Trace { return loadTrace(200, slow, 0) }, policy: func(p *policy.Policy) { p.LatencyP99 = 50e6 }, want: Fail},
 	})
 	runCases(t, "10.3", []checkCase{
 		{name: "nothing lost", build: func() *trace.Trace { return loadTrace(50, fast, 0) }, want: Pass},
@@ -213,7 +214,7 @@ func TestCheckRecovery(t *testing.T) {
 	restart := func(persistent, delivered bool) func() *trace.Trace {
 		return func() *trace.Trace {
 			b := newTB().frag(FragRestart, Fragment{}, 0, 5000).sent("restart/1", 0).
-				att("/f/restart", "restart/1", "m", 5, 503).mark(100, ProviderMark, "restart")
+				att("/f/restart", "restart/1", "m", 5, 503).mark(100, trace.ProviderMark, "restart")
 			if delivered {
 				b.att("/f/restart", "restart/1", "m", 400, 200)
 			}
@@ -223,7 +224,7 @@ func TestCheckRecovery(t *testing.T) {
 	runCases(t, "11.3", []checkCase{
 		{name: "resumed", build: restart(true, true), want: Pass},
 		{name: "lost", build: restart(true, false), want: Fail},
-		{name: "lost, not claimed persistent", build: restart(false, false), policy: func(p *Policy) { p.Persistent = false }, want: Info},
+		{name: "lost, not claimed persistent", build: restart(false, false), policy: func(p *policy.Policy) { p.Persistent = false }, want: Info},
 		{name: "no restart", build: func() *trace.Trace {
 			return newTB().frag(FragRestart, Fragment{}, 0, 0).sent("restart/1", 0).att("/f/restart", "restart/1", "m", 5, 200).trace()
 		}, want: Skip},

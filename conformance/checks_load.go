@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -75,22 +76,22 @@ func latencyCheck(v *View, q float64, limit time.Duration, name string) Result {
 }
 
 // check 10.1
-func checkLatencyP50(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkLatencyP50(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	return latencyCheck(sc.Main(), 0.50, p.LatencyP50, "p50")
 }
 
 // check 10.2
-func checkLatencyP99(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkLatencyP99(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	return latencyCheck(sc.Main(), 0.99, p.LatencyP99, "p99")
 }
 
 // check 10.3
-func checkNoLossUnderLoad(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkNoLossUnderLoad(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	return completeness(sc.Main(), p, reachAll, false, "events under load")
 }
 
 // check 10.4
-func checkTriggerAPI(_ *trace.Trace, _ *Policy, sc *Scope) Result {
+func checkTriggerAPI(_ *trace.Trace, _ *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	if len(v.Sent) == 0 {
 		return Result{Verdict: Skip, Summary: "no trigger in the fragment"}
@@ -119,12 +120,12 @@ func checkTriggerAPI(_ *trace.Trace, _ *Policy, sc *Scope) Result {
 }
 
 // check 11.1
-func checkBacklogDelivered(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkBacklogDelivered(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	return completeness(sc.Main(), p, reachAll, false, "events triggered while the endpoint was down")
 }
 
 // check 11.2
-func checkBacklogOrder(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkBacklogOrder(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	if !v.HasIDs() {
 		return Result{Verdict: Skip, Summary: "deliveries carry no event id: order cannot be told"}
@@ -161,12 +162,12 @@ func checkBacklogOrder(_ *trace.Trace, p *Policy, sc *Scope) Result {
 }
 
 // check 11.3
-func checkRestartKeepsPending(tr *trace.Trace, p *Policy, sc *Scope) Result {
+func checkRestartKeepsPending(tr *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	var restart int64 = -1
 	for i := range tr.Marks {
 		m := &tr.Marks[i]
-		if m.Type == ProviderMark && m.Name == "restart" && m.AtNs >= v.Frag.StartNs && m.AtNs < v.Frag.EndNs {
+		if m.Type == trace.ProviderMark && m.Name == trace.ProviderRestart && m.AtNs >= v.Frag.StartNs && m.AtNs < v.Frag.EndNs {
 			restart = m.AtNs
 			break
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -14,8 +15,8 @@ import (
 // policy makes no such retry. first is the delivery's first attempt: under
 // a retry window, a retry that may fall due after the window closes is not
 // owed (the provider may have drawn a delay past it and stopped).
-func retryDue(p *Policy, first, a *trace.Attempt, n int, slack time.Duration) (int64, bool) {
-	if p.countSpent(n) {
+func retryDue(p *policy.Policy, first, a *trace.Attempt, n int, slack time.Duration) (int64, bool) {
+	if countSpent(p, n) {
 		return 0, false
 	}
 	d, ok := p.Backoff.Nominal(n)
@@ -26,7 +27,7 @@ func retryDue(p *Policy, first, a *trace.Attempt, n int, slack time.Duration) (i
 	if ra := retryAfterWait(p, a); ra > hi {
 		hi = ra
 	}
-	if end, ok := p.windowEnd(first); ok && attemptEnd(a)+int64(hi)+2*int64(slack) > end {
+	if end, ok := windowEnd(p, first); ok && attemptEnd(a)+int64(hi)+2*int64(slack) > end {
 		return 0, false
 	}
 	return attemptEnd(a) + int64(hi) + lateSlack(slack, hi), true
@@ -34,7 +35,7 @@ func retryDue(p *Policy, first, a *trace.Attempt, n int, slack time.Duration) (i
 
 // retryAfterWait is how long the policy says to wait after an attempt that
 // carried a Retry-After (0 when it carried none or the policy ignores it).
-func retryAfterWait(p *Policy, a *trace.Attempt) time.Duration {
+func retryAfterWait(p *policy.Policy, a *trace.Attempt) time.Duration {
 	if a.RetryAfter <= 0 || p.RetryAfter == "ignore" {
 		return 0
 	}
@@ -48,7 +49,7 @@ func retryAfterWait(p *Policy, a *trace.Attempt) time.Duration {
 // retriedAfter judges "an attempt whose outcome matches is retried" over one
 // view: every matching attempt that is not the policy's last must be followed
 // by another attempt of the same event at the same endpoint.
-func retriedAfter(v *View, p *Policy, slack time.Duration, match func(*trace.Attempt) bool, what string) Result {
+func retriedAfter(v *View, p *policy.Policy, slack time.Duration, match func(*trace.Attempt) bool, what string) Result {
 	if !p.Retries() {
 		return Result{Verdict: Warn, Summary: "the policy declares no retries (max_attempts 1): " + what + " are never retried, against the spec's recommendation"}
 	}
@@ -95,22 +96,22 @@ func statusIn(lo, hi int) func(*trace.Attempt) bool {
 }
 
 // check 2.1
-func checkRetry5xx(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkRetry5xx(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	return retriedAfter(sc.Main(), p, sc.Slack, statusIn(500, 599), "5xx answers")
 }
 
 // check 2.2
-func checkRetry408(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkRetry408(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	return retriedAfter(sc.Main(), p, sc.Slack, statusIn(408, 408), "408 answers")
 }
 
 // check 2.3
-func checkRetry429(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkRetry429(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	return retriedAfter(sc.Main(), p, sc.Slack, statusIn(429, 429), "429 answers")
 }
 
 // check 2.4
-func checkRetryConnectionError(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkRetryConnectionError(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	reset := func(a *trace.Attempt) bool {
 		return !a.Has(trace.FlagProviderGaveUp) && (a.Status == 0 || a.Has(trace.FlagAborted))
 	}
@@ -118,7 +119,7 @@ func checkRetryConnectionError(_ *trace.Trace, p *Policy, sc *Scope) Result {
 }
 
 // check 2.5
-func checkNoRetryPermanent4xx(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkNoRetryPermanent4xx(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	c := newCollector(UnitDeliveries)
 	pending := 0
@@ -188,7 +189,7 @@ func lostBody(a *trace.Attempt) bool {
 // the policy follows redirects, and then the event must reach the target
 // with its body), and the attempt is retried. A 3xx without Location is
 // retried under any policy.
-func checkRedirectNotFollowed(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkRedirectNotFollowed(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	rs := redirectsOf(v.Frag)
 	if len(rs) == 0 {
@@ -302,7 +303,7 @@ func statusList(rs []Redirect) string {
 
 // check 2.7. Under a retry window, an event must keep retrying until the
 // window closes (or the fragment stops watching) and send nothing after.
-func checkMaxAttempts(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkMaxAttempts(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	v := sc.Main()
 	c := newCollector(UnitDeliveries)
 	pending := 0
@@ -354,7 +355,7 @@ func checkMaxAttempts(_ *trace.Trace, p *Policy, sc *Scope) Result {
 			}
 			c.total++
 			obs := fmt.Sprintf("%d attempt(s), then no attempt within %s%s", n, ms(v.Frag.EndNs-attemptEnd(last)), declaredRetry(p, n))
-			if end, ok := p.windowEnd(d.Attempts[0]); ok {
+			if end, ok := windowEnd(p, d.Attempts[0]); ok {
 				obs += fmt.Sprintf(", %s before the retry window closed", ms(end-attemptEnd(last)))
 			}
 			c.fail(evidence(d, want, obs))
@@ -380,8 +381,8 @@ func checkMaxAttempts(_ *trace.Trace, p *Policy, sc *Scope) Result {
 // retry window closed, and by how much (0, 0 when none did or the policy
 // declares no window). The retry was due inside the window, so it may be
 // as late as any retry: lateSlack of its delay.
-func pastWindow(p *Policy, as []*trace.Attempt, slack time.Duration) (int, int64) {
-	end, ok := p.windowEnd(as[0])
+func pastWindow(p *policy.Policy, as []*trace.Attempt, slack time.Duration) (int, int64) {
+	end, ok := windowEnd(p, as[0])
 	if !ok {
 		return 0, 0
 	}
@@ -400,7 +401,7 @@ func pastWindow(p *Policy, as []*trace.Attempt, slack time.Duration) (int, int64
 
 // declaredRetry names the delay the policy declares before retry n, for
 // evidence: " (retry 3 is declared after 1.8s..2.2s)".
-func declaredRetry(p *Policy, n int) string {
+func declaredRetry(p *policy.Policy, n int) string {
 	d, ok := p.Backoff.Nominal(n)
 	if !ok {
 		return ""
@@ -412,7 +413,7 @@ func declaredRetry(p *Policy, n int) string {
 	return fmt.Sprintf(" (retry %d is declared after %s..%s)", n, lo, hi)
 }
 
-func slicesAnyDelivered(p *Policy, as []*trace.Attempt) bool {
+func slicesAnyDelivered(p *policy.Policy, as []*trace.Attempt) bool {
 	for _, a := range as {
 		if delivered(p, a) {
 			return true

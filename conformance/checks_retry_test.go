@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -24,9 +25,9 @@ func TestCheckRetryStatuses(t *testing.T) {
 			{name: "not retried", build: func() *trace.Trace { return oneEvent(c.frag, 5000, []int64{5}, []int{c.status}) }, want: Fail},
 			{name: "fragment ended too early", build: func() *trace.Trace { return oneEvent(c.frag, 50, []int64{5}, []int{c.status}) }, want: Skip},
 			{name: "last attempt of the policy", build: func() *trace.Trace { return oneEvent(c.frag, 5000, []int64{5}, []int{c.status}) },
-				policy: func(p *Policy) { p.MaxAttempts = 1 }, want: Warn},
+				policy: func(p *policy.Policy) { p.MaxAttempts = 1 }, want: Warn},
 			{name: "policy lists it as permanent", build: func() *trace.Trace { return oneEvent(c.frag, 5000, []int64{5}, []int{c.status}) },
-				policy: func(p *Policy) { p.NoRetry = []int{c.status} }, want: Info},
+				policy: func(p *policy.Policy) { p.NoRetry = []int{c.status} }, want: Info},
 		})
 	}
 }
@@ -59,7 +60,7 @@ func TestCheckNoRetryPermanent4xx(t *testing.T) {
 		{name: "retried", build: func() *trace.Trace { return oneEvent(FragNo4xx, 5000, []int64{5, 110}, []int{422}) }, want: Fail},
 		{name: "408 is not permanent", build: func() *trace.Trace { return oneEvent(FragNo4xx, 5000, []int64{5, 110}, []int{408, 200}) }, want: Skip},
 		{name: "policy list", build: func() *trace.Trace { return oneEvent(FragNo4xx, 5000, []int64{5, 110}, []int{404, 200}) },
-			policy: func(p *Policy) { p.NoRetry = []int{400} }, want: Skip},
+			policy: func(p *policy.Policy) { p.NoRetry = []int{400} }, want: Skip},
 	})
 }
 
@@ -128,8 +129,8 @@ func TestCheckRedirectNotFollowed(t *testing.T) {
 	tr := func(end int64, method string, how func(int, bool) string) func() *trace.Trace {
 		return func() *trace.Trace { return redirectTrace(end, method, how) }
 	}
-	follow := func(p *Policy) { p.Redirects = "follow" }
-	silent := func(p *Policy) { p.Redirects = "" }
+	follow := func(p *policy.Policy) { p.Redirects = "follow" }
+	silent := func(p *policy.Policy) { p.Redirects = "" }
 	old := func(followed, retried bool) func() *trace.Trace {
 		return func() *trace.Trace {
 			eps := []string{"/f/redirect", "/f/redirect/target"}

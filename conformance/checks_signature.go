@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -30,7 +31,7 @@ var unsignedPolicy = Result{Verdict: Warn, Summary: "the policy declares no sign
 
 // unsigned reports why signature checks cannot judge a set of views, "" when
 // they can.
-func unsigned(p *Policy, vs []*View) (Result, bool) {
+func unsigned(p *policy.Policy, vs []*View) (Result, bool) {
 	if !p.Signed() {
 		return Result{Verdict: Skip, Summary: "the policy declares no signature scheme (see 6.1)"}, true
 	}
@@ -108,7 +109,7 @@ func sigEvidence(v *View, a *trace.Attempt, expected string) Evidence {
 }
 
 // check 6.1
-func checkSignatureValid(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkSignatureValid(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	if !p.Signed() {
 		return unsignedPolicy
 	}
@@ -155,7 +156,7 @@ func checkSignatureValid(_ *trace.Trace, p *Policy, sc *Scope) Result {
 
 // check 6.2 (fragments: a body whose bytes differ from any re-encoding, then
 // the plain signing fragment, which tells the two likely causes apart)
-func checkSignatureRawBody(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkSignatureRawBody(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	if r, stop := unsigned(p, sc.Views); stop {
 		return r
 	}
@@ -191,7 +192,7 @@ func checkSignatureRawBody(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	return r
 }
 
-func timestampCheck(p *Policy, sc *Scope, bad trace.SigResult, expected string) Result {
+func timestampCheck(p *policy.Policy, sc *Scope, bad trace.SigResult, expected string) Result {
 	if r, stop := unsigned(p, sc.Views); stop {
 		return r
 	}
@@ -216,16 +217,16 @@ func timestampCheck(p *Policy, sc *Scope, bad trace.SigResult, expected string) 
 }
 
 // check 6.3
-func checkTimestampNotStale(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkTimestampNotStale(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	return timestampCheck(p, sc, trace.SigStale, fmt.Sprintf("a signed timestamp no older than the tolerance (%s)", tolerance(p)))
 }
 
 // check 6.4
-func checkTimestampNotFuture(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkTimestampNotFuture(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	return timestampCheck(p, sc, trace.SigFuture, fmt.Sprintf("a signed timestamp no further ahead than the tolerance (%s)", tolerance(p)))
 }
 
-func tolerance(p *Policy) time.Duration {
+func tolerance(p *policy.Policy) time.Duration {
 	if p.Tolerance > 0 {
 		return p.Tolerance
 	}
@@ -236,7 +237,7 @@ func tolerance(p *Policy) time.Duration {
 var replayable = map[string]bool{"github": true, "github-sha1": true, "shopify": true}
 
 // check 6.5
-func checkReplayResistance(_ *trace.Trace, p *Policy, _ *Scope) Result {
+func checkReplayResistance(_ *trace.Trace, p *policy.Policy, _ *Scope) Result {
 	switch {
 	case !p.Signed():
 		return Result{Verdict: Info, Summary: "deliveries are unsigned: anyone who knows the URL can forge or replay them"}
@@ -250,10 +251,10 @@ func checkReplayResistance(_ *trace.Trace, p *Policy, _ *Scope) Result {
 
 // genericReplay judges the generic scheme from its options: only a
 // timestamp inside the signed template bounds a replay.
-func genericReplay(p *Policy) Result {
-	tmpl := p.schemeOption("template")
-	hasTS := p.schemeOption("timestamp_header") != "" || p.schemeOption("timestamp_param") != ""
-	if tmpl == "" && p.schemeOption("timestamp_param") != "" {
+func genericReplay(p *policy.Policy) Result {
+	tmpl := p.SchemeOption("template")
+	hasTS := p.SchemeOption("timestamp_header") != "" || p.SchemeOption("timestamp_param") != ""
+	if tmpl == "" && p.SchemeOption("timestamp_param") != "" {
 		tmpl = "{timestamp}.{body}" // the parameter form's default
 	}
 	if !hasTS || !strings.Contains(tmpl, "{timestamp}") {
@@ -266,7 +267,7 @@ func genericReplay(p *Policy) Result {
 }
 
 // check 6.6
-func checkFreshTimestamp(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkFreshTimestamp(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	if r, stop := unsigned(p, sc.Views); stop {
 		return r
 	}

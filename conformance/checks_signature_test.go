@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -41,7 +42,7 @@ func TestCheckSignatureValid(t *testing.T) {
 		{name: "weak algorithm", build: func() *trace.Trace { return signTrace(sigs(trace.SigValidWeak), nil) }, want: Warn},
 		{name: "sink verified nothing", build: func() *trace.Trace { return signTrace(sigs(trace.SigNone), nil) }, want: Skip},
 		{name: "policy unsigned", build: func() *trace.Trace { return signTrace(sigs(trace.SigNone), nil) },
-			policy: func(p *Policy) { p.Scheme = "" }, want: Warn},
+			policy: func(p *policy.Policy) { p.Scheme = "" }, want: Warn},
 	})
 }
 
@@ -59,7 +60,7 @@ func TestCheckTimestamps(t *testing.T) {
 		{name: "stale", build: func() *trace.Trace { return signTrace(sigs(trace.SigStale, trace.SigStale), nil, skew(-400_000)) }, want: Fail},
 		{name: "scheme without timestamp", build: func() *trace.Trace {
 			return signTrace(sigs(trace.SigValid), nil, func(a *trace.Attempt) { a.Flags &^= trace.FlagTimestamp })
-		}, policy: func(p *Policy) { p.Scheme = "github" }, want: Skip},
+		}, policy: func(p *policy.Policy) { p.Scheme = "github" }, want: Skip},
 	})
 	runCases(t, "6.4", []checkCase{
 		{name: "fresh", build: func() *trace.Trace { return signTrace(sigs(trace.SigValid), nil) }, want: Pass},
@@ -136,7 +137,7 @@ func TestCheckReplayResistance(t *testing.T) {
 	for _, scheme := range []string{"standard", "github", "generic", ""} {
 		runCases(t, "6.5", []checkCase{
 			{name: "scheme " + scheme, build: func() *trace.Trace { return signTrace(sigs(trace.SigValid), nil) },
-				policy: func(p *Policy) { p.Scheme = scheme }, want: Info},
+				policy: func(p *policy.Policy) { p.Scheme = scheme }, want: Info},
 		})
 	}
 }
@@ -211,7 +212,7 @@ func TestUnsignedPolicyConsistent(t *testing.T) {
 	}
 	want := map[string]Verdict{"6.1": Warn, "6.2": Skip, "6.3": Skip, "6.4": Skip, "6.5": Info, "6.6": Skip, "6.7": Skip}
 	for _, scheme := range []string{"", "none"} {
-		unsigned := func(p *Policy) { p.Scheme = scheme }
+		unsigned := func(p *policy.Policy) { p.Scheme = scheme }
 		for _, id := range []string{"6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7"} {
 			runCases(t, id, []checkCase{{name: "scheme " + strconv.Quote(scheme), build: build, policy: unsigned, want: want[id]}})
 		}

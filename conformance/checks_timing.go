@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -13,7 +14,7 @@ import (
 // is the consumer's real-world instruction: a time-scaled provider still
 // waits real seconds. extra widens the early tolerance (an HTTP-date has
 // one-second resolution).
-func honoursRetryAfter(v *View, p *Policy, slack, extra time.Duration) Result {
+func honoursRetryAfter(v *View, p *policy.Policy, slack, extra time.Duration) Result {
 	c := newCollector(UnitAttempts)
 	indistinct := 0
 	var asked, seen []string
@@ -65,17 +66,17 @@ func honoursRetryAfter(v *View, p *Policy, slack, extra time.Duration) Result {
 }
 
 // check 4.1, 4.2
-func checkRetryAfterSeconds(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkRetryAfterSeconds(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	return honoursRetryAfter(sc.Main(), p, sc.Slack, 0)
 }
 
 // check 4.3
-func checkRetryAfterDate(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkRetryAfterDate(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	return honoursRetryAfter(sc.Main(), p, sc.Slack, time.Second)
 }
 
 // check 4.4
-func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkRetryAfterCapped(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	if p.RetryAfterMax <= 0 {
 		return Result{Verdict: Skip, Summary: "the policy declares no retry_after_max"}
 	}
@@ -88,7 +89,7 @@ func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
 	for _, d := range v.Deliveries() {
 		for i, a := range d.Attempts {
 			asked := time.Duration(a.RetryAfter) * time.Millisecond
-			if asked <= p.RetryAfterMax || p.countSpent(i+1) {
+			if asked <= p.RetryAfterMax || countSpent(p, i+1) {
 				continue
 			}
 			latest := p.RetryAfterMax
@@ -96,7 +97,7 @@ func checkRetryAfterCapped(_ *trace.Trace, p *Policy, sc *Scope) Result {
 				_, hi := p.Backoff.Band(nom)
 				latest = max(latest, hi)
 			}
-			if end, ok := p.windowEnd(d.Attempts[0]); ok && i+1 == len(d.Attempts) && attemptEnd(a)+int64(latest) > end {
+			if end, ok := windowEnd(p, d.Attempts[0]); ok && i+1 == len(d.Attempts) && attemptEnd(a)+int64(latest) > end {
 				continue // the capped wait may end after the retry window: no retry owed
 			}
 			// Late is judged loosely, as for backoff (lateness): an
@@ -149,13 +150,13 @@ const (
 // reads the request (connecting, queueing: more on a loaded machine), so
 // the sink sees less than the timeout: only a cut before half of it, less
 // the dispatch lag, counts as early.
-func earlyCut(p *Policy, lag int64) int64 {
+func earlyCut(p *policy.Policy, lag int64) int64 {
 	return max(int64(p.Timeout)/2-lag, int64(p.Timeout)/10)
 }
 
 // classifyCut classifies an attempt against the policy's timeout (which
 // must be positive); lag is the view's dispatch lag.
-func classifyCut(a *trace.Attempt, p *Policy, slack time.Duration, lag int64) timeoutCut {
+func classifyCut(a *trace.Attempt, p *policy.Policy, slack time.Duration, lag int64) timeoutCut {
 	gaveUp := a.Has(trace.FlagProviderGaveUp)
 	switch {
 	case a.HandleNs > int64(p.Timeout)+lateSlack(slack, p.Timeout):
@@ -169,7 +170,7 @@ func classifyCut(a *trace.Attempt, p *Policy, slack time.Duration, lag int64) ti
 }
 
 // check 5.1
-func checkTimeoutEnforced(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkTimeoutEnforced(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	if p.Timeout <= 0 {
 		return Result{Verdict: Skip, Summary: "the policy declares no timeout"}
 	}
@@ -198,13 +199,13 @@ func checkTimeoutEnforced(_ *trace.Trace, p *Policy, sc *Scope) Result {
 }
 
 // check 5.2
-func checkTimeoutRetried(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkTimeoutRetried(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	gaveUp := func(a *trace.Attempt) bool { return a.Has(trace.FlagProviderGaveUp) }
 	return retriedAfter(sc.Main(), p, sc.Slack, gaveUp, "timed-out attempts")
 }
 
 // check 5.3 (fragments: one answering within the timeout, then the hanging one)
-func checkNotCutEarly(_ *trace.Trace, p *Policy, sc *Scope) Result {
+func checkNotCutEarly(_ *trace.Trace, p *policy.Policy, sc *Scope) Result {
 	if p.Timeout <= 0 {
 		return Result{Verdict: Skip, Summary: "the policy declares no timeout"}
 	}

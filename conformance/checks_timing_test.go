@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -27,11 +28,11 @@ func TestCheckRetryAfter(t *testing.T) {
 			{name: "honoured", build: func() *trace.Trace { return raTrace(c.frag, c.status, 500, 520, 0) }, want: Pass},
 			{name: "ignored", build: func() *trace.Trace { return raTrace(c.frag, c.status, 500, 100, 0) }, want: Fail},
 			{name: "ignored, policy silent", build: func() *trace.Trace { return raTrace(c.frag, c.status, 500, 100, 0) },
-				policy: func(p *Policy) { p.RetryAfter = "" }, want: Warn},
+				policy: func(p *policy.Policy) { p.RetryAfter = "" }, want: Warn},
 			{name: "ignored as declared", build: func() *trace.Trace { return raTrace(c.frag, c.status, 500, 100, 0) },
-				policy: func(p *Policy) { p.RetryAfter = "ignore" }, want: Info},
+				policy: func(p *policy.Policy) { p.RetryAfter = "ignore" }, want: Info},
 			{name: "time scale does not shrink Retry-After", build: func() *trace.Trace { return raTrace(c.frag, c.status, 1000, 100, 0) },
-				policy: func(p *Policy) { p.TimeScale = 0.001 }, want: Fail},
+				policy: func(p *policy.Policy) { p.TimeScale = 0.001 }, want: Fail},
 			{name: "capped by retry_after_max", build: func() *trace.Trace { return raTrace(c.frag, c.status, 60_000, 2100, 0) }, want: Pass},
 			{name: "not retried: see 2.x", build: func() *trace.Trace { return raTrace(c.frag, c.status, 500, -1, 0) }, want: Skip},
 			// The policy's own first retry comes within 120 ms: a wait of
@@ -80,7 +81,7 @@ func TestCheckRetryAfterCapped(t *testing.T) {
 		{name: "never retried", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, -1, 10_000) }, want: Fail},
 		{name: "fragment too short", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, -1, 1000) }, want: Skip},
 		{name: "no cap declared", build: func() *trace.Trace { return raTrace(FragRACap, 429, 10_000_000, 5000, 0) },
-			policy: func(p *Policy) { p.RetryAfterMax = 0 }, want: Skip},
+			policy: func(p *policy.Policy) { p.RetryAfterMax = 0 }, want: Skip},
 		{name: "small Retry-After is not about the cap", build: func() *trace.Trace { return raTrace(FragRACap, 429, 500, 520, 0) }, want: Skip},
 	})
 }
@@ -107,7 +108,7 @@ func TestCheckTimeouts(t *testing.T) {
 		{name: "cut at the timeout", build: hang(205, true, true), want: Pass},
 		{name: "waited far longer", build: hang(2000, false, true), want: Fail},
 		{name: "cut early: 5.3's to judge", build: hang(40, true, true), want: Pass},
-		{name: "no timeout declared", build: hang(2000, false, true), policy: func(p *Policy) { p.Timeout = 0 }, want: Skip},
+		{name: "no timeout declared", build: hang(2000, false, true), policy: func(p *policy.Policy) { p.Timeout = 0 }, want: Skip},
 	})
 	runCases(t, "5.2", []checkCase{
 		{name: "retried", build: hang(205, true, true), want: Pass},

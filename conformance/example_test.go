@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -15,7 +16,7 @@ import (
 func ExampleEvaluate() {
 	frag, _ := json.Marshal(conformance.Fragment{Endpoints: []string{"/f/deliver"}, EventPrefix: "deliver/"})
 	tr := &trace.Trace{
-		Marks: []trace.Mark{{Type: conformance.FragmentMark, Name: conformance.FragDeliver, Detail: string(frag)}},
+		Marks: []trace.Mark{{Type: trace.FragmentMark, Name: conformance.FragDeliver, Detail: string(frag)}},
 		Sent: []trace.Sent{
 			{EventID: "deliver/1", Type: "order.created", SentNs: 1e6, Status: 202},
 			{EventID: "deliver/2", Type: "order.created", SentNs: 2e6, Status: 202},
@@ -25,7 +26,7 @@ func ExampleEvaluate() {
 			{Endpoint: "/f/deliver", EventID: "deliver/1", EventType: "order.created", MsgID: "msg_b", ArrivalNs: 4e6, Status: 200},
 		},
 	}
-	p := conformance.Policy{MaxAttempts: 1, Timeout: 15e9}
+	p := policy.Policy{MaxAttempts: 1, Timeout: 15e9}
 	rs, err := conformance.Evaluate(tr, &p, conformance.Options{Only: []string{"1", "7.6"}})
 	if err != nil {
 		fmt.Println(err)

@@ -9,17 +9,12 @@ import (
 	"github.com/hookbench/hookbench/trace"
 )
 
-// Mark types the conformance suite writes into a trace.
+// Mark types only the conformance suite writes into a trace (besides
+// trace.FragmentMark, trace.ProviderMark and trace.PolicyMark).
 const (
-	// FragmentMark opens a fragment's part of the run: Name is the fragment
-	// id, Detail the Fragment as JSON.
-	FragmentMark = "fragment"
 	// FragmentEndMark closes it (Name = fragment id): the suite stopped
 	// waiting for its evidence.
 	FragmentEndMark = "fragment-end"
-	// ProviderMark notes provider lifecycle events; Name "restart" is a
-	// crash and restart.
-	ProviderMark = "provider"
 	// ConfigMark opens a window in which the suite changed the provider's
 	// endpoints (registered, deleted, rotated a secret, restarted): Name is
 	// the fragment that did it ("" for the suite's own setup and teardown),
@@ -33,6 +28,10 @@ const (
 	// are not evidence for its retry, backoff and timeout checks.
 	FragmentTeardownMark = "fragment-teardown"
 )
+
+// SkipInterrupted is the Skip of a fragment the run was interrupted
+// before it finished: what it saw is not all it waited for.
+const SkipInterrupted = "interrupted"
 
 // Fragment is one part of a conformance run: the sink endpoints it set up
 // (each answering as the fragment needs), the events it triggered, and what a
@@ -48,7 +47,8 @@ type Fragment struct {
 	// reach its endpoints inside its time window.
 	EventPrefix string `json:"event_prefix"`
 	// Skip says why the suite could not run the fragment (the adapter
-	// lacks a capability); its checks SKIP with this reason.
+	// lacks a capability), or SkipInterrupted; its checks SKIP with this
+	// reason.
 	Skip string `json:"skip,omitempty"`
 	// Payloads are the exact payload bytes triggered, for fidelity checks.
 	Payloads []Payload `json:"payloads,omitempty"`
@@ -125,7 +125,7 @@ func ParseFragments(tr *trace.Trace) (map[string]*Fragment, error) {
 	for i := range tr.Marks {
 		m := &tr.Marks[i]
 		switch m.Type {
-		case FragmentMark:
+		case trace.FragmentMark:
 			f := &Fragment{}
 			if err := json.Unmarshal([]byte(m.Detail), f); err != nil {
 				return nil, fmt.Errorf("conformance: fragment mark %q (mark %d): %w", m.Name, i, err)

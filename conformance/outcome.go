@@ -3,34 +3,18 @@ package conformance
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
-// IsSuccess reports whether a status counts as delivered under the policy.
-func (p *Policy) IsSuccess(status int) bool {
-	if len(p.Success) > 0 {
-		return slices.Contains(p.Success, status)
-	}
-	return status >= 200 && status < 300
-}
-
-// IsPermanent reports whether the policy says a status must not be retried.
-func (p *Policy) IsPermanent(status int) bool {
-	if len(p.NoRetry) > 0 {
-		return slices.Contains(p.NoRetry, status)
-	}
-	return status >= 400 && status < 500 && status != 408 && status != 429 && status != 410
-}
-
 // delivered reports whether the provider saw this attempt succeed: a success
 // status that reached it (not cut by a reset, ack-lost or its own timeout).
-func delivered(p *Policy, a *trace.Attempt) bool {
+func delivered(p *policy.Policy, a *trace.Attempt) bool {
 	return p.IsSuccess(a.Status) && a.Flags&(trace.FlagAborted|trace.FlagProviderGaveUp) == 0
 }
 

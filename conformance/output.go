@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/hookbench/hookbench/policy"
 )
 
 // MarshalText makes a Verdict readable in JSON, YAML and flags.
@@ -104,10 +106,10 @@ func writeEvidence(b *strings.Builder, e *Evidence) {
 
 // Report is the JSON form of a conformance run.
 type Report struct {
-	Title  string  `json:"title,omitempty"`
-	Policy *Policy `json:"policy,omitempty"`
-	Counts Counts  `json:"counts"`
-	Passed bool    `json:"passed"`
+	Title  string         `json:"title,omitempty"`
+	Policy *policy.Policy `json:"policy,omitempty"`
+	Counts Counts         `json:"counts"`
+	Passed bool           `json:"passed"`
 	// Checks has the shape reports.ReadResults reads (`hookbench report
 	// --results`).
 	Checks []JSONResult `json:"checks"`
@@ -121,7 +123,7 @@ type JSONResult struct {
 
 // WriteJSON writes results (and, when not nil, the policy they were judged
 // against) as an indented JSON Report.
-func WriteJSON(w io.Writer, title string, p *Policy, rs []Result) error {
+func WriteJSON(w io.Writer, title string, p *policy.Policy, rs []Result) error {
 	rep := Report{Title: title, Policy: p, Counts: Tally(rs), Passed: !Failed(rs), Checks: make([]JSONResult, len(rs))}
 	for i := range rs {
 		rep.Checks[i] = JSONResult{Result: rs[i], Verdict: rs[i].Verdict}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -15,7 +16,7 @@ type summaryCase struct {
 	name   string
 	id     string
 	build  func() *trace.Trace
-	policy func(*Policy)
+	policy func(*policy.Policy)
 	want   Verdict
 	says   []string
 	never  []string
@@ -64,13 +65,13 @@ func TestSummariesSayWhatTheTraceShows(t *testing.T) {
 		// A provider retrying far more than declared: 3.5 says so and
 		// still judges the declared attempts.
 		{name: "more attempts than declared, declared part on schedule", id: "3.5",
-			build: func() *trace.Trace { return manyAttempts(38, onSchedule) }, policy: func(p *Policy) { p.Backoff.Jitter = "none" },
+			build: func() *trace.Trace { return manyAttempts(38, onSchedule) }, policy: func(p *policy.Policy) { p.Backoff.Jitter = "none" },
 			want: Pass, says: []string{"every event made 38–45 attempts, more than the declared 4; see 2.7"}, never: []string{"no event used all"}},
 		{name: "more attempts than declared, all at once", id: "3.5",
 			build: func() *trace.Trace { return manyAttempts(38, func(int) int64 { return 1 }) },
 			want:  Fail, says: []string{"every event made 38–45 attempts, more than the declared 4", "8 of 8 retry windows broke the rule"}},
 		{name: "fewer attempts than declared", id: "3.5", build: func() *trace.Trace { return manyAttempts(2, onSchedule) },
-			policy: func(p *Policy) { p.MaxAttempts = 12 }, want: Skip, says: []string{"every event made 2–9 attempts, fewer than the declared 12; see 2.7"}},
+			policy: func(p *policy.Policy) { p.MaxAttempts = 12 }, want: Skip, says: []string{"every event made 2–9 attempts, fewer than the declared 12; see 2.7"}},
 		{name: "2.7 sees the extra attempts", id: "2.7", build: func() *trace.Trace { return manyAttempts(38, onSchedule) },
 			want: Fail, says: []string{"8 of 8 permanently failing events broke the rule"}},
 
@@ -79,7 +80,7 @@ func TestSummariesSayWhatTheTraceShows(t *testing.T) {
 		{name: "no jitter declared, provider never retries", id: "3.3", build: func() *trace.Trace { return backoffTrace(8, 1, noRetriesAt) },
 			policy: noJitter, want: Skip, says: []string{"no retries observed for 8 failing event(s) (see 2.x)"}},
 		{name: "no jitter and no retries declared", id: "3.3", build: func() *trace.Trace { return backoffTrace(8, 1, noRetriesAt) },
-			policy: func(p *Policy) { noJitter(p); p.MaxAttempts = 1 }, want: Info, says: []string{"declares no retries"}},
+			policy: func(p *policy.Policy) { noJitter(p); p.MaxAttempts = 1 }, want: Info, says: []string{"declares no retries"}},
 		{name: "no jitter declared, retries in lock-step", id: "3.3", build: func() *trace.Trace { return backoffTrace(8, 4, lockStep) },
 			policy: noJitter, want: Warn, says: []string{"declares no jitter", "8 failing events retried"}},
 
@@ -119,7 +120,7 @@ func TestSummariesSayWhatTheTraceShows(t *testing.T) {
 		// aggregate, not one more delay.
 		{name: "mean off, every delay in band", id: "3.1", build: func() *trace.Trace {
 			return backoffTrace(64, 4, func(i, k int) int64 { return nominalMs[k] / 20 })
-		}, policy: func(p *Policy) { p.Backoff.Jitter = "full" }, want: Fail,
+		}, policy: func(p *policy.Policy) { p.Backoff.Jitter = "full" }, want: Fail,
 			says: []string{"192 retry delays, each within the rule, but retry 1: mean delay"}, never: []string{"of 192"}},
 
 		// An attempt the provider cut well before its timeout: 5.3 fails

@@ -29,6 +29,12 @@ const (
 	// LateThreshold is how far after its intended time a send may leave
 	// before it counts as late.
 	LateThreshold = time.Millisecond
+	// HeldRateError and HeldLatenessP99 are the limits of a held schedule
+	// (Summary.ScheduleHeld): beyond either the generator, not the target,
+	// set the pace, so latencies measured at that rate describe a
+	// different load than the one asked for.
+	HeldRateError   = 1.0 // percent, either sign
+	HeldLatenessP99 = 5 * time.Millisecond
 	// MaxInflightLimit bounds Connections and MaxInflight.
 	MaxInflightLimit = 100_000
 	// MaxBodySize bounds BodySize.
@@ -69,6 +75,14 @@ type Options struct {
 	// (see Shard): New restricts the pacer and the count to the shard and
 	// adds Shard.IDPrefix to the event ids. The zero Shard is the whole run.
 	Shard Shard
+	// StartAt is the schedule's time zero; the zero Time means when Run
+	// starts. It lets several processes (the shards of a run) start one
+	// schedule together. Run waits for a StartAt in the future (Stop and
+	// the context end the wait). A StartAt in the past skips the hits due
+	// before Run started: they count as Missed (and Skipped), none is sent
+	// late in a burst, and a Duration still ends the schedule at
+	// StartAt+Duration.
+	StartAt time.Time
 
 	Connections int // TCP connections to the target
 	// MaxInflight bounds concurrent requests (the number of workers);
@@ -88,7 +102,9 @@ type Options struct {
 	IdempotencyHeader string
 
 	Trace *trace.Writer // Sent records go here; nil = none
-	Seed  int64         // seeds body randomness, types and duplicates
+	// Metrics publishes the live counters while Run runs; nil = none.
+	Metrics *Metrics
+	Seed    int64 // seeds body randomness, types and duplicates
 
 	// TLSConfig is used for https targets; nil = system defaults.
 	TLSConfig *tls.Config

@@ -3,12 +3,14 @@ package generator
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/hookbench/hookbench/threshold"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -21,8 +23,13 @@ type Summary struct {
 
 	Intended uint64 // hits the schedule called for up to its end
 	Sent     uint64 // requests that left
-	Missed   uint64 // due but never sent: the run ended with every worker busy
-	Late     uint64 // left more than LateThreshold after their intended time
+	Missed   uint64 // due but never sent: the run ended with every worker busy, or Skipped
+	// Skipped counts the hits, of Missed, that were due before the run
+	// started (Options.StartAt in the past); StartedLate is by how much
+	// the run started after StartAt.
+	Skipped     uint64
+	StartedLate time.Duration
+	Late        uint64 // left more than LateThreshold after their intended time
 	// WorstLate is the largest delay between a hit's intended time and
 	// when it left.
 	WorstLate  time.Duration
@@ -54,6 +61,10 @@ type Summary struct {
 
 	// Warnings from New (body not a JSON object, not valid JSON).
 	Warnings []string
+
+	// Thresholds are the pass/fail limits evaluated on the summary
+	// (EvaluateThresholds); empty when none were given.
+	Thresholds []threshold.Result
 }
 
 // Percentiles of a latency distribution.
@@ -141,6 +152,8 @@ func (g *Generator) summarize(finished time.Duration) Summary {
 		}
 		s.Missed += g.dueCount(g.next.Load(), endAt)
 	}
+	s.Skipped, s.StartedLate = g.skipped, g.late
+	s.Missed += g.skipped
 	s.Intended = s.Sent + s.Missed
 	if g.capacity {
 		s.Intended = s.Sent
@@ -158,8 +171,8 @@ func (g *Generator) summarize(finished time.Duration) Summary {
 		if g.opts.Duration > 0 && (end < 0 || end > g.opts.Duration) {
 			end = g.opts.Duration
 		}
-		if firstDue < 0 {
-			firstDue = 0
+		if firstDue < 0 || s.Skipped > 0 {
+			firstDue = 0 // skipped hits were due from the start
 		}
 		if end > firstDue {
 			s.IntendedRate = float64(s.Intended) / (end - firstDue).Seconds()
@@ -190,6 +203,47 @@ func (g *Generator) summarize(finished time.Duration) Summary {
 	return s
 }
 
+// ScheduleHeld reports whether the run kept its schedule: the achieved
+// rate within HeldRateError percent of the intended one and the p99
+// send lateness at most HeldLatenessP99. When it was not, why says by how
+// much. A capacity run has no schedule and always holds it.
+func (s *Summary) ScheduleHeld() (held bool, why string) {
+	if s.Capacity {
+		return true, ""
+	}
+	var reasons []string
+	if s.Lateness.P99 > HeldLatenessP99 {
+		reasons = append(reasons, "p99 lateness "+fmtDur(s.Lateness.P99)+" > "+fmtDur(HeldLatenessP99))
+	}
+	if math.Abs(s.RateError) > HeldRateError || (s.Sent == 0 && s.Intended > 0) {
+		reasons = append(reasons, fmt.Sprintf("achieved %s/s of %s/s intended (rate error %.1f %% beyond %.0f %%)",
+			groupThousands(s.AchievedRate), groupThousands(s.IntendedRate), s.RateError, HeldRateError))
+	}
+	if len(reasons) == 0 {
+		return true, ""
+	}
+	return false, strings.Join(reasons, "; ")
+}
+
+// groupThousands formats a rate rounded to an integer with thousands
+// separators (41,800), for figures a reader compares at a glance.
+func groupThousands(v float64) string {
+	n := strconv.FormatInt(int64(math.Round(v)), 10)
+	neg := strings.HasPrefix(n, "-")
+	n = strings.TrimPrefix(n, "-")
+	var b strings.Builder
+	for i, c := range n {
+		if i > 0 && (len(n)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
 // WriteText writes the human summary printed by `hookbench gen`.
 func (s *Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
@@ -207,9 +261,18 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p("Rate         achieved %.1f/s\n", s.AchievedRate)
 	} else {
 		p("Rate         intended %.1f/s, achieved %.1f/s, error %+.2f%%\n", s.IntendedRate, s.AchievedRate, s.RateError)
+		if held, why := s.ScheduleHeld(); held {
+			p("Held         yes (rate error within %.0f %%, p99 lateness within %s)\n", HeldRateError, fmtDur(HeldLatenessP99))
+		} else {
+			p("Held         NO, schedule not held: %s\n", why)
+		}
 	}
 	p("Requests     sent %d of %d intended, missed %d, duplicates %d, %s of bodies in %s\n",
 		s.Sent, s.Intended, s.Missed, s.Duplicates, formatBytes(s.BytesSent), s.Elapsed.Round(time.Millisecond))
+	if s.StartedLate > 0 {
+		p("Start        %v after the start time: %d hits due before then skipped (counted as missed)\n",
+			s.StartedLate.Round(time.Millisecond), s.Skipped)
+	}
 	p("Late sends   %d (> %v after intended), worst %v, lateness p99 %v\n",
 		s.Late, LateThreshold, s.WorstLate.Round(time.Microsecond), s.Lateness.P99)
 	p("Responses    %d 2xx, %d failed (%.2f%%)", s.OK, s.Failed, s.ErrorRate)
@@ -248,6 +311,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	for _, wn := range s.Warnings {
 		p("Warning      %s\n", wn)
+	}
+	if len(s.Thresholds) > 0 {
+		_ = threshold.Write(&b, s.Thresholds) // a strings.Builder does not fail
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

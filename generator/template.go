@@ -102,6 +102,19 @@ func errAt(src string, off int, format string, args ...any) *TemplateError {
 
 const knownFuncs = "id, seq, now, uuid, rand_int, pick, type"
 
+// IsPlaceholder reports whether name, the first word inside {{ }}, is a
+// placeholder of the template language ("now_ms" and "pick" are; "url" is
+// not), so that other template users (adapter steps) can leave it to
+// ParseTemplate.
+func IsPlaceholder(name string) bool {
+	switch name {
+	case "id", "seq", "uuid", "type", "rand_int", "pick",
+		"now", "now_ms", "now_us", "now_ns", "now_rfc3339", "now_unix":
+		return true
+	}
+	return false
+}
+
 // ParseTemplate compiles src. Text outside {{ }} is copied as is.
 func ParseTemplate(src string) (*Template, error) {
 	t := &Template{src: src}

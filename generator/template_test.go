@@ -46,6 +46,8 @@ func TestTemplateRender(t *testing.T) {
 		{"{{rand_int -3 -1}}", "^-[123]$"},
 		{"{{pick only}}", "only"},
 		{"{{pick red | green|blue }}", "^(red|green|blue)$"},
+		// Each option is trimmed; spaces inside one are kept.
+		{"{{pick  dark red |green }}", "^(dark red|green)$"},
 		{"a}}b", "a}}b"},
 		{"{ {{seq}} }", "{ 7 }"},
 	}
@@ -346,4 +348,23 @@ func FuzzParseTemplate(f *testing.F) {
 			t.Fatalf("template %q compiled to invalid msgpack % x: %v", src, out, err)
 		}
 	})
+}
+
+func TestIsPlaceholder(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"id": true, "seq": true, "type": true, "uuid": true, "rand_int": true, "pick": true,
+		"now": true, "now_ms": true, "now_us": true, "now_ns": true, "now_unix": true, "now_rfc3339": true,
+		"url": false, "payload": false, "now_rfc3339nano": false, "": false, "pick a|b": false,
+	} {
+		if got := IsPlaceholder(name); got != want {
+			t.Errorf("IsPlaceholder(%q) = %v, want %v", name, got, want)
+		}
+		// Every placeholder compiles when it needs no arguments.
+		if want && name != "rand_int" && name != "pick" {
+			if _, err := ParseTemplate("{{" + name + "}}"); err != nil {
+				t.Errorf("{{%s}}: %v", name, err)
+			}
+		}
+	}
 }

@@ -1,19 +1,16 @@
 package generator
 
 import (
-	"errors"
-	"io"
 	"math/rand/v2"
-	"net"
-	"os"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unsafe"
 
-	"github.com/hookbench/hookbench/trace"
 	"github.com/valyala/fasthttp"
+
+	"github.com/hookbench/hookbench/internal/netx"
+	"github.com/hookbench/hookbench/trace"
 )
 
 // Sleeping precisely. A Go timer fires on time while the process is busy,
@@ -40,6 +37,10 @@ const (
 // liveCounters are one worker's counters, read by Progress.
 type liveCounters struct {
 	sent, done, late, failed atomic.Uint64
+	errs                     [len(errKinds) + 1]atomic.Uint64 // by trace.ErrKind, for Metrics
+	classes                  [len(statusClasses)]atomic.Uint64
+	lateBuckets              [lateBucketCount]atomic.Uint64
+	lateSumNs                atomic.Uint64
 	_                        [32]byte // keep workers' counters on separate cache lines
 }
 
@@ -246,20 +247,26 @@ func (w *worker) send(n uint64, due time.Duration) {
 
 	sentAt := time.Since(g.start)
 	w.live.sent.Add(1)
-	err := g.client.DoTimeout(req, w.resp, g.opts.Timeout)
+	// The connection enforces the timeout (deadlineConn); a response
+	// within its slack but after the timeout is a timeout all the same.
+	err := g.client.Do(req, w.resp)
 	doneAt := time.Since(g.start)
+	if err == nil && doneAt-sentAt > g.opts.Timeout {
+		err = fasthttp.ErrTimeout
+	}
 	w.live.done.Add(1)
 
 	status := 0
 	kind := trace.ErrNone
 	if err != nil {
-		kind = classify(err)
+		kind = netx.Classify(err)
 		if g.forced.Load() {
 			w.st.aborted++
 			kind = trace.ErrTimeout
 		} else {
 			w.st.errs[kind]++
 		}
+		w.live.errs[kind].Add(1)
 		w.live.failed.Add(1)
 	} else {
 		status = w.resp.StatusCode()
@@ -267,6 +274,7 @@ func (w *worker) send(n uint64, due time.Duration) {
 			status = len(w.st.status) - 1
 		}
 		w.st.status[status]++
+		w.live.classes[statusClass(status)].Add(1)
 		if status < 200 || status > 299 {
 			w.live.failed.Add(1)
 		}
@@ -277,6 +285,9 @@ func (w *worker) send(n uint64, due time.Duration) {
 		w.live.late.Add(1)
 	}
 	w.st.worstLate = max(w.st.worstLate, late)
+	lateNs := max(late, 0)
+	w.live.lateBuckets[lateBucket(lateNs)].Add(1)
+	w.live.lateSumNs.Add(uint64(lateNs))
 	w.st.sent++
 	w.st.bytes += uint64(len(w.body))
 	if w.st.firstSent < 0 {
@@ -336,25 +347,4 @@ func bytesString(b []byte) string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
-}
-
-// classify maps a client error to a trace error kind.
-func classify(err error) trace.ErrKind {
-	var ne net.Error
-	switch {
-	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout),
-		errors.Is(err, fasthttp.ErrTLSHandshakeTimeout), errors.Is(err, os.ErrDeadlineExceeded):
-		return trace.ErrTimeout
-	case errors.As(err, &ne) && ne.Timeout():
-		return trace.ErrTimeout
-	case errors.Is(err, fasthttp.ErrConnectionClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, net.ErrClosed), errors.Is(err, fasthttp.ErrNoFreeConns):
-		return trace.ErrConnection
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return trace.ErrConnection
-	}
-	return trace.ErrOther
 }

@@ -146,10 +146,10 @@ func spans(marks []Mark, end time.Duration) []Span {
 	for _, m := range marks {
 		var key string
 		switch m.Type {
-		case "phase", "fragment":
+		case trace.PhaseMark, trace.FragmentMark:
 			key = m.Type
-		case "behavior":
-			key = "behavior\x00" + m.Name
+		case trace.BehaviorMark:
+			key = trace.BehaviorMark + "\x00" + m.Name
 		default:
 			continue
 		}

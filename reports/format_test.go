@@ -44,6 +44,7 @@ func sampleSummary(t *testing.T) *Summary {
 	t.Helper()
 	sum := build(t, testOptions(), sampleRun())
 	sum.Checks = sampleChecks()
+	sum.EvaluateThresholds(sampleThresholds(t))
 	return sum
 }
 

@@ -53,6 +53,7 @@ type geom struct {
 	subBucketMask    int64
 	countsLen        int32
 	pageLen          int32 // counts per lazily allocated page: one half bucket
+	pageShift        int32 // log2(pageLen): recording shifts and masks instead of dividing
 	pages            int32
 }
 
@@ -67,6 +68,7 @@ func newGeom(digits int) *geom {
 	}
 	g.countsLen = (buckets + 1) * g.subHalfCount
 	g.pageLen = g.subHalfCount
+	g.pageShift = g.subHalfMagnitude
 	g.pages = g.countsLen / g.pageLen
 	return g
 }
@@ -136,10 +138,10 @@ func (g *geom) highestEquivalent(v int64) int64 {
 func highestEquivalent(v int64) int64 { return fineGeom.highestEquivalent(v) }
 
 func (h *hist) page(idx int32) []int64 {
-	p := h.pages[idx/h.g.pageLen]
+	p := h.pages[idx>>h.g.pageShift]
 	if p == nil {
 		p = make([]int64, h.g.pageLen)
-		h.pages[idx/h.g.pageLen] = p
+		h.pages[idx>>h.g.pageShift] = p
 	}
 	return p
 }
@@ -151,7 +153,7 @@ func (h *hist) record(v int64) bool {
 		return false
 	}
 	idx := h.g.index(v)
-	h.page(idx)[idx%h.g.pageLen]++
+	h.page(idx)[idx&(h.g.pageLen-1)]++
 	if h.total == 0 {
 		h.min, h.max = v, v
 	} else if v < h.min {
@@ -166,8 +168,8 @@ func (h *hist) record(v int64) bool {
 }
 
 func (h *hist) count(idx int32) int64 {
-	if p := h.pages[idx/h.g.pageLen]; p != nil {
-		return p[idx%h.g.pageLen]
+	if p := h.pages[idx>>h.g.pageShift]; p != nil {
+		return p[idx&(h.g.pageLen-1)]
 	}
 	return 0
 }

@@ -81,6 +81,7 @@ func WriteJSON(w io.Writer, s *Summary) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	if err := enc.Encode(doc); err != nil {
 		return fmt.Errorf("write json report: %w", err)
 	}
@@ -107,6 +108,7 @@ func normalized(s *Summary) *Summary {
 	c.Spans = orEmpty(c.Spans)
 	c.Timelines = slices.Clone(orEmpty(c.Timelines))
 	c.Warnings = orEmpty(c.Warnings)
+	c.Thresholds = orEmpty(c.Thresholds)
 	for i := range c.Runs {
 		c.Runs[i].Args = orEmpty(c.Runs[i].Args)
 	}

@@ -5,109 +5,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/hookbench/hookbench/trace"
 )
 
-// Defaults of Options.
-const (
-	// DefaultMatchEntries is the slots per generation of each matching
-	// table: 2 generations x 2^17 slots x 48 bytes = 12 MiB for events
-	// (with their first delivery inline), plus the same count of 32-byte
-	// slots (8 MiB) at most for deliveries to further endpoints, a table
-	// that stays small when events go to one endpoint. An event is matched
-	// exactly as long as fewer than half this many newer events arrived
-	// since its state was last touched.
-	DefaultMatchEntries = 1 << 17
-	// DefaultMaxGroups bounds the endpoints and the event types reported
-	// separately; later ones are counted under "(other)".
-	DefaultMaxGroups = 64
-	// DefaultMaxTimelines bounds the attempt timelines kept (failed or
-	// retried deliveries, first come first kept; tracked ids come on top).
-	DefaultMaxTimelines = 50
-	// DefaultMaxTimelineAttempts bounds the attempts listed per timeline.
-	DefaultMaxTimelineAttempts = 32
-	// DefaultMaxMarks bounds the marks kept.
-	DefaultMaxMarks = 10000
-	// DefaultStep is the interval of the time series and .hlog files.
-	DefaultStep = time.Second
-	// DefaultMaxPoints bounds the series: past it the step doubles.
-	DefaultMaxPoints = 1 << 14
-	// DefaultMaxHlogIntervals bounds each .hlog: past it its interval
-	// doubles.
-	DefaultMaxHlogIntervals = 1024
-)
-
 // maxTime is the latest record time the series accept: 30 days.
 const maxTime = int64(30 * 24 * time.Hour)
-
-// Options configure a Report. Start from NewOptions.
-type Options struct {
-	Version             string   // hookbench version written into reports
-	MatchEntries        int      // power of two >= 1024
-	MaxGroups           int      // per dimension (endpoints, event types), >= 1
-	MaxTimelines        int      // >= 0
-	MaxTimelineAttempts int      // >= 1
-	MaxMarks            int      // >= 0
-	Track               []string // event ids whose timelines are always kept
-	Step                time.Duration
-	MaxPoints           int // >= 2
-	MaxHlogIntervals    int // >= 2
-}
-
-// NewOptions returns the defaults.
-func NewOptions() Options {
-	return Options{
-		MatchEntries:        DefaultMatchEntries,
-		MaxGroups:           DefaultMaxGroups,
-		MaxTimelines:        DefaultMaxTimelines,
-		MaxTimelineAttempts: DefaultMaxTimelineAttempts,
-		MaxMarks:            DefaultMaxMarks,
-		Step:                DefaultStep,
-		MaxPoints:           DefaultMaxPoints,
-		MaxHlogIntervals:    DefaultMaxHlogIntervals,
-	}
-}
-
-// OptionError is an invalid option value.
-type OptionError struct {
-	Field string
-	Value any
-	Want  string
-}
-
-func (e *OptionError) Error() string {
-	return fmt.Sprintf("reports: option %s = %v: want %s", e.Field, e.Value, e.Want)
-}
-
-// Validate reports the first invalid option.
-func (o Options) Validate() error {
-	switch {
-	case o.MatchEntries < 1024 || o.MatchEntries&(o.MatchEntries-1) != 0:
-		return &OptionError{"MatchEntries", o.MatchEntries, "a power of two >= 1024"}
-	case o.MaxGroups < 1:
-		return &OptionError{"MaxGroups", o.MaxGroups, ">= 1"}
-	case o.MaxTimelines < 0:
-		return &OptionError{"MaxTimelines", o.MaxTimelines, ">= 0"}
-	case o.MaxTimelineAttempts < 1:
-		return &OptionError{"MaxTimelineAttempts", o.MaxTimelineAttempts, ">= 1"}
-	case o.MaxMarks < 0:
-		return &OptionError{"MaxMarks", o.MaxMarks, ">= 0"}
-	case o.Step < time.Millisecond:
-		return &OptionError{"Step", o.Step, ">= 1ms"}
-	case o.MaxPoints < 2:
-		return &OptionError{"MaxPoints", o.MaxPoints, ">= 2"}
-	case o.MaxHlogIntervals < 2:
-		return &OptionError{"MaxHlogIntervals", o.MaxHlogIntervals, ">= 2"}
-	}
-	for _, id := range o.Track {
-		if id == "" {
-			return &OptionError{"Track", `""`, "non-empty event ids"}
-		}
-	}
-	return nil
-}
 
 // Report accumulates trace records into the measurements of a run. It
 // streams: memory is bounded by its Options (matching tables, groups,
@@ -136,16 +39,24 @@ type Report struct {
 	sent  gens[sentState]
 	deliv gens[delivState]
 
-	clock          int64
-	ivlOpen        bool
-	ivlStart       int64
-	ivlEnd         int64
-	ivl            [nMetric]*hist // scratch: the closing interval's values
-	snap           [nMetric]*hist // metrics as they were when the open interval began
-	ivlMax         [nMetric]int64 // exact max of each metric in the open interval
-	series         series
-	hlogs          [nMetric]*hlogLog
-	enc            encoder
+	clock    int64
+	ivlOpen  bool
+	ivlStart int64
+	ivlEnd   int64
+	ivl      [nMetric]*hist // scratch: the closing interval's values
+	snap     [nMetric]*hist // metrics as they were when the open interval began
+	ivlMax   [nMetric]int64 // exact max of each metric in the open interval
+	series   series
+	hlogs    [nMetric]*hlogLog
+	enc      encoder // used by the .hlog goroutines, one at a time
+	// Closed intervals are added to the .hlog logs (zlib compression) on
+	// goroutines that run one after the other, so the report goroutine does
+	// not wait for them: hlogPrev is closed when the last handed-over
+	// interval is in the logs; hlogFree returns interval histogram sets.
+	hlogPrev       chan struct{}
+	hlogFree       chan *[nMetric]*hist
+	hlogSets       int
+	hlogErr        error // first .hlog error, read after hlogPrev is closed
 	marks          []Mark
 	scratch        [batchLen]recKeys
 	sink           uint64 // keeps AddBatch's cache-warming loads alive
@@ -251,6 +162,7 @@ func New(opts Options) (*Report, error) {
 	}
 	r := &Report{
 		opts:      opts,
+		hlogFree:  make(chan *[nMetric]*hist, hlogSets),
 		eps:       newGroupSet(opts.MaxGroups, mE2EFirst, mE2ESuccess, mGap),
 		types:     newGroupSet(opts.MaxGroups, mE2EFirst, mE2ESuccess, mTrigger, mTriggerRaw, mGap),
 		series:    series{step: int64(opts.Step), max: opts.MaxPoints},
@@ -741,6 +653,9 @@ func (r *Report) evictSent(st *sentState) {
 	case st.flags&sExpect != 0 && st.flags&sDelivered == 0:
 		r.counts.EventsUndelivered++
 	}
+	if st.flags&sExpect != 0 {
+		r.counts.EventsExpected++
+	}
 }
 
 // evictDelivery accounts for a delivery state dropped before it saw a 2xx
@@ -770,172 +685,6 @@ func (r *Report) addMark(m *trace.Mark) {
 	}
 }
 
-// groupSet maps endpoint or event-type names to groups.
-type groupSet struct {
-	byName  map[string]uint16
-	list    []*group
-	max     int
-	metrics []int
-	cache   [8]nameCache
-	next    int
-	other   int // index of "(other)", -1 until needed
-}
-
-type nameCache struct {
-	s   string
-	idx uint16
-}
-
-// group is one endpoint or event type.
-type group struct {
-	name string
-	m    [nMetric]*hist
-	oor  [nMetric]int64
-	c    GroupCounts
-}
-
-func (c *GroupCounts) addStatus(cls int) {
-	switch cls {
-	case 0:
-		c.Status2xx++
-	case 1:
-		c.Status3xx++
-	case 2:
-		c.Status4xx++
-	case 3:
-		c.Status5xx++
-	default:
-		c.StatusNone++
-	}
-}
-
-// Group names for empty and overflowing names.
-const (
-	NameNone  = "(none)"
-	NameOther = "(other)"
-)
-
-func newGroupSet(max int, metrics ...int) groupSet {
-	return groupSet{byName: map[string]uint16{}, max: max, metrics: metrics, other: -1}
-}
-
-func (gs *groupSet) add(name string) uint16 {
-	g := &group{name: name}
-	for _, m := range gs.metrics {
-		g.m[m] = newHistOf(coarseGeom)
-	}
-	gs.list = append(gs.list, g)
-	return uint16(len(gs.list) - 1)
-}
-
-// index returns the group of name, creating it while under max. A small
-// cache keyed by the string's data pointer answers first: trace decoders
-// intern names, so the same name comes back as the same pointer. The
-// cache holds the strings, so their memory cannot be reused for another
-// string while cached: a pointer hit is always right; a miss falls back to
-// the map.
-func (gs *groupSet) index(name string) uint16 {
-	ptr := unsafe.StringData(name)
-	for i := range gs.cache {
-		c := &gs.cache[i]
-		if unsafe.StringData(c.s) == ptr && len(c.s) == len(name) && ptr != nil {
-			return c.idx
-		}
-	}
-	i, ok := gs.byName[name]
-	if !ok {
-		switch {
-		case len(gs.byName) < gs.max:
-			label := name
-			if label == "" {
-				label = NameNone
-			}
-			i = gs.add(strings.Clone(label))
-			gs.byName[strings.Clone(name)] = i
-		default:
-			if gs.other < 0 {
-				gs.other = int(gs.add(NameOther))
-			}
-			i = uint16(gs.other)
-		}
-	}
-	gs.cache[gs.next] = nameCache{s: name, idx: i}
-	gs.next = (gs.next + 1) % len(gs.cache)
-	return i
-}
-
-// timeline is a delivery whose attempts are kept.
-type timeline struct {
-	event, endpoint, typ string
-	ek                   uint64
-	intended             int64
-	hasIntended          bool
-	attempts             []TimelineAttempt
-	total, earlier       int
-	succeeded, tracked   bool
-	retried              bool
-}
-
-// track keeps the attempt when its delivery is failed, retried or tracked.
-// seen says the delivery had attempts before: only then can it already
-// have a timeline.
-func (r *Report) track(dk, ek uint64, a *trace.Attempt, epi uint16, st *sentState, seen bool) {
-	interesting := !isSuccess(a.Status) || a.Nth > 1
-	if !seen && !interesting && len(r.tracked) == 0 {
-		return // the common case: a first attempt that succeeded
-	}
-	var t *timeline
-	if seen {
-		t = r.timelines[dk]
-	}
-	if t == nil {
-		tracked := len(r.tracked) > 0 && r.tracked[ek]
-		if !tracked && (!interesting || r.plainTimelines >= r.opts.MaxTimelines) {
-			return
-		}
-		if !tracked {
-			r.plainTimelines++
-		}
-		t = &timeline{
-			event:    strings.Clone(a.EventID),
-			endpoint: r.eps.list[epi].name,
-			typ:      strings.Clone(a.EventType),
-			ek:       ek,
-			tracked:  tracked,
-		}
-		if t.event == "" {
-			t.event = "msg:" + a.MsgID
-		}
-		if a.Nth > 1 {
-			t.earlier = int(a.Nth - 1)
-			t.total = t.earlier
-		}
-		r.timelines[dk] = t
-	}
-	if st != nil && st.flags&sSent != 0 && !t.hasIntended {
-		t.intended, t.hasIntended = st.t, true
-	}
-	t.total++
-	if t.total > 1 {
-		t.retried = true
-	}
-	if isSuccess(a.Status) {
-		t.succeeded = true
-	}
-	if len(t.attempts) < r.opts.MaxTimelineAttempts {
-		t.attempts = append(t.attempts, TimelineAttempt{
-			At:         time.Duration(a.ArrivalNs),
-			Nth:        a.Nth,
-			Status:     a.Status,
-			Handle:     time.Duration(a.HandleNs),
-			Sig:        a.Sig.String(),
-			Behavior:   strings.Clone(a.Behavior),
-			Flags:      trace.FlagNames(a.Flags),
-			RetryAfter: time.Duration(a.RetryAfter) * time.Millisecond,
-		})
-	}
-}
-
 // closeInterval turns the open interval's histograms into series
 // latencies and .hlog intervals.
 func (r *Report) closeInterval() {
@@ -956,10 +705,57 @@ func (r *Report) closeInterval() {
 		h.percentiles(quickPercentiles[:], vals[:])
 		q := quick{n: h.total, p50: vals[0], p90: vals[1], p99: vals[2], max: vals[3]}
 		pt.lat[m] = r.series.mergeQuick(pt.lat[m], q)
-		if err := r.hlogs[m].add(&r.enc, r.ivlStart, r.ivlEnd, h); err != nil && r.err == nil {
-			r.err = err
+	}
+	set := new([nMetric]*hist)
+	*set = r.ivl
+	start, end := r.ivlStart, r.ivlEnd
+	prev, done := r.hlogPrev, make(chan struct{})
+	r.hlogPrev = done
+	go func() {
+		if prev != nil {
+			<-prev
 		}
-		h.reset()
+		for m, h := range set {
+			if h.total == 0 {
+				continue
+			}
+			if err := r.hlogs[m].add(&r.enc, start, end, h); err != nil && r.hlogErr == nil {
+				r.hlogErr = err
+			}
+			h.reset()
+		}
+		r.hlogFree <- set
+		close(done)
+	}()
+	// The next interval's histograms: a returned set, or a new one while
+	// fewer than hlogSets exist (which bounds the intervals in flight).
+	select {
+	case free := <-r.hlogFree:
+		r.ivl = *free
+		return
+	default:
+	}
+	if r.hlogSets < hlogSets-1 {
+		r.hlogSets++
+		for m := range nMetric {
+			r.ivl[m] = newHist()
+		}
+		return
+	}
+	r.ivl = *<-r.hlogFree
+}
+
+// hlogSets is how many interval histogram sets exist at most: the one
+// being filled and those waiting for their .hlog goroutine.
+const hlogSets = 3
+
+// waitHlogs waits until every closed interval is in the .hlog logs.
+func (r *Report) waitHlogs() {
+	if r.hlogPrev != nil {
+		<-r.hlogPrev
+	}
+	if r.hlogErr != nil && r.err == nil {
+		r.err = r.hlogErr
 	}
 }
 
@@ -974,6 +770,7 @@ func (r *Report) Close() (*Summary, error) {
 	}
 	r.closed = true
 	r.closeInterval()
+	r.waitHlogs()
 	for m := range nMetric {
 		if err := r.hlogs[m].emit(&r.enc); err != nil && r.err == nil {
 			r.err = err

@@ -23,7 +23,7 @@ func TestSampleRunCounts(t *testing.T) {
 	want := Counts{
 		Sent: 6, SentFailed: 1, Attempts: 9,
 		Deliveries: 6, DeliveriesSucceeded: 4, DeliveriesRetried: 2,
-		EventsDelivered: 4, EventsSucceeded: 3, EventsUndelivered: 1, EventsUnknown: 1,
+		EventsDelivered: 4, EventsSucceeded: 3, EventsExpected: 5, EventsUndelivered: 1, EventsUnknown: 1,
 		Marks: 5,
 	}
 	if sum.Counts != want {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/threshold"
 )
 
 // Metric names, in the order reports list them. They name JSON metrics,
@@ -76,6 +77,9 @@ type Summary struct {
 	// report does not compute them: callers set them (conform, check, or
 	// hookbench report --results).
 	Checks []conformance.Result `json:"-"`
+	// Thresholds are the pass/fail limits evaluated on this summary
+	// (EvaluateThresholds); empty when none were given.
+	Thresholds []threshold.Result `json:"thresholds"`
 
 	hlogs [nMetric]*hlogLog
 }
@@ -113,6 +117,9 @@ type Counts struct {
 	DeliveriesRetried   int64 `json:"deliveries_retried"` // with more than one attempt
 	EventsDelivered     int64 `json:"events_delivered"`   // sent events with an attempt at some endpoint
 	EventsSucceeded     int64 `json:"events_succeeded"`   // sent events with a 2xx at some endpoint
+	// EventsExpected were accepted by the trigger API (2xx, not a
+	// duplicate): a delivery was expected for each.
+	EventsExpected int64 `json:"events_expected"`
 	// EventsUndelivered were accepted by the trigger API (2xx, not a
 	// duplicate) but no attempt arrived while the report still held them.
 	EventsUndelivered int64 `json:"events_undelivered"`

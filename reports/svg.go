@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookbench/hookbench/trace"
 )
 
 // Charts are drawn server-side as inline SVG: the HTML report works with
@@ -166,16 +168,16 @@ func (s *svg) shadeSpans(spans []Span, x axis, y0, y1 float64) {
 		}
 		title += " (" + fmtDur(sp.Start) + " – " + fmtDur(sp.End) + ")"
 		switch sp.Type {
-		case "phase":
+		case trace.PhaseMark:
 			s.rect(x0, y0, x1-x0, y1-y0, "phase phase"+strconv.Itoa(phase%2), title)
 			if x1-x0 > 8+6.5*float64(len([]rune(sp.Name))) { // label only where it fits
 				s.text(x0+4, y0+12, "start", "phase-label", sp.Name)
 			}
 			phase++
-		case "fragment":
+		case trace.FragmentMark:
 			s.rect(x0, y1-6, x1-x0, 6, "fragment fragment"+strconv.Itoa(phase%2), title)
 			phase++
-		case "behavior":
+		case trace.BehaviorMark:
 			s.raw(`<g class="behavior-mark"><title>` + esc(title) + `</title>`)
 			s.line(x0, y0, x0, y1, "behavior")
 			s.raw(`</g>`)

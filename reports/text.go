@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/threshold"
 )
 
 // Reporter writes one report format (after vegeta's lib/reporters.go).
@@ -137,6 +138,10 @@ func writeText(w *bufio.Writer, s *Summary) {
 				p("  %-4s %-6s %s: %s\n", r.Verdict, r.ID, r.Title, r.Summary)
 			}
 		}
+	}
+	if len(s.Thresholds) > 0 {
+		p("\n")
+		_ = threshold.Write(w, s.Thresholds) // w is a bufio.Writer: its error surfaces at Flush
 	}
 	if len(s.Warnings) > 0 {
 		p("\nWarnings\n")

@@ -3,12 +3,14 @@ package scenarios
 import (
 	"encoding/json"
 	"errors"
+	"github.com/hookbench/hookbench/adapter"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // endpointsAt points a scenario's endpoints at a receiver, as the runner
@@ -21,15 +23,15 @@ func endpointsAt(sc *Scenario, base string) []EndpointSpec {
 	return eps
 }
 
-func TestHTTPAdapterSeed003(t *testing.T) {
+func TestHTTPAdapterMinimal(t *testing.T) {
 	t.Parallel()
-	srv := newSeed003Server(t)
+	srv := newMinimalServer(t)
 	rc := newReceiver(t)
-	sc, err := Load("../examples/seed003.yaml", map[string]string{"PROVIDER_URL": srv.URL})
+	sc, err := Load("../examples/minimal-server.yaml", map[string]string{"PROVIDER_URL": srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAdapter(sc.Provider, AdapterOptions{Redactor: sc.Redactor, RunID: "r1"})
+	a, err := adapter.New(sc.Provider, adapter.Options{Redactor: sc.Redactor, RunID: "r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func TestHTTPAdapterSeed003(t *testing.T) {
 		t.Fatalf("registered %v, want [%s/hook]", got, rc.URL)
 	}
 	for i := range 3 {
-		res, err := a.Trigger(ctx, Event{ID: "ev" + strconv.Itoa(i), Type: "order.created", Payload: []byte(`{"hookbench_id":"x"}`)})
+		res, err := a.Trigger(ctx, adapter.Event{ID: "ev" + strconv.Itoa(i), Type: "order.created", Payload: []byte(`{"hookbench_id":"x"}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +56,7 @@ func TestHTTPAdapterSeed003(t *testing.T) {
 		t.Fatalf("received %d deliveries, want 3", len(got))
 	}
 	for _, d := range got {
-		if string(d.body) != seed003Payload {
+		if string(d.body) != minimalPayload {
 			t.Errorf("delivered %q", d.body)
 		}
 	}
@@ -62,14 +64,14 @@ func TestHTTPAdapterSeed003(t *testing.T) {
 	if c.EventIDs || c.SetSecret || c.ReadSecret || c.DeleteEndpoint || c.IdempotencyKey || c.ProviderIDs || len(c.Notes) == 0 {
 		t.Errorf("capabilities %+v", c)
 	}
-	tg, ok := a.(Targeter).GeneratorTarget(DefaultPayload)
+	tg, ok := a.(adapter.Targeter).GeneratorTarget(DefaultPayload)
 	if !ok || tg.URL != srv.URL+"/trigger" || tg.Method != "POST" || tg.Body != "" {
 		t.Errorf("generator target %+v %v", tg, ok)
 	}
 	if err := a.Teardown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.(EndpointDeleter).DeleteEndpoint(ctx, "/hook"); !errors.Is(err, ErrUnsupported) {
+	if err := a.(adapter.EndpointDeleter).DeleteEndpoint(ctx, "/hook"); !errors.Is(err, adapter.ErrUnsupported) {
 		t.Errorf("DeleteEndpoint without steps: %v", err)
 	}
 }
@@ -87,7 +89,7 @@ func TestHTTPAdapterSvix(t *testing.T) {
 		t.Error("token from the environment is not redacted")
 	}
 	red := sc.Redactor.Clone()
-	a, err := NewAdapter(sc.Provider, AdapterOptions{Redactor: red, RunID: "run42", Seed: 1})
+	a, err := adapter.New(sc.Provider, adapter.Options{Redactor: red, RunID: "run42", Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func TestHTTPAdapterSvix(t *testing.T) {
 	if err := a.Setup(ctx, endpointsAt(sc, rc.URL)); err != nil {
 		t.Fatal(err)
 	}
-	secrets := a.(SecretSource).EndpointSecrets()
+	secrets := a.(adapter.SecretSource).EndpointSecrets()
 	if len(secrets) != 2 || !strings.HasPrefix(secrets["invoices"], "whsec_") || secrets["invoices"] == secrets["all"] {
 		t.Fatalf("secrets %v", secrets)
 	}
@@ -105,15 +107,15 @@ func TestHTTPAdapterSvix(t *testing.T) {
 
 	// An invoice.paid event reaches both endpoints; user.created only the
 	// unfiltered one. A repeated idempotency key creates nothing new.
-	r1, err := a.Trigger(ctx, Event{ID: "e1", Type: "invoice.paid", Payload: []byte(`{"hookbench_id":"e1"}`), IdemKey: "k1"})
+	r1, err := a.Trigger(ctx, adapter.Event{ID: "e1", Type: "invoice.paid", Payload: []byte(`{"hookbench_id":"e1"}`), IdemKey: "k1"})
 	if err != nil || r1.Status != 202 || !strings.HasPrefix(r1.ProviderID, "msg_") {
 		t.Fatalf("trigger 1: %+v %v", r1, err)
 	}
-	r2, err := a.Trigger(ctx, Event{ID: "e2", Type: "user.created", Payload: []byte(`{"hookbench_id":"e2"}`), IdemKey: "k2"})
+	r2, err := a.Trigger(ctx, adapter.Event{ID: "e2", Type: "user.created", Payload: []byte(`{"hookbench_id":"e2"}`), IdemKey: "k2"})
 	if err != nil || r2.Status != 202 {
 		t.Fatalf("trigger 2: %+v %v", r2, err)
 	}
-	r3, err := a.Trigger(ctx, Event{ID: "e1", Type: "invoice.paid", Payload: []byte(`{"hookbench_id":"e1"}`), IdemKey: "k1"})
+	r3, err := a.Trigger(ctx, adapter.Event{ID: "e1", Type: "invoice.paid", Payload: []byte(`{"hookbench_id":"e1"}`), IdemKey: "k1"})
 	if err != nil || r3.ProviderID != r1.ProviderID {
 		t.Fatalf("idempotent retrigger: %+v %v (first %s)", r3, err, r1.ProviderID)
 	}
@@ -139,7 +141,7 @@ func TestHTTPAdapterSvix(t *testing.T) {
 	if !c.ReadSecret || c.SetSecret || !c.DeleteEndpoint || !c.IdempotencyKey || !c.ProviderIDs || !c.EventTypes || !c.EventIDs {
 		t.Errorf("capabilities %+v", c)
 	}
-	tg, ok := a.(Targeter).GeneratorTarget(DefaultPayload)
+	tg, ok := a.(adapter.Targeter).GeneratorTarget(DefaultPayload)
 	if !ok || tg.URL != srv.URL+"/api/v1/app/app_1/msg/" || tg.IdempotencyHeader != "Idempotency-Key" || tg.ProviderIDPath != "$.id" {
 		t.Errorf("generator target %+v", tg)
 	}
@@ -150,7 +152,7 @@ func TestHTTPAdapterSvix(t *testing.T) {
 		t.Errorf("generator headers %v", tg.Headers)
 	}
 
-	if err := a.(EndpointDeleter).DeleteEndpoint(ctx, "all"); err != nil {
+	if err := a.(adapter.EndpointDeleter).DeleteEndpoint(ctx, "all"); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Teardown(ctx); err != nil {
@@ -172,7 +174,7 @@ func TestHTTPAdapterErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAdapter(sc.Provider, AdapterOptions{Redactor: sc.Redactor})
+	a, err := adapter.New(sc.Provider, adapter.Options{Redactor: sc.Redactor})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,14 +208,14 @@ phases:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2, _ := NewAdapter(sc2.Provider, AdapterOptions{})
+	a2, _ := adapter.New(sc2.Provider, adapter.Options{})
 	if err := a2.Setup(t.Context(), endpointsAt(sc2, rc.URL)); err == nil || !strings.Contains(err.Error(), `extract app_id: $.data.id: no key "data"`) {
 		t.Errorf("extract failure: %v", err)
 	}
 
 	// An unreachable provider is an error, not a hang.
 	srv.Close()
-	if _, err := a2.Trigger(t.Context(), Event{ID: "x"}); err == nil {
+	if _, err := a2.Trigger(t.Context(), adapter.Event{ID: "x"}); err == nil {
 		t.Error("trigger against a closed server succeeded")
 	}
 }
@@ -268,7 +270,7 @@ phases:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAdapter(sc.Provider, AdapterOptions{Redactor: sc.Redactor})
+	a, err := adapter.New(sc.Provider, adapter.Options{Redactor: sc.Redactor})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,10 +278,10 @@ phases:
 	if err := a.Setup(ctx, endpointsAt(sc, "http://127.0.0.1:9")); err != nil {
 		t.Fatal(err)
 	}
-	if s := a.(SecretSource).EndpointSecrets(); s["a"] != "whsec_from_cli_a" || s["b"] != "whsec_from_cli_b" {
+	if s := a.(adapter.SecretSource).EndpointSecrets(); s["a"] != "whsec_from_cli_a" || s["b"] != "whsec_from_cli_b" {
 		t.Errorf("secrets %v", s)
 	}
-	res, err := a.Trigger(ctx, Event{ID: "e1", Type: "t1"})
+	res, err := a.Trigger(ctx, adapter.Event{ID: "e1", Type: "t1"})
 	if err != nil || res.Status != 200 || res.ProviderID != "p-e1" {
 		t.Fatalf("trigger: %+v %v", res, err)
 	}
@@ -296,21 +298,29 @@ phases:
 	}
 
 	// Failures: exit status with stderr (secrets redacted), and timeouts.
-	ca := a.(*CommandAdapter)
-	_, err = ca.step(ctx, "test", &CommandStep{Run: []string{cli, "fail"}}, ca.vars.lookupGlobal, nil)
+	run := func(timeout time.Duration, argv ...string) error {
+		spec := *sc.Provider.Command
+		spec.Endpoint, spec.EndpointTeardown, spec.Timeout = nil, nil, timeout
+		spec.Trigger = CommandStep{Run: argv}
+		ca, err := adapter.NewCommandAdapter(spec, adapter.Options{Redactor: sc.Redactor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = ca.Trigger(ctx, adapter.Event{ID: "e2", Type: "t1"})
+		return err
+	}
+	err = run(5*time.Second, cli, "fail")
 	if err == nil || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "boom") {
 		t.Errorf("failing command: %v", err)
 	}
 	if strings.Contains(err.Error(), "secret-token-123") {
 		t.Errorf("error leaks a secret: %v", err)
 	}
-	ca.spec.Timeout = 50_000_000 // 50 ms
-	_, err = ca.step(ctx, "test", &CommandStep{Run: []string{cli, "sleep"}}, ca.vars.lookupGlobal, nil)
+	err = run(50*time.Millisecond, cli, "sleep")
 	if err == nil || !strings.Contains(err.Error(), "timed out") {
 		t.Errorf("slow command: %v", err)
 	}
-	_, err = ca.step(ctx, "test", &CommandStep{Run: []string{filepath.Join(t.TempDir(), "missing")}}, ca.vars.lookupGlobal, nil)
-	if err == nil {
+	if err := run(5*time.Second, filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("missing program ran")
 	}
 }

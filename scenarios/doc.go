@@ -1,8 +1,8 @@
 // Package scenarios loads and runs scenario files: scripted runs against a
 // webhook provider. A scenario says which provider to drive and how (an
-// Adapter: the embedded reference provider, a provider's HTTP API declared
+// adapter.Adapter: the embedded reference provider, a provider's HTTP API declared
 // entirely in YAML, or a user's command), what the provider promises (a
-// conformance.Policy, possibly a built-in profile), the sink endpoints and
+// policy.Policy, possibly a built-in profile), the sink endpoints and
 // their behaviour, the load phases with their scheduled behaviour changes and
 // chaos actions, and how long to drain outstanding retries.
 //

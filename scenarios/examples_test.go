@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"github.com/hookbench/hookbench/adapter"
 	"path/filepath"
 	"testing"
 )
@@ -26,7 +27,7 @@ func TestExamplesValidate(t *testing.T) {
 			if sc.Name == "" || len(sc.Phases) == 0 || len(sc.Sink.Endpoints) == 0 {
 				t.Fatalf("incomplete scenario: %+v", sc)
 			}
-			if _, err := NewAdapter(sc.Provider, AdapterOptions{Policy: sc.Policy, PolicySet: sc.PolicySet, Redactor: sc.Redactor}); err != nil {
+			if _, err := adapter.New(sc.Provider, adapter.Options{Policy: sc.Policy, PolicySet: sc.PolicySet, Redactor: sc.Redactor}); err != nil {
 				t.Fatalf("adapter: %v", err)
 			}
 		})

@@ -18,24 +18,24 @@ import (
 )
 
 // Small in-test imitations of provider APIs the http adapter must drive
-// with no Go code: seed 003's server and a Svix-style API. Both deliver
+// with no Go code: the minimal server's server and a Svix-style API. Both deliver
 // synchronously with net/http, on loopback only.
 
-// seed003Payload is the fixed event seed 003's server sends: no id.
-const seed003Payload = `{"type":"new_order","data":{"orderID":123}}`
+// minimalPayload is the fixed event the minimal server's server sends: no id.
+const minimalPayload = `{"type":"new_order","data":{"orderID":123}}`
 
-// seed003Server imitates seed 003: POST /webhook {"webhookUrl"} registers
+// minimalServer imitates the minimal server: POST /webhook {"webhookUrl"} registers
 // a URL, POST /trigger posts a fixed payload to every registered URL.
-type seed003Server struct {
+type minimalServer struct {
 	*httptest.Server
 	mu       sync.Mutex // guards webhooks and triggers
 	webhooks []string
 	triggers int
 }
 
-func newSeed003Server(tb testing.TB) *seed003Server {
+func newMinimalServer(tb testing.TB) *minimalServer {
 	tb.Helper()
-	s := &seed003Server{}
+	s := &minimalServer{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhook", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
@@ -56,7 +56,7 @@ func newSeed003Server(tb testing.TB) *seed003Server {
 		s.triggers++
 		s.mu.Unlock()
 		for _, u := range urls {
-			if resp, err := http.Post(u, "application/json", strings.NewReader(seed003Payload)); err == nil {
+			if resp, err := http.Post(u, "application/json", strings.NewReader(minimalPayload)); err == nil {
 				resp.Body.Close()
 			}
 		}

@@ -3,11 +3,12 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"github.com/hookbench/hookbench/adapter"
 	"io"
+	"iter"
 	"os"
 	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -17,9 +18,11 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
-	"github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/conformance/reference"
-	"github.com/hookbench/hookbench/sink/signature"
+	"github.com/hookbench/hookbench/internal/suggest"
+	"github.com/hookbench/hookbench/policy"
+	"github.com/hookbench/hookbench/provider"
+	"github.com/hookbench/hookbench/signature"
+	"github.com/hookbench/hookbench/threshold"
 )
 
 // LoadError is a problem with a scenario file: which file, which line
@@ -195,17 +198,7 @@ func Parse(name string, data []byte, vars map[string]string) (sc *Scenario, err 
 		return nil, err
 	}
 
-	var raw struct {
-		Name        string        `yaml:"name"`
-		Description string        `yaml:"description"`
-		Seed        int64         `yaml:"seed"`
-		Provider    ProviderSpec  `yaml:"provider"`
-		Policy      ast.Node      `yaml:"policy"`
-		Sink        SinkSpec      `yaml:"sink"`
-		Conform     ConformSpec   `yaml:"conform"`
-		Phases      []Phase       `yaml:"phases"`
-		Drain       time.Duration `yaml:"drain"`
-	}
+	var raw rawScenario
 	if err := yaml.NodeToValue(body, &raw, yaml.Strict()); err != nil {
 		return nil, l.yamlError(err)
 	}
@@ -230,6 +223,15 @@ func Parse(name string, data []byte, vars map[string]string) (sc *Scenario, err 
 	if err := l.policy(sc, raw.Policy); err != nil {
 		return nil, err
 	}
+	for i, spec := range raw.Thresholds {
+		th, err := threshold.Parse(spec)
+		if err != nil {
+			path := "thresholds[" + strconv.Itoa(i) + "]"
+			l.errAt(l.pos.line(path), path, err)
+			continue
+		}
+		sc.Thresholds = append(sc.Thresholds, th)
+	}
 	sc.applyDefaults()
 	sc.collectSecrets()
 
@@ -244,8 +246,113 @@ func Parse(name string, data []byte, vars map[string]string) (sc *Scenario, err 
 	return sc, nil
 }
 
+// rawScenario is a scenario file as decoded; the policy is decoded on its
+// own (a profile name or a mapping).
+type rawScenario struct {
+	Name        string        `yaml:"name"`
+	Description string        `yaml:"description"`
+	Seed        int64         `yaml:"seed"`
+	Provider    ProviderSpec  `yaml:"provider"`
+	Policy      ast.Node      `yaml:"policy"`
+	Sink        SinkSpec      `yaml:"sink"`
+	Conform     ConformSpec   `yaml:"conform"`
+	Phases      []Phase       `yaml:"phases"`
+	Drain       time.Duration `yaml:"drain"`
+	Thresholds  []string      `yaml:"thresholds"`
+}
+
+// knownKeys returns the keys a mapping at path (a field path such as
+// "sink.endpoints[0]"; "" is the top level) may hold, or nil when path
+// names no mapping of fixed keys.
+func knownKeys(path string) []string {
+	t := reflect.TypeOf(rawScenario{})
+	for seg := range strings.SplitSeq(path, ".") {
+		if seg == "" {
+			continue
+		}
+		name, idx, _ := strings.Cut(seg, "[")
+		f, ok := yamlField(t, name)
+		if !ok {
+			return nil
+		}
+		t = f.Type
+		if name == "policy" && t == reflect.TypeOf((*ast.Node)(nil)).Elem() {
+			t = reflect.TypeOf(policy.Policy{})
+		}
+		for ; idx != ""; _, idx, _ = strings.Cut(idx, "[") {
+			for t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+				return nil
+			}
+			t = t.Elem()
+		}
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var keys []string
+	for f := range yamlFields(t) {
+		keys = append(keys, f.Name)
+	}
+	return keys
+}
+
+// yamlField finds the field of struct t (or *t) whose YAML key is name;
+// the returned field's Name is the key.
+func yamlField(t reflect.Type, name string) (reflect.StructField, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
+	for f := range yamlFields(t) {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// yamlFields yields the decodable fields of struct t, inline fields
+// flattened, each with Name set to its YAML key.
+func yamlFields(t reflect.Type) iter.Seq[reflect.StructField] {
+	return func(yield func(reflect.StructField) bool) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if tag == "-" {
+				continue
+			}
+			if strings.Contains(opts, "inline") && f.Type.Kind() == reflect.Struct {
+				for g := range yamlFields(f.Type) {
+					if !yield(g) {
+						return
+					}
+				}
+				continue
+			}
+			if tag == "" {
+				tag = strings.ToLower(f.Name)
+			}
+			f.Name = tag
+			if !yield(f) {
+				return
+			}
+		}
+	}
+}
+
 // unlimitedAttempts rewrites "max_attempts: unlimited" as the count that
-// means it (conformance.Unlimited), so the strict decoder takes it.
+// means it (policy.Unlimited), so the strict decoder takes it.
 func unlimitedAttempts(n ast.MapNode) {
 	iter := n.MapRange()
 	for iter.Next() {
@@ -253,7 +360,7 @@ func unlimitedAttempts(n ast.MapNode) {
 		v, isStr := iter.Value().(*ast.StringNode)
 		if ok && k.Value == "max_attempts" && isStr && v.Value == "unlimited" {
 			pos := *v.Token.Position
-			iter.KeyValue().Value = ast.Integer(token.New(strconv.Itoa(conformance.Unlimited), v.Value, &pos))
+			iter.KeyValue().Value = ast.Integer(token.New(strconv.Itoa(policy.Unlimited), v.Value, &pos))
 		}
 	}
 }
@@ -262,15 +369,15 @@ func unlimitedAttempts(n ast.MapNode) {
 // fields optionally starting from "profile: NAME".
 func (l *loader) policy(sc *Scenario, node ast.Node) error {
 	if node == nil || node.Type() == ast.NullType {
-		if sc.Provider.Adapter == "reference" {
-			sc.Policy = reference.DefaultPolicy()
+		if sc.Provider.Adapter == adapter.Reference {
+			sc.Policy = provider.DefaultPolicy()
 		}
 		return nil
 	}
 	sc.PolicySet = true
 	switch n := node.(type) {
 	case *ast.StringNode:
-		p, err := Profile(n.Value)
+		p, err := policy.Profile(n.Value)
 		if err != nil {
 			l.errAt(lineOf(n), "policy", err)
 			return l.err()
@@ -283,10 +390,10 @@ func (l *loader) policy(sc *Scenario, node ast.Node) error {
 			if k, ok := iter.Key().(*ast.StringNode); ok && k.Value == "profile" {
 				v, ok := iter.Value().(*ast.StringNode)
 				if !ok {
-					l.errAt(lineOf(iter.Value()), "policy.profile", fmt.Errorf("expected a profile name (%s)", strings.Join(Profiles(), ", ")))
+					l.errAt(lineOf(iter.Value()), "policy.profile", fmt.Errorf("expected a profile name (%s)", strings.Join(policy.Profiles(), ", ")))
 					return l.err()
 				}
-				p, err := Profile(v.Value)
+				p, err := policy.Profile(v.Value)
 				if err != nil {
 					l.errAt(lineOf(v), "policy.profile", err)
 					return l.err()
@@ -300,7 +407,7 @@ func (l *loader) policy(sc *Scenario, node ast.Node) error {
 		}
 		return nil
 	}
-	l.errAt(lineOf(node), "policy", fmt.Errorf("expected a profile name (%s) or a mapping of policy fields, found %s", strings.Join(Profiles(), ", "), node.Type().YAMLName()))
+	l.errAt(lineOf(node), "policy", fmt.Errorf("expected a profile name (%s) or a mapping of policy fields, found %s", strings.Join(policy.Profiles(), ", "), node.Type().YAMLName()))
 	return l.err()
 }
 
@@ -445,7 +552,7 @@ func scalarText(n ast.Node) (string, bool) {
 }
 
 func (l *loader) used(name, value string) {
-	if secretName(name) {
+	if adapter.SecretName(name) {
 		l.red.Add(value)
 	}
 }
@@ -528,15 +635,14 @@ func (l *loader) yamlError(err error) error {
 		msg = ue.Message
 		if le.Field != "" {
 			// The key's own path ends in the unknown name; name its parent.
-			parent := le.Field
-			if i := strings.LastIndexByte(parent, '.'); i >= 0 {
-				parent = parent[:i]
-			} else {
-				parent = ""
+			parent, key := "", le.Field
+			if i := strings.LastIndexByte(le.Field, '.'); i >= 0 {
+				parent, key = le.Field[:i], le.Field[i+1:]
 			}
 			if parent != "" {
 				msg += " in " + parent
 			}
+			msg += suggest.Hint(key, knownKeys(parent))
 			le.Field = ""
 		}
 	case errors.As(err, &de):
@@ -611,7 +717,7 @@ func (sc *Scenario) applyDefaults() {
 		}
 		switch ep.Scheme {
 		case "":
-			ep.inherited = true
+			ep.SchemeInherited = true
 			if sc.Policy.Signed() {
 				ep.Scheme = sc.Policy.Scheme
 			}
@@ -619,13 +725,13 @@ func (sc *Scenario) applyDefaults() {
 			ep.Scheme = ""
 		}
 		if ep.Scheme == signature.SchemeGeneric {
-			ep.Options = WithSchemeOptions(sc.Policy.SchemeOptions, ep.Options)
+			ep.Options = adapter.WithSchemeOptions(sc.Policy.SchemeOptions, ep.Options)
 		}
 		if ep.Secret == "" && len(sc.Policy.Secrets) > 0 {
 			ep.Secret = sc.Policy.Secrets[0]
 		}
 	}
-	if sc.Provider.Adapter == "reference" && sc.Provider.Reference == nil {
+	if sc.Provider.Adapter == adapter.Reference && sc.Provider.Reference == nil {
 		sc.Provider.Reference = &ReferenceSpec{}
 	}
 	for i := range sc.Phases {
@@ -635,66 +741,15 @@ func (sc *Scenario) applyDefaults() {
 	}
 }
 
-// WithSchemeOptions adds the policy's generic scheme options to an
-// endpoint's options, except those the endpoint sets itself.
-func WithSchemeOptions(policy map[string]string, options string) string {
-	if len(policy) == 0 {
-		return options
-	}
-	norm := func(k string) string {
-		k = strings.ReplaceAll(k, "_", "-")
-		if k == "header" {
-			k = "sig-header" // the sink's name for the signature header
-		}
-		return k
-	}
-	have := map[string]bool{}
-	for _, o := range optionList(options) {
-		have[norm(o.Key)] = true
-	}
-	keys := make([]string, 0, len(policy))
-	for k := range policy {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var add []signature.Option
-	for _, k := range keys {
-		if !have[norm(k)] {
-			add = append(add, signature.Option{Key: norm(k), Value: policy[k]})
-		}
-	}
-	if len(add) == 0 {
-		return options
-	}
-	if options == "" {
-		return signature.FormatOptions(add)
-	}
-	return signature.FormatOptions(add) + "," + options
-}
-
-// optionList splits an endpoint's options, falling back to plain commas
-// for a list ParseOptions rejects (it is reported by validation).
-func optionList(s string) []signature.Option {
-	if opts, err := signature.ParseOptions(s); err == nil {
-		return opts
-	}
-	var out []signature.Option
-	for _, kv := range strings.Split(s, ",") {
-		k, v, _ := strings.Cut(kv, "=")
-		out = append(out, signature.Option{Key: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
-	}
-	return out
-}
-
 // collectSecrets registers every secret field's value with the redactor.
 func (sc *Scenario) collectSecrets() {
 	r := sc.Redactor
 	r.Add(sc.Policy.Secrets...)
 	for _, ep := range sc.Sink.Endpoints {
 		r.Add(ep.Secret)
-		for _, opt := range optionList(ep.Options) {
+		for _, opt := range adapter.SplitOptions(ep.Options) {
 			k, v := opt.Key, opt.Value
-			if secretName(k) || k == "auth" {
+			if adapter.SecretName(k) || k == "auth" {
 				r.Add(v)
 				if i := strings.LastIndexByte(v, ':'); i >= 0 {
 					r.Add(v[i+1:])
@@ -707,7 +762,7 @@ func (sc *Scenario) collectSecrets() {
 	}
 	addMap := func(m map[string]string) {
 		for k, v := range m {
-			if secretName(k) {
+			if adapter.SecretName(k) {
 				r.Add(v)
 			}
 		}

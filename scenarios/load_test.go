@@ -2,11 +2,15 @@ package scenarios
 
 import (
 	"errors"
+	"github.com/hookbench/hookbench/adapter"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookbench/hookbench/policy"
+	"github.com/hookbench/hookbench/sink"
 )
 
 const validScenario = `name: ok
@@ -51,7 +55,7 @@ func TestParseValid(t *testing.T) {
 	if sc.Name != "ok" || sc.Drain != 7*time.Second || sc.File != "ok.yaml" {
 		t.Errorf("name/drain/file = %q %v %q", sc.Name, sc.Drain, sc.File)
 	}
-	if !sc.PolicySet || sc.Policy.Profile != ProfileSvix || sc.Policy.MaxAttempts != 8 {
+	if !sc.PolicySet || sc.Policy.Profile != policy.ProfileSvix || sc.Policy.MaxAttempts != 8 {
 		t.Errorf("policy = %+v", sc.Policy)
 	}
 	p := sc.Phases[0]
@@ -82,7 +86,7 @@ func TestParseDefaults(t *testing.T) {
 	if sc.Provider.Adapter != "reference" || sc.Drain != DefaultDrain || sc.PolicySet {
 		t.Errorf("defaults: adapter %q drain %v policySet %v", sc.Provider.Adapter, sc.Drain, sc.PolicySet)
 	}
-	if sc.Policy.Profile != ProfileStandardWebhooks || sc.Sink.Endpoints[0].Scheme != "standard" {
+	if sc.Policy.Profile != policy.ProfileStandardWebhooks || sc.Sink.Endpoints[0].Scheme != "standard" {
 		t.Errorf("reference default policy = %+v", sc.Policy)
 	}
 	if sc.Phases[0].Name != "phase-1" {
@@ -120,12 +124,20 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown top key", "name: x\nbogus: 1\n", nil, 2, "", `unknown field "bogus"`},
 		{"unknown nested key", "sink:\n  endpoints:\n    - path: /a\n      colour: red\n", nil, 4, "", `unknown field "colour" in sink.endpoints[0]`},
+		{"misspelt top key", "name: x\nphase:\n  - duration: 1s\n", nil, 2, "", `unknown field "phase" (did you mean "phases"?)`},
+		{"misspelt nested key", "sink:\n  endpoints:\n    - path: /a\n      secrte: x\n", nil, 4, "", `unknown field "secrte" in sink.endpoints[0] (did you mean "secret"?)`},
+		{"misspelt phase key", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    rat: 5\n", nil, 6, "", `unknown field "rat" in phases[0] (did you mean "rate"?)`},
+		{"misspelt chaos key", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    chaos:\n      - acton: restart\n", nil, 7, "", `unknown field "acton" in phases[0].chaos[0] (did you mean "action"?)`},
+		{"misspelt policy key", "policy:\n  max_attempt: 3\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 2, "", `unknown field "max_attempt" in policy (did you mean "max_attempts"?)`},
+		{"misspelt nested policy key", "policy:\n  backoff:\n    kindd: schedule\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 3, "", `unknown field "kindd" in policy.backoff (did you mean "kind"?)`},
 		{"wrong type", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    rate: fast\n", nil, 6, "phases[0].rate", "expected a number"},
 		{"bad duration", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 10 seconds\n", nil, 5, "phases[0].duration", "expected a duration"},
 		{"integer duration", "drain: 5\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 1, "drain", "expected a duration"},
 		{"negative count", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    count: -3\n", nil, 6, "phases[0].count", "out of range"},
 		{"rate out of range", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    rate: 5000000\n", nil, 6, "phases[0].rate", "must be in [0, 1e+06]"},
 		{"duplicates out of range", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    rate: 1\n    duplicates: 1.5\n", nil, 7, "phases[0].duplicates", "fraction"},
+		{"unknown threshold metric", "thresholds:\n  - errors<1%\n  - eror<1%\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 3, "thresholds[1]", `did you mean "errors"`},
+		{"threshold without unit", "thresholds: [e2e_p99<500]\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 1, "thresholds[0]", "has no unit"},
 		{"no phases", "sink:\n  endpoints:\n    - path: /a\n", nil, 1, "phases", "at least one phase"},
 		{"no endpoints", "sink: {}\nphases:\n  - duration: 1s\n", nil, 1, "sink.endpoints", "at least one endpoint"},
 		{"bad path", "sink:\n  endpoints:\n    - path: orders\nphases:\n  - duration: 1s\n", nil, 3, "sink.endpoints[0].path", "must start with /"},
@@ -133,10 +145,14 @@ func TestParseErrors(t *testing.T) {
 		{"unknown adapter", "provider:\n  adapter: grpc\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 2, "provider.adapter", "must be reference, http or command"},
 		{"unknown profile", "policy: paypal\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 1, "policy", "unknown policy profile"},
 		{"policy field invalid", "policy:\n  profile: svix\n  max_attempts: 0\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 3, "policy.max_attempts", "at least 1"},
+		{"policy jitter invalid", "policy:\n  profile: svix\n  backoff: {kind: schedule, schedule: [1s], jitter: wobbly}\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 0, "policy.backoff.jitter", "none, full, equal or proportional"},
+		{"policy delay negative", "policy:\n  max_attempts: 3\n  backoff: {kind: schedule, schedule: [1s, -1s]}\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 0, "policy.backoff.schedule[1]", "is negative"},
 		{"policy format invalid", "policy:\n  profile: svix\n  format: cloudevents\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 3, "policy.format", "cloudevents-binary"},
 		{"policy unknown key", "policy:\n  retries: 3\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 2, "", `unknown field "retries" in policy`},
 		{"unset variable", "sink:\n  endpoints:\n    - path: /a\n      secret: ${NOPE}\nphases:\n  - duration: 1s\n", nil, 4, "sink.endpoints[0].secret", "${NOPE} is not set"},
 		{"bad variable name", "name: ${1X}\n", nil, 1, "name", "invalid variable name"},
+		{"chaos misspelt action", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    chaos:\n      - action: sink-dwn\n", nil, 7, "phases[0].chaos[0].action", `got "sink-dwn" (did you mean "sink-down"?)`},
+		{"misspelt reference fault", "provider:\n  reference:\n    faults: [no-jiter]\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 3, "provider.reference.faults[0]", `unknown fault "no-jiter" (did you mean "no-jitter"?)`},
 		{"chaos unknown action", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    chaos:\n      - action: meteor\n", nil, 7, "phases[0].chaos[0].action", "must be one of"},
 		{"chaos endpoint missing", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    chaos:\n      - action: endpoint-down\n        endpoint: /zz\n", nil, 8, "phases[0].chaos[0].endpoint", "needs the path of a sink endpoint"},
 		{"rule change after phase", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    sink:\n      - at: 2s\n        rules: [status=503]\n", nil, 7, "phases[0].sink[0].at", "after the phase ends"},
@@ -145,6 +161,10 @@ func TestParseErrors(t *testing.T) {
 		{"http bad json path", "provider:\n  adapter: http\n  http:\n    base_url: http://127.0.0.1:1\n    setup:\n      - path: /s\n        extract:\n          id: id\n    trigger:\n      path: /t\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 8, "provider.http.setup[0].extract.id", "JSON path"},
 		{"http bad status", "provider:\n  adapter: http\n  http:\n    base_url: http://127.0.0.1:1\n    trigger:\n      path: /t\n      expect: [99]\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 7, "provider.http.trigger.expect[0]", "HTTP status"},
 		{"command provider restart", "provider:\n  adapter: command\n  command:\n    trigger:\n      run: [true]\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    chaos:\n      - action: provider-restart\n", nil, 12, "phases[0].chaos[0].action", "needs the reference adapter"},
+		{"sink listen not loopback", "sink:\n  listen: 0.0.0.0:9000\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 2, "sink.listen", "set sink.public: true"},
+		{"sink listen no port", "sink:\n  listen: 127.0.0.1\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 2, "sink.listen", "host:port"},
+		{"reference listen not loopback", "provider:\n  reference:\n    listen: 10.0.0.1:8080\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 3, "provider.reference.listen", "set provider.reference.public: true"},
+		{"reference public without key", "provider:\n  reference:\n    listen: 10.0.0.1:8080\n    public: true\nsink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n", nil, 3, "provider.reference.listen", "api_key is required"},
 		{"two documents", "name: a\n---\nname: b\n", nil, 0, "", "exactly one YAML document"},
 		{"syntax error", "name: [unclosed\n", nil, 1, "", ""},
 		{"unquoted variable in a flow list", "policy:\n  secrets: [${S}]\n", map[string]string{"S": "x"}, 2, "", `quote a variable`},
@@ -299,46 +319,63 @@ func TestRedactor(t *testing.T) {
 	if err.Error() != "token "+Redacted {
 		t.Errorf("RedactError = %v", err)
 	}
-	if !secretName("API_KEY") || !secretName("Authorization") || secretName("RATE") {
+	if !adapter.SecretName("API_KEY") || !adapter.SecretName("Authorization") || adapter.SecretName("RATE") {
 		t.Error("secretName")
 	}
 }
 
-func TestProfiles(t *testing.T) {
+// TestRuleForms: a rule written as a mapping (the form of a sink rules
+// file) loads to the same sink rule as its --rule string, and a mapping
+// value may hold the commas the string form would split on.
+func TestRuleForms(t *testing.T) {
 	t.Parallel()
-	names := Profiles()
-	want := []string{"github", "shopify", "slack", "standard-webhooks", "stripe", "svix"}
-	if strings.Join(names, ",") != strings.Join(want, ",") {
-		t.Fatalf("Profiles() = %v", names)
+	src := `sink:
+  endpoints:
+    - path: /a
+  rules:
+    - endpoint=/a,attempt=1-2,status=503,retry-after=30
+    - endpoint: /a
+      attempt: 1-2
+      status: 503
+      retry-after: ${RA}
+    - status: 500
+      body: '{"error":"busy","retry":true}'
+    - {p: 0.5, reset: }
+phases:
+  - duration: 1s
+    sink:
+      - endpoint: /a
+        rules:
+          - {status: 429, retry-after: 5}
+`
+	sc, err := Parse("r.yaml", []byte(src), map[string]string{"RA": "30"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, n := range names {
-		p, err := Profile(n)
+	var got []string
+	for i := range sc.Sink.Rules {
+		r, err := sc.Sink.Rules[i].Rule()
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("rules[%d]: %v", i, err)
 		}
-		if err := p.Validate(); err != nil {
-			t.Errorf("profile %s: %v", n, err)
-		}
-		if p.Profile != n || p.Timeout <= 0 || p.Scheme == "" {
-			t.Errorf("profile %s incomplete: %+v", n, p)
-		}
-		// Each call returns a fresh copy.
-		p.Backoff.Schedule = append(p.Backoff.Schedule[:0:0], time.Hour)
-		q, _ := Profile(n)
-		if len(q.Backoff.Schedule) > 0 && q.Backoff.Schedule[0] == time.Hour {
-			t.Errorf("profile %s shares its schedule", n)
-		}
+		got = append(got, r.String())
 	}
-	if _, err := Profile("nope"); err == nil {
-		t.Error("unknown profile accepted")
+	if got[0] != got[1] {
+		t.Errorf("string form %q, mapping form %q: want the same rule", got[0], got[1])
 	}
-	gh, _ := Profile(ProfileGitHub)
-	if gh.MaxAttempts != 1 {
-		t.Errorf("github retries: %d", gh.MaxAttempts)
+	r2, _ := sc.Sink.Rules[2].Rule()
+	if a, ok := r2.Behavior.(*sink.Action); !ok || a.Body != `{"error":"busy","retry":true}` {
+		t.Errorf("body with commas: %+v", r2.Behavior)
 	}
-	sv, _ := Profile(ProfileSvix)
-	if n, _ := sv.Backoff.Nominal(1); n != 5*time.Second {
-		t.Errorf("svix first retry %v", n)
+	if !strings.Contains(got[3], "reset") || !strings.Contains(got[3], "p=0.5") {
+		t.Errorf("flag key with no value: %q", got[3])
+	}
+	pr, err := sc.Phases[0].Sink[0].Rules[0].Rule()
+	if err != nil || !strings.Contains(pr.String(), "status=429") {
+		t.Errorf("phase rule: %v, %v", pr, err)
+	}
+	if s := sc.Sink.Rules[1].String(); s != "endpoint=/a,attempt=1-2,status=503,retry-after=30" {
+		t.Errorf("String() of the mapping form = %q", s)
 	}
 }
 
@@ -352,6 +389,13 @@ func TestParseSinkErrors(t *testing.T) {
 		{"rule for unknown endpoint", "sink:\n  endpoints:\n    - path: /a\n  rules:\n    - endpoint=/zz,status=500\nphases:\n  - duration: 1s\n", "sink.rules[0]", "not a sink endpoint", 5},
 		{"bad endpoint option", "sink:\n  endpoints:\n    - path: /a\n      options: colour=red\nphases:\n  - duration: 1s\n", "sink.endpoints[0]", "unknown key", 3},
 		{"unknown scheme", "sink:\n  endpoints:\n    - path: /a\n      scheme: rot13\nphases:\n  - duration: 1s\n", "sink.endpoints[0]", "rot13", 3},
+		{"misspelt rule key", "sink:\n  endpoints:\n    - path: /a\n  rules:\n    - stauts=503\nphases:\n  - duration: 1s\n", "sink.rules[0]", `stauts: unknown key (did you mean "status"?)`, 5},
+		{"misspelt rule mapping key", "sink:\n  endpoints:\n    - path: /a\n  rules:\n    - endpoint: /a\n      stauts: 503\nphases:\n  - duration: 1s\n", "sink.rules[0]", `stauts: unknown key (did you mean "status"?)`, 5},
+		{"rule mapping bad value", "sink:\n  endpoints:\n    - path: /a\n  rules:\n    - status: abc\nphases:\n  - duration: 1s\n", "sink.rules[0]", "status: expected an HTTP status", 5},
+		{"rule mapping for unknown endpoint", "sink:\n  endpoints:\n    - path: /a\n  rules:\n    - {endpoint: /zz, status: 500}\nphases:\n  - duration: 1s\n", "sink.rules[0]", "not a sink endpoint", 5},
+		{"rule mapping nested value", "sink:\n  endpoints:\n    - path: /a\n  rules:\n    - status: [500]\nphases:\n  - duration: 1s\n", "sink.rules[0]", "status: expected a single value, found sequence", 5},
+		{"rule neither form", "sink:\n  endpoints:\n    - path: /a\n  rules:\n    - [status=500]\nphases:\n  - duration: 1s\n", "sink.rules[0]", "expected a rule: a string (status=503,delay=1s) or a mapping (status: 503), found sequence", 5},
+		{"phase rule mapping", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    sink:\n      - endpoint: /a\n        rules:\n          - flap: x\n", "phases[0].sink[0].rules[0]", "flap", 9},
 		{"bad phase rule", "sink:\n  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n    sink:\n      - endpoint: /a\n        rules: [flap=x]\n", "phases[0].sink[0].rules[0]", "flap", 8},
 		{"conform type prefix", "sink:\n  endpoints:\n    - path: /a\nconform:\n  type_prefix: a b\nphases:\n  - duration: 1s\n", "conform.type_prefix", "spaces", 5},
 		{"conform max endpoints", "sink:\n  endpoints:\n    - path: /a\nconform:\n  max_endpoints: -2\nphases:\n  - duration: 1s\n", "conform.max_endpoints", "must be in [0, 10000]", 5},

@@ -3,8 +3,8 @@ package scenarios
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/hookbench/hookbench/adapter"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/generator"
+	"github.com/hookbench/hookbench/internal/netx"
 	"github.com/hookbench/hookbench/sink"
 	"github.com/hookbench/hookbench/trace"
 )
@@ -37,8 +38,8 @@ func (r *runner) phase(ctx context.Context, i int, runStart time.Time) PhaseResu
 	pr := PhaseResult{Name: ph.Name, Started: time.Since(runStart)}
 	r.tracker.setPhase(ph.Name)
 	quiet := ph.Rate == 0 && ph.Count == 0 && ph.RateTo == 0
-	tg, gen := Target{}, false
-	if t, ok := r.adapter.(Targeter); ok && !quiet {
+	tg, gen := adapter.Target{}, false
+	if t, ok := r.adapter.(adapter.Targeter); ok && !quiet {
 		tg, gen = t.GeneratorTarget(payloadOf(ph))
 	}
 	d := phaseDetail{Count: ph.Count, Rate: ph.Rate, RateTo: ph.RateTo, Arrival: ph.Arrival, EventTypes: ph.EventTypes, Duplicates: ph.Duplicates, Load: "none"}
@@ -53,13 +54,23 @@ func (r *runner) phase(ctx context.Context, i int, runStart time.Time) PhaseResu
 		d.Load = "trigger"
 	}
 	dj, _ := json.Marshal(d)
-	r.mark("phase", ph.Name, string(dj))
+	r.mark(trace.PhaseMark, ph.Name, string(dj))
 
 	t0 := time.Now()
+	startAt := time.Time{} // the generator's time zero: only the first phase's is set
+	if i == 0 && !r.opts.StartAt.IsZero() {
+		// t0.Add keeps the monotonic reading (see generator.Run).
+		t0 = t0.Add(r.opts.StartAt.Sub(t0))
+		startAt = r.opts.StartAt
+		if !gen && !waitUntil(ctx, t0) {
+			pr.Elapsed = 0
+			return pr
+		}
+	}
 	for j := range ph.Sink {
 		rc := ph.Sink[j]
 		r.sched.add(&schedItem{at: t0.Add(rc.At), phase: i, name: "sink rules " + rc.Endpoint, fn: func(ctx context.Context) {
-			rules, err := parseRules(rc.Rules)
+			rules, err := sinkRules(rc.Rules)
 			if err != nil {
 				r.warn("phase %s: %v", ph.Name, err)
 				return
@@ -81,16 +92,16 @@ func (r *runner) phase(ctx context.Context, i int, runStart time.Time) PhaseResu
 
 	switch {
 	case quiet:
-		t := time.NewTimer(ph.Duration)
+		t := time.NewTimer(time.Until(t0.Add(ph.Duration)))
 		select {
 		case <-ctx.Done():
 		case <-t.C:
 		}
 		t.Stop()
 	case gen:
-		r.generate(ctx, i, ph, tg, &pr)
+		r.generate(ctx, i, ph, tg, startAt, &pr)
 	default:
-		r.triggerLoop(ctx, i, ph, &pr)
+		r.triggerLoop(ctx, i, ph, t0, &pr)
 	}
 	pr.Elapsed = time.Since(t0)
 	if n := r.sched.dropPhase(i); n > 0 {
@@ -138,7 +149,7 @@ func (r *runner) idPrefix(i int) string {
 }
 
 // generate drives the phase's load through the generator.
-func (r *runner) generate(ctx context.Context, i int, ph *Phase, tg Target, pr *PhaseResult) {
+func (r *runner) generate(ctx context.Context, i int, ph *Phase, tg adapter.Target, startAt time.Time, pr *PhaseResult) {
 	o := generator.NewOptions()
 	o.URL, o.Method, o.Headers = tg.URL, tg.Method, tg.Headers
 	o.Body = tg.Body
@@ -159,6 +170,10 @@ func (r *runner) generate(ctx context.Context, i int, ph *Phase, tg Target, pr *
 	o.Seed = r.sc.Seed + int64(i)
 	o.IDPrefix = r.idPrefix(i)
 	o.Shard = r.opts.Shard
+	if r.metrics != nil {
+		o.Metrics = r.metrics.gen
+	}
+	o.StartAt = startAt
 	o.IDPrefix = strings.TrimSuffix(o.IDPrefix, o.Shard.IDPrefix()) // the generator adds it
 	g, err := generator.New(o)
 	if err != nil {
@@ -172,12 +187,32 @@ func (r *runner) generate(ctx context.Context, i int, ph *Phase, tg Target, pr *
 	}
 	pr.Summary = &sum
 	pr.Sent, pr.Failed, pr.Pacer = sum.Sent, sum.Failed, sum.Pacer
+	if sum.Skipped > 0 {
+		r.warn("phase %s started %v after the start time: %d hits due before then were skipped (counted as missed)",
+			ph.Name, sum.StartedLate.Round(time.Millisecond), sum.Skipped)
+	}
 }
 
-// triggerLoop drives the phase's load through Adapter.Trigger, for
+// waitUntil waits for t; false when ctx ended first.
+func waitUntil(ctx context.Context, t time.Time) bool {
+	left := time.Until(t)
+	if left <= 0 {
+		return true
+	}
+	tm := time.NewTimer(left)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-tm.C:
+		return true
+	}
+}
+
+// triggerLoop drives the phase's load through adapter.Adapter.Trigger, for
 // adapters the generator cannot drive: the same pacers, bounded
 // concurrency, a Sent record per trigger.
-func (r *runner) triggerLoop(ctx context.Context, i int, ph *Phase, pr *PhaseResult) {
+func (r *runner) triggerLoop(ctx context.Context, i int, ph *Phase, start time.Time, pr *PhaseResult) {
 	sh := r.opts.Shard
 	pacer := sh.Pacer(r.pacer(i, ph), ph.Count)
 	count := sh.Count(ph.Count)
@@ -198,7 +233,7 @@ func (r *runner) triggerLoop(ctx context.Context, i int, ph *Phase, pr *PhaseRes
 	}
 	timeout := ph.Timeout
 	if timeout == 0 {
-		timeout = DefaultStepTimeout
+		timeout = adapter.DefaultStepTimeout
 	}
 	prefix := r.idPrefix(i)
 	var firstMu sync.Mutex // guards pr.FirstFailure and noted
@@ -217,10 +252,22 @@ func (r *runner) triggerLoop(ctx context.Context, i int, ph *Phase, pr *PhaseRes
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	var sent, failed atomic.Uint64
-	start := time.Now()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var n uint64
+	if late := time.Since(start); late > time.Millisecond {
+		// Joined after the start time (setup ended after it): the hits
+		// due before now are skipped, not sent in a burst.
+		if w, stop := pacer.Pace(0, 1<<20); !stop && w > 0 { // not capacity mode
+			at := late
+			if ph.Duration > 0 {
+				at = min(at, ph.Duration)
+			}
+			n = generator.DueBefore(pacer, count, at)
+			r.warn("phase %s started %v after the start time: %d hits due before then were skipped",
+				ph.Name, late.Round(time.Millisecond), n)
+		}
+	}
 loop:
 	for ctx.Err() == nil {
 		if count > 0 && n >= count {
@@ -254,7 +301,7 @@ loop:
 		id := prefix + strconv.FormatUint(seq, 10)
 		typ := types[rnd.IntN(len(types))]
 		payload := tmpl.Append(nil, &generator.Event{ID: []byte(id), Seq: seq, Time: intended, Type: typ, Rand: rnd})
-		ev := Event{ID: id, Type: typ, Payload: payload}
+		ev := adapter.Event{ID: id, Type: typ, Payload: payload}
 		if r.caps.IdempotencyKey {
 			ev.IdemKey = id
 		}
@@ -289,7 +336,7 @@ func describePacer(p generator.Pacer) string {
 // triggerOne sends one event through the adapter and records it; it
 // reports whether the provider accepted it (2xx), and passes report why
 // not and the adapter's note.
-func (r *runner) triggerOne(ctx context.Context, ev Event, intended time.Time, timeout time.Duration, dup bool, report func(failure, note string)) bool {
+func (r *runner) triggerOne(ctx context.Context, ev adapter.Event, intended time.Time, timeout time.Duration, dup bool, report func(failure, note string)) bool {
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	sentAt := time.Now()
@@ -309,10 +356,7 @@ func (r *runner) triggerOne(ctx context.Context, ev Event, intended time.Time, t
 		s.DuplicateOf = ev.ID
 	}
 	if err != nil && res.Status == 0 {
-		s.Err = trace.ErrOther
-		if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "timed out") {
-			s.Err = trace.ErrTimeout
-		}
+		s.Err = netx.Classify(err)
 	}
 	_ = r.tw.WriteSent(&s)
 	ok := s.Err == trace.ErrNone && res.Status >= 200 && res.Status <= 299
@@ -357,7 +401,7 @@ func (r *runner) chaos(ctx context.Context, i int, phase string, c ChaosAction) 
 	if c.For > 0 {
 		detail += " for " + c.For.String()
 	}
-	r.mark("note", "chaos", detail)
+	r.mark(trace.NoteMark, "chaos", detail)
 	undo := func(name string, fn func(context.Context)) {
 		if c.For > 0 {
 			r.sched.add(&schedItem{at: time.Now().Add(c.For), phase: i, revert: true, name: name, fn: fn})
@@ -365,18 +409,18 @@ func (r *runner) chaos(ctx context.Context, i int, phase string, c ChaosAction) 
 	}
 	switch c.Action {
 	case ChaosProviderRestart:
-		rs, ok := r.adapter.(Restarter)
+		rs, ok := r.adapter.(adapter.Restarter)
 		if !ok {
-			r.warn("phase %s: %s: %v", phase, c.Action, ErrUnsupported)
+			r.warn("phase %s: %s: %v", phase, c.Action, adapter.ErrUnsupported)
 			return
 		}
 		if err := rs.Restart(ctx); err != nil {
 			r.warn("phase %s: provider restart: %v", phase, err)
 		}
 	case ChaosProviderStop, ChaosProviderStart:
-		st, ok := r.adapter.(Stopper)
+		st, ok := r.adapter.(adapter.Stopper)
 		if !ok {
-			r.warn("phase %s: %s: %v", phase, c.Action, ErrUnsupported)
+			r.warn("phase %s: %s: %v", phase, c.Action, adapter.ErrUnsupported)
 			return
 		}
 		if c.Action == ChaosProviderStart {
@@ -390,7 +434,7 @@ func (r *runner) chaos(ctx context.Context, i int, phase string, c ChaosAction) 
 			return
 		}
 		undo("provider-start", func(ctx context.Context) {
-			r.mark("note", "chaos", "provider-start (end of provider-stop)")
+			r.mark(trace.NoteMark, "chaos", "provider-start (end of provider-stop)")
 			if err := st.Start(ctx); err != nil {
 				r.warn("provider start: %v", err)
 			}

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/hookbench/hookbench/adapter"
+	"github.com/hookbench/hookbench/policy"
 	"io"
 	"net"
 	"os"
@@ -14,10 +17,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hookbench/hookbench/conformance"
 	"github.com/hookbench/hookbench/generator"
+	"github.com/hookbench/hookbench/lifecycle"
+	"github.com/hookbench/hookbench/signature"
 	"github.com/hookbench/hookbench/sink"
-	"github.com/hookbench/hookbench/sink/signature"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -35,6 +38,17 @@ const (
 	drainPoll = 25 * time.Millisecond
 )
 
+// TraceFileError reports a trace file Run could not create.
+type TraceFileError struct {
+	Path string
+	Err  error
+}
+
+func (e *TraceFileError) Error() string { return fmt.Sprintf("trace %s: %v", e.Path, e.Err) }
+
+// Unwrap returns the cause.
+func (e *TraceFileError) Unwrap() error { return e.Err }
+
 // RunOptions configures Run.
 type RunOptions struct {
 	// TracePath is the trace file to create; "" writes to TraceOut, or
@@ -43,6 +57,9 @@ type RunOptions struct {
 	// TraceOut receives the trace when TracePath is "" (tests: a
 	// bytes.Buffer). Run does not close it.
 	TraceOut io.Writer
+	// OverwriteTrace lets Run replace an existing TracePath; without it
+	// an existing file is a *TraceFileError wrapping fs.ErrExist.
+	OverwriteTrace bool
 	// Args and Version go into the trace header (Args are redacted).
 	Args    []string
 	Version string
@@ -56,6 +73,15 @@ type RunOptions struct {
 	// prefixed "sI-") so that N machines share one scenario; the zero
 	// Shard runs it whole. It is recorded as a "note" Mark named "shard".
 	Shard generator.Shard
+	// Metrics, when set, receives the run's metrics (MetricList), its
+	// generators' (generator.MetricList) and its sink's (sink.MetricList).
+	Metrics *metrics.Set
+	// StartAt is the time zero of the first phase's schedule (the zero Time
+	// = when setup is done): Run sets up, then waits for it; when setup
+	// ends after it, the first phase skips the hits due before then (see
+	// generator.Options.StartAt). Shards given the same StartAt start
+	// their load together.
+	StartAt time.Time
 }
 
 // NewRunOptions returns the defaults.
@@ -149,7 +175,7 @@ type RunResult struct {
 	// Policy is the effective policy: the provider's own (reference
 	// adapter, time-scaled) or the scenario's. PolicySet is false when
 	// neither declared one.
-	Policy       conformance.Policy
+	Policy       policy.Policy
 	PolicySet    bool
 	Capabilities Capabilities
 	Endpoints    []EndpointSpec // as configured, URLs filled, secrets redacted
@@ -172,7 +198,7 @@ type runner struct {
 	tw      *trace.Writer
 	tee     *teeBuffer
 	tracker *tracker
-	adapter Adapter
+	adapter adapter.Adapter
 	caps    Capabilities
 	eps     []EndpointSpec
 	verify  []bool // per endpoint: the sink verifies signatures
@@ -185,8 +211,9 @@ type runner struct {
 	// downPrev holds the rules of endpoints taken down by chaos.
 	downPrev map[string][]sink.Rule
 
-	sched *scheduler
-	res   *RunResult
+	sched   *scheduler
+	res     *RunResult
+	metrics *runMetrics // nil without RunOptions.Metrics
 
 	warnMu sync.Mutex // guards res.Warnings
 }
@@ -213,6 +240,9 @@ func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*RunResult, error)
 		opts.TeardownTimeout = DefaultTeardownTimeout
 	}
 	r := &runner{sc: sc, opts: opts, red: sc.Redactor.Clone(), rules: map[string][]sink.Rule{}, res: &RunResult{TracePath: opts.TracePath}}
+	if opts.Metrics != nil {
+		r.metrics = newRunMetrics(opts.Metrics)
+	}
 	return r.run(ctx)
 }
 
@@ -222,7 +252,7 @@ func (r *runner) warn(format string, args ...any) {
 	r.res.Warnings = append(r.res.Warnings, msg)
 	r.warnMu.Unlock()
 	if r.tw != nil {
-		_ = r.tw.WriteMark(&trace.Mark{AtNs: r.tw.Now(), Type: "note", Name: "warning", Detail: msg})
+		_ = r.tw.WriteMark(&trace.Mark{AtNs: r.tw.Now(), Type: trace.NoteMark, Name: "warning", Detail: msg})
 	}
 }
 
@@ -238,9 +268,9 @@ func (r *runner) run(ctx context.Context) (res *RunResult, err error) {
 	var out io.Writer = io.Discard
 	var file *os.File
 	if r.opts.TracePath != "" {
-		file, err = os.Create(r.opts.TracePath)
+		file, err = trace.OpenFile(r.opts.TracePath, r.opts.OverwriteTrace)
 		if err != nil {
-			return nil, fmt.Errorf("create trace: %w", err)
+			return nil, &TraceFileError{Path: r.opts.TracePath, Err: err}
 		}
 	}
 	switch {
@@ -252,6 +282,9 @@ func (r *runner) run(ctx context.Context) (res *RunResult, err error) {
 	r.eps = append([]EndpointSpec(nil), sc.Sink.Endpoints...)
 	r.tee = newTeeBuffer()
 	r.tracker = newTracker(sc.Policy, r.eps, false)
+	if r.metrics != nil {
+		r.metrics.setTracker(r.tracker)
+	}
 	trackerDone := make(chan struct{})
 	go func() {
 		defer close(trackerDone)
@@ -291,76 +324,94 @@ func (r *runner) run(ctx context.Context) (res *RunResult, err error) {
 		}
 	}()
 	if sc.Name != "" || sc.File != "" {
-		r.mark("note", "scenario", sc.Name+" "+sc.File)
+		r.mark(trace.NoteMark, "scenario", sc.Name+" "+sc.File)
 	}
 	if r.opts.Shard.Active() {
-		r.mark("note", "shard", r.opts.Shard.String())
+		r.mark(trace.NoteMark, "shard", r.opts.Shard.String())
 	}
 
-	r.adapter, err = NewAdapter(sc.Provider, AdapterOptions{
-		Policy: sc.Policy, PolicySet: sc.PolicySet, Seed: sc.Seed, Trace: r.tw, Redactor: r.red, RunID: hdr.RunID,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("adapter: %w", err)
+	prov := &lifecycle.Provider{
+		New: func() (adapter.Adapter, error) {
+			return adapter.New(sc.Provider, adapter.Options{
+				Policy: sc.Policy, PolicySet: sc.PolicySet, Seed: sc.Seed, Trace: r.tw, Redactor: r.red, RunID: hdr.RunID,
+			})
+		},
+		TeardownTimeout: r.opts.TeardownTimeout,
+		BeforeTeardown:  func() { r.mark(trace.PhaseMark, "teardown", "") },
 	}
-	r.caps = r.adapter.Capabilities()
-	r.res.Capabilities = r.caps
-	r.tracker.setByCount(!r.caps.EventIDs)
-	if capJSON, err := json.Marshal(r.caps); err == nil {
-		r.mark("note", "capabilities", string(capJSON))
-	}
-	if err := r.prepareSecrets(); err != nil {
-		return nil, err
-	}
-	if err := r.startSink(""); err != nil {
-		return nil, err
-	}
+	sinkStarted := false
 	defer func() {
+		if !sinkStarted {
+			return
+		}
 		if cerr := r.closeSink(); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
-
-	// Setup, then teardown whatever happens (bounded, even after ctx ended).
-	setupErr := r.adapter.Setup(ctx, r.eps)
-	defer func() {
-		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.TeardownTimeout)
-		defer cancel()
-		r.mark("phase", "teardown", "")
-		if terr := r.adapter.Teardown(tctx); terr != nil {
-			if err == nil && res != nil {
+	_, err = prov.Run(ctx, lifecycle.Steps{
+		Sink: func(s *lifecycle.Session) error {
+			r.adapter, r.caps = s.Adapter, s.Caps
+			r.res.Capabilities = r.caps
+			r.tracker.setByCount(!r.caps.EventIDs)
+			if capJSON, err := json.Marshal(r.caps); err == nil {
+				r.mark(trace.NoteMark, "capabilities", string(capJSON))
+			}
+			if err := r.prepareSecrets(); err != nil {
+				return err
+			}
+			sinkStarted = true
+			return r.startSink("")
+		},
+		Endpoints: func() (string, []adapter.EndpointSpec) { return "setup", r.eps },
+		Adopt:     r.adoptSecrets,
+		MarkPolicy: func(s *lifecycle.Session) error {
+			r.res.Policy, r.res.PolicySet, _ = s.Policy(sc.Policy, sc.PolicySet)
+			r.tracker.setPolicy(r.res.Policy)
+			if r.res.PolicySet {
+				if pj, err := json.Marshal(r.res.Policy); err == nil {
+					r.mark(trace.PolicyMark, r.res.Policy.Profile, string(pj))
+				}
+			}
+			for _, ep := range r.eps {
+				shown := ep
+				shown.Secret = r.red.Redact(ep.Secret)
+				if shown.Secret != "" {
+					shown.Secret = Redacted
+				}
+				r.res.Endpoints = append(r.res.Endpoints, shown)
+			}
+			return nil
+		},
+		Work: func(ctx context.Context, _ *lifecycle.Session) error {
+			r.work(ctx, start)
+			return nil
+		},
+		TornDown: func(terr, runErr error) {
+			if runErr == nil {
 				r.warn("teardown: %v", terr)
 			}
+		},
+	})
+	var se *lifecycle.StageError
+	if errors.As(err, &se) {
+		switch se.Stage {
+		case lifecycle.StageAdapter:
+			return nil, fmt.Errorf("adapter: %w", se.Err)
+		case lifecycle.StageSetup:
+			return nil, fmt.Errorf("provider setup: %w", r.red.RedactError(se.Err))
 		}
-	}()
-	if setupErr != nil {
-		return nil, fmt.Errorf("provider setup: %w", r.red.RedactError(setupErr))
 	}
-	if err := r.adoptSecrets(); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	r.res.Policy, r.res.PolicySet = sc.Policy, sc.PolicySet
-	if d, ok := r.adapter.(PolicyDeclarer); ok {
-		if p, ok := d.DeclaredPolicy(); ok {
-			r.res.Policy, r.res.PolicySet = p, true
-		}
-	}
-	r.tracker.setPolicy(r.res.Policy)
-	if r.res.PolicySet {
-		if pj, err := json.Marshal(r.res.Policy); err == nil {
-			r.mark("policy", r.res.Policy.Profile, string(pj))
-		}
-	}
-	for _, ep := range r.eps {
-		shown := ep
-		shown.Secret = r.red.Redact(ep.Secret)
-		if shown.Secret != "" {
-			shown.Secret = Redacted
-		}
-		r.res.Endpoints = append(r.res.Endpoints, shown)
-	}
+	return r.res, nil
+}
 
-	// Progress reports, scheduled actions, phases, drain.
+// work runs the phases, with progress reports and scheduled actions, then
+// drains; it undoes what chaos left down or changed before it returns, so
+// teardown finds a working setup.
+func (r *runner) work(ctx context.Context, start time.Time) {
+	sc := r.sc
 	stopProgress := r.startProgress()
 	defer stopProgress()
 	r.sched = newScheduler()
@@ -373,8 +424,6 @@ func (r *runner) run(ctx context.Context) (res *RunResult, err error) {
 	defer func() {
 		stopSched()
 		<-schedDone
-		// Undo what is still down or changed (sink down, endpoint rules,
-		// stopped provider) so teardown finds a working setup.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.TeardownTimeout)
 		r.sched.finish(fctx)
 		cancel()
@@ -394,9 +443,8 @@ func (r *runner) run(ctx context.Context) (res *RunResult, err error) {
 	}
 	r.res.Interrupted = ctx.Err() != nil
 	if r.res.Interrupted {
-		r.mark("note", "interrupted", "the run was cancelled")
+		r.mark(trace.NoteMark, "interrupted", "the run was cancelled")
 	}
-	return r.res, nil
 }
 
 // prepareSecrets gives each signed endpoint a secret the sink can verify
@@ -431,12 +479,7 @@ func (r *runner) prepareSecrets() error {
 
 // adoptSecrets takes the secrets the adapter learned during Setup and, if
 // any changed, restarts the sink on the same address with them.
-func (r *runner) adoptSecrets() error {
-	src, ok := r.adapter.(SecretSource)
-	if !ok {
-		return nil
-	}
-	got := src.EndpointSecrets()
+func (r *runner) adoptSecrets(got map[string]string) error {
 	changed := false
 	for i := range r.eps {
 		ep := &r.eps[i]
@@ -464,7 +507,7 @@ func (r *runner) adoptSecrets() error {
 	if err != nil {
 		return err
 	}
-	r.mark("note", "sink", "restarted with the secrets the provider generated")
+	r.mark(trace.NoteMark, "sink", "restarted with the secrets the provider generated")
 	return r.startSink(host)
 }
 
@@ -484,6 +527,7 @@ func hostPort(u string) (string, error) {
 // startSink starts the sink (on listen, or the scenario's address).
 func (r *runner) startSink(listen string) error {
 	o := sink.NewOptions()
+	o.AllowRemote = r.sc.Sink.Public
 	switch {
 	case listen != "":
 		o.Listen = listen
@@ -497,7 +541,7 @@ func (r *runner) startSink(listen string) error {
 		}
 		o.Endpoints = append(o.Endpoints, cfg)
 	}
-	rules, err := parseRules(r.sc.Sink.Rules)
+	rules, err := sinkRules(r.sc.Sink.Rules)
 	if err != nil {
 		return fmt.Errorf("sink rules: %w", err)
 	}
@@ -531,6 +575,9 @@ func (r *runner) startSink(listen string) error {
 	r.sinkMu.Lock()
 	r.srv = srv
 	r.sinkMu.Unlock()
+	if r.metrics != nil {
+		r.metrics.setSink(srv)
+	}
 	for i := range r.eps {
 		r.eps[i].URL = srv.URL() + r.eps[i].Path
 	}
@@ -559,7 +606,7 @@ func (r *runner) closeSink() error {
 
 // startProgress calls OnProgress every interval until the returned stop.
 func (r *runner) startProgress() (stop func()) {
-	if r.opts.OnProgress == nil {
+	if r.opts.OnProgress == nil && r.metrics == nil {
 		return func() {}
 	}
 	done := make(chan struct{})
@@ -573,8 +620,10 @@ func (r *runner) startProgress() (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				_ = r.tw.Flush()
-				r.opts.OnProgress(r.tracker.snapshot())
+				_ = r.tw.Flush() // the tracker (progress and metrics) reads the trace
+				if r.opts.OnProgress != nil {
+					r.opts.OnProgress(r.tracker.snapshot())
+				}
 			}
 		}
 	}()
@@ -588,7 +637,7 @@ func (r *runner) startProgress() (stop func()) {
 // accepted event awaits an outcome, or the drain time ends.
 func (r *runner) drain(ctx context.Context, expectedSent uint64) bool {
 	r.tracker.setPhase("drain")
-	r.mark("phase", "drain", r.sc.Drain.String())
+	r.mark(trace.PhaseMark, "drain", r.sc.Drain.String())
 	deadline := time.NewTimer(r.sc.Drain)
 	defer deadline.Stop()
 	tick := time.NewTicker(drainPoll)
@@ -597,7 +646,7 @@ func (r *runner) drain(ctx context.Context, expectedSent uint64) bool {
 		_ = r.tw.Flush()
 		p := r.tracker.snapshot()
 		if p.Sent >= expectedSent && p.Outstanding == 0 && !r.sched.pendingReverts() {
-			r.mark("note", "drained", "every accepted event reached a terminal outcome")
+			r.mark(trace.NoteMark, "drained", "every accepted event reached a terminal outcome")
 			return true
 		}
 		select {
@@ -606,7 +655,7 @@ func (r *runner) drain(ctx context.Context, expectedSent uint64) bool {
 		case <-deadline.C:
 			_ = r.tw.Flush()
 			p = r.tracker.snapshot()
-			r.mark("note", "drain-timeout", strconv.FormatUint(p.Outstanding, 10)+" outstanding")
+			r.mark(trace.NoteMark, "drain-timeout", strconv.FormatUint(p.Outstanding, 10)+" outstanding")
 			return false
 		case <-tick.C:
 		}

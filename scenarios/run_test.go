@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbench/hookbench/conformance/reference"
+	"github.com/hookbench/hookbench/provider"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -109,12 +109,12 @@ func TestRunSvix(t *testing.T) {
 	}
 }
 
-// TestRunSeed003 runs examples/seed003.yaml against the seed 003 imitation:
+// TestRunMinimal runs examples/minimal-server.yaml against the minimal-server imitation:
 // the deliveries carry no id, so the run tracks them by count.
-func TestRunSeed003(t *testing.T) {
+func TestRunMinimal(t *testing.T) {
 	t.Parallel()
-	srv := newSeed003Server(t)
-	sc, err := Load("../examples/seed003.yaml", map[string]string{"PROVIDER_URL": srv.URL})
+	srv := newMinimalServer(t)
+	sc, err := Load("../examples/minimal-server.yaml", map[string]string{"PROVIDER_URL": srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,12 +304,12 @@ drain: 20s
 
 // startReference starts a reference provider for the http and command
 // adapters to drive through its public API.
-func startReference(t *testing.T) *reference.Provider {
+func startReference(t *testing.T) *provider.Provider {
 	t.Helper()
-	o := reference.NewOptions()
+	o := provider.NewOptions()
 	o.TimeScale = 0.001
 	o.Policy.Timeout = 5 * time.Minute // 300 ms scaled: no spurious timeouts under -race
-	p, err := reference.New(o)
+	p, err := provider.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,8 @@
 package scenarios
 
 import (
-	"encoding/json"
 	"errors"
+	"github.com/hookbench/hookbench/adapter"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,103 +14,6 @@ import (
 
 	"github.com/hookbench/hookbench/generator"
 )
-
-func TestRenderJSON(t *testing.T) {
-	t.Parallel()
-	vals := map[string]string{"x": "X", "e": "", "f": ""}
-	lookup := func(n string) (string, bool) { v, ok := vals[n]; return v, ok }
-	tests := []struct {
-		name, tmpl, want string
-	}{
-		{"kept", `{"a":"{{x}}","b":1}`, `{"a":"X","b":1}`},
-		{"first dropped", `{"a":"{{e}}","b":1}`, `{"b":1}`},
-		{"last dropped", `{"b":1,"a":"{{e}}"}`, `{"b":1}`},
-		{"middle dropped", `{"b":1, "a": "{{e}}", "c":2}`, `{"b":1, "c":2}`},
-		{"only member", `{"a":"{{e}}"}`, `{}`},
-		{"two dropped", `{"a":"{{e}}","b":"{{f}}"}`, `{}`},
-		{"nested", `{"o":{"a":"{{e}}"},"k":"{{x}}"}`, `{"o":{},"k":"X"}`},
-		{"multi-line", "{\n  \"a\": \"{{e}}\",\n  \"b\": 1\n}", "{\n  \"b\": 1\n}"},
-		{"escaped key", `{"b":1,"a\"q":"{{e}}"}`, `{"b":1}`},
-		{"part of a string kept", `{"a":"pre {{e}}","b":1}`, `{"a":"pre ","b":1}`},
-		{"array item kept", `{"a":["{{e}}"]}`, `{"a":[""]}`},
-		{"unquoted kept", `{"a":{{x}}}`, `{"a":X}`},
-		{"literal empty kept", `{"a":""}`, `{"a":""}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tm, err := compileTemplate(tt.tmpl)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := tm.renderJSON(lookup)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tt.want {
-				t.Errorf("renderJSON(%s) = %s, want %s", tt.tmpl, got, tt.want)
-			}
-		})
-	}
-	if got, _ := renderBody(`x "a":"{{e}}"`, lookup); got != `x "a":""` {
-		t.Errorf("a body that is not an object: %q", got)
-	}
-}
-
-// FuzzRenderJSON: dropping empty members never panics, and a body that is
-// valid JSON when its empty values are kept stays valid when they go.
-func FuzzRenderJSON(f *testing.F) {
-	f.Add(`{"a":"{{e}}","b":"{{x}}"}`)
-	f.Add(`{"a":"{{e}}"}`)
-	f.Add(`{ "o": {"a": "{{e}}", "b": "{{e}}"}, "c": ["{{e}}"] }`)
-	f.Add(`{"\\":"{{e}}"}`)
-	vals := map[string]string{"x": "X", "e": ""}
-	lookup := func(n string) (string, bool) { v, ok := vals[n]; return v, ok }
-	f.Fuzz(func(t *testing.T, s string) {
-		tm, err := compileTemplate(s)
-		if err != nil {
-			return
-		}
-		plain, err1 := tm.render(lookup)
-		got, err2 := tm.renderJSON(lookup)
-		if (err1 == nil) != (err2 == nil) {
-			t.Fatalf("render and renderJSON disagree: %v, %v", err1, err2)
-		}
-		if err1 == nil && json.Valid([]byte(plain)) && strings.HasPrefix(strings.TrimSpace(plain), "{") && !json.Valid([]byte(got)) {
-			t.Fatalf("%q rendered to valid %q but dropping empties gave %q", s, plain, got)
-		}
-	})
-}
-
-func TestResolveVars(t *testing.T) {
-	t.Parallel()
-	builtins := map[string]string{"run_id": "r1", "sink_url": "http://s"}
-	tests := []struct {
-		name    string
-		vars    map[string]string
-		want    map[string]string
-		wantErr string
-	}{
-		{"plain", map[string]string{"a": "1"}, map[string]string{"a": "1"}, ""},
-		{"built-in", map[string]string{"app": "hb-{{run_id}}"}, map[string]string{"app": "hb-r1"}, ""},
-		{"chain", map[string]string{"a": "{{b}}/x", "b": "{{run_id}}"}, map[string]string{"a": "r1/x", "b": "r1"}, ""},
-		{"unknown", map[string]string{"a": "{{nope}}"}, map[string]string{}, "var a: template value {{nope}} is not known here"},
-		{"cycle", map[string]string{"a": "{{b}}", "b": "{{a}}"}, map[string]string{}, "refers to itself"},
-		{"unterminated", map[string]string{"a": "{{run_id"}, map[string]string{}, "var a: unterminated {{"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := resolveVars(tt.vars, builtins)
-			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Fatalf("error %v, want %q", err, tt.wantErr)
-			}
-			for k, v := range tt.want {
-				if got[k] != v {
-					t.Errorf("%s = %q, want %q", k, got[k], v)
-				}
-			}
-		})
-	}
-}
 
 // api is a loopback provider API for adapter tests: handlers by
 // "METHOD /path", and a log of the requests it served.
@@ -184,9 +87,9 @@ phases:
 	return sc
 }
 
-func setupHTTP(t *testing.T, sc *Scenario) *HTTPAdapter {
+func setupHTTP(t *testing.T, sc *Scenario) *adapter.HTTPAdapter {
 	t.Helper()
-	a, err := NewHTTPAdapter(*sc.Provider.HTTP, AdapterOptions{Redactor: sc.Redactor, RunID: "run1"})
+	a, err := adapter.NewHTTPAdapter(*sc.Provider.HTTP, adapter.Options{Redactor: sc.Redactor, RunID: "run1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +112,7 @@ func TestHTTPAdapterIdempotencyKeyAndVars(t *testing.T) {
       body: '{"app":"{{tag}}","key":"{{idempotency_key}}","id":"{{id}}"}'
       provider_id: $.id`)
 	a := setupHTTP(t, sc)
-	for _, ev := range []Event{{ID: "e1"}, {ID: "e2", IdemKey: "k2"}, {ID: "e2", IdemKey: "k2"}} {
+	for _, ev := range []adapter.Event{{ID: "e1"}, {ID: "e2", IdemKey: "k2"}, {ID: "e2", IdemKey: "k2"}} {
 		if res, err := a.Trigger(t.Context(), ev); err != nil || res.Status != 202 || res.ProviderID != "p1" {
 			t.Fatalf("trigger %+v: %+v %v", ev, res, err)
 		}
@@ -240,7 +143,7 @@ func TestHTTPAdapterProviderIDNote(t *testing.T) {
       body: '{"id":"{{id}}"}'
       provider_id: $.id`)
 	a := setupHTTP(t, sc)
-	res, err := a.Trigger(t.Context(), Event{ID: "e1"})
+	res, err := a.Trigger(t.Context(), adapter.Event{ID: "e1"})
 	if err != nil || res.Status != 201 || res.ProviderID != "" {
 		t.Fatalf("trigger: %+v %v", res, err)
 	}
@@ -268,12 +171,12 @@ func TestHTTPAdapterEndpointTrigger(t *testing.T) {
 		t.Errorf("capabilities %+v", c)
 	}
 	tests := []struct {
-		ev   Event
+		ev   adapter.Event
 		want []string // path body
 	}{
-		{Event{ID: "e1", Endpoints: []string{"b"}}, []string{`/apps/app-b/msg {"key":"e1","owner":"b"}`}},
-		{Event{ID: "e2"}, []string{`/apps/app-a/msg {"key":"e2-1","owner":"a"}`, `/apps/app-b/msg {"key":"e2-2","owner":"b"}`}},
-		{Event{ID: "e3", IdemKey: "k", Endpoints: []string{"a", "b"}}, []string{`/apps/app-a/msg {"key":"k-1","owner":"a"}`, `/apps/app-b/msg {"key":"k-2","owner":"b"}`}},
+		{adapter.Event{ID: "e1", Endpoints: []string{"b"}}, []string{`/apps/app-b/msg {"key":"e1","owner":"b"}`}},
+		{adapter.Event{ID: "e2"}, []string{`/apps/app-a/msg {"key":"e2-1","owner":"a"}`, `/apps/app-b/msg {"key":"e2-2","owner":"b"}`}},
+		{adapter.Event{ID: "e3", IdemKey: "k", Endpoints: []string{"a", "b"}}, []string{`/apps/app-a/msg {"key":"k-1","owner":"a"}`, `/apps/app-b/msg {"key":"k-2","owner":"b"}`}},
 	}
 	for _, tt := range tests {
 		before := len(srv.requests("POST /apps/"))
@@ -291,7 +194,7 @@ func TestHTTPAdapterEndpointTrigger(t *testing.T) {
 			}
 		}
 	}
-	if _, err := a.Trigger(t.Context(), Event{ID: "e4", Endpoints: []string{"zz"}}); err == nil || !strings.Contains(err.Error(), `unknown endpoint "zz"`) {
+	if _, err := a.Trigger(t.Context(), adapter.Event{ID: "e4", Endpoints: []string{"zz"}}); err == nil || !strings.Contains(err.Error(), `unknown endpoint "zz"`) {
 		t.Errorf("unknown endpoint: %v", err)
 	}
 	if _, ok := a.GeneratorTarget(DefaultPayload); ok {
@@ -299,7 +202,7 @@ func TestHTTPAdapterEndpointTrigger(t *testing.T) {
 	}
 
 	// An event that names no endpoint goes to those subscribed to its type.
-	a, err := NewHTTPAdapter(*sc.Provider.HTTP, AdapterOptions{})
+	a, err := adapter.NewHTTPAdapter(*sc.Provider.HTTP, adapter.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,13 +212,13 @@ func TestHTTPAdapterEndpointTrigger(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := len(srv.requests("POST /apps/"))
-	if _, err := a.Trigger(t.Context(), Event{ID: "e5", Type: "t.c"}); err != nil {
+	if _, err := a.Trigger(t.Context(), adapter.Event{ID: "e5", Type: "t.c"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.requests("POST /apps/")[before:]; len(got) != 1 || got[0].path != "/apps/app-b/msg" {
 		t.Errorf("type-routed requests %v", got)
 	}
-	if _, err := a.Trigger(t.Context(), Event{ID: "e6", Type: "t.z"}); err == nil || !strings.Contains(err.Error(), `no endpoint subscribes to event type "t.z"`) {
+	if _, err := a.Trigger(t.Context(), adapter.Event{ID: "e6", Type: "t.z"}); err == nil || !strings.Contains(err.Error(), `no endpoint subscribes to event type "t.z"`) {
 		t.Errorf("unsubscribed type: %v", err)
 	}
 	if c := a.Capabilities(); !c.PerEndpointTrigger || !c.TargetEndpoints {
@@ -368,7 +271,7 @@ func TestHTTPAdapterSettle(t *testing.T) {
       until: {$.status: active}
       interval: 1ms
       timeout: 20ms`)
-	a, err := NewHTTPAdapter(*sc.Provider.HTTP, AdapterOptions{})
+	a, err := adapter.NewHTTPAdapter(*sc.Provider.HTTP, adapter.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +341,7 @@ func TestHTTPAdapterRotateSecret(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sc := httpScenario(t, base+tt.steps)
-			a, err := NewHTTPAdapter(*sc.Provider.HTTP, AdapterOptions{Redactor: sc.Redactor})
+			a, err := adapter.NewHTTPAdapter(*sc.Provider.HTTP, adapter.Options{Redactor: sc.Redactor})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -463,10 +366,10 @@ func TestHTTPAdapterRotateSecret(t *testing.T) {
 		})
 	}
 	a := setupHTTP(t, httpScenario(t, base))
-	if _, err := a.RotateSecret(t.Context(), "a"); !errors.Is(err, ErrUnsupported) {
+	if _, err := a.RotateSecret(t.Context(), "a"); !errors.Is(err, adapter.ErrUnsupported) {
 		t.Errorf("rotate without steps: %v", err)
 	}
-	if err := a.Restart(t.Context()); !errors.Is(err, ErrUnsupported) {
+	if err := a.Restart(t.Context()); !errors.Is(err, adapter.ErrUnsupported) {
 		t.Errorf("restart without steps: %v", err)
 	}
 	if c := a.Capabilities(); c.RotateSecret || c.Restart || c.TargetEndpoints {
@@ -483,7 +386,7 @@ func TestHTTPAdapterReferenceRotate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAdapter(sc.Provider, AdapterOptions{Redactor: sc.Redactor})
+	a, err := adapter.New(sc.Provider, adapter.Options{Redactor: sc.Redactor})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +401,7 @@ func TestHTTPAdapterReferenceRotate(t *testing.T) {
 	if !a.Capabilities().RotateSecret {
 		t.Fatal("reference-http.yaml declares no rotate_secret")
 	}
-	secret, err := a.(SecretRotator).RotateSecret(t.Context(), eps[0].Name)
+	secret, err := a.(adapter.SecretRotator).RotateSecret(t.Context(), eps[0].Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,7 +458,7 @@ phases:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewCommandAdapter(*sc.Provider.Command, AdapterOptions{Redactor: sc.Redactor, RunID: "r9"})
+	a, err := adapter.NewCommandAdapter(*sc.Provider.Command, adapter.Options{Redactor: sc.Redactor, RunID: "r9"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,7 +466,7 @@ phases:
 	if err := a.Setup(ctx, endpointsAt(sc, "http://127.0.0.1:9")); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := a.Trigger(ctx, Event{ID: "e1", Endpoints: []string{"b"}}); err != nil || res.ProviderID != "p-e1" {
+	if res, err := a.Trigger(ctx, adapter.Event{ID: "e1", Endpoints: []string{"b"}}); err != nil || res.ProviderID != "p-e1" {
 		t.Fatalf("trigger: %+v %v", res, err)
 	}
 	if s, err := a.RotateSecret(ctx, "a"); err != nil || s != "whsec_cm90YXRlZC1ieS1jbGk=" {

@@ -4,7 +4,7 @@ import (
 	"io"
 	"sync"
 
-	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -104,7 +104,7 @@ type eventState struct {
 // tracker follows a run's trace to know which events still await a
 // terminal outcome: delivered, out of attempts, or refused for good.
 type tracker struct {
-	policy   conformance.Policy
+	policy   policy.Policy
 	byCount  bool
 	paths    map[string]int
 	types    [][]string // per endpoint: subscribed event types, nil = all
@@ -119,7 +119,7 @@ type tracker struct {
 	decodeErr error
 }
 
-func newTracker(policy conformance.Policy, eps []EndpointSpec, byCount bool) *tracker {
+func newTracker(policy policy.Policy, eps []EndpointSpec, byCount bool) *tracker {
 	t := &tracker{
 		policy:   policy,
 		byCount:  byCount,
@@ -161,7 +161,7 @@ func (t *tracker) setByCount(v bool) {
 	t.mu.Unlock()
 }
 
-func (t *tracker) setPolicy(p conformance.Policy) {
+func (t *tracker) setPolicy(p policy.Policy) {
 	t.mu.Lock()
 	t.policy = p
 	t.mu.Unlock()

@@ -4,7 +4,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -18,7 +18,7 @@ func attempt(ep, id string, status int, flags uint8) *trace.Record {
 
 func TestTracker(t *testing.T) {
 	t.Parallel()
-	pol := conformance.Policy{MaxAttempts: 3, Gone: "disable"}
+	pol := policy.Policy{MaxAttempts: 3, Gone: "disable"}
 	eps := []EndpointSpec{{Path: "/a"}, {Path: "/b", EventTypes: []string{"x"}}}
 	tr := newTracker(pol, eps, false)
 	steps := []struct {
@@ -65,7 +65,7 @@ func TestTracker(t *testing.T) {
 
 func TestTrackerByCount(t *testing.T) {
 	t.Parallel()
-	tr := newTracker(conformance.Policy{MaxAttempts: 1}, []EndpointSpec{{Path: "/hook"}}, true)
+	tr := newTracker(policy.Policy{MaxAttempts: 1}, []EndpointSpec{{Path: "/hook"}}, true)
 	for _, id := range []string{"a", "b", "c"} {
 		tr.add(sent(id, "t", 200))
 	}
@@ -87,7 +87,7 @@ func TestTrackerByCount(t *testing.T) {
 func TestTrackerFromTrace(t *testing.T) {
 	t.Parallel()
 	tee := newTeeBuffer()
-	tr := newTracker(conformance.Policy{MaxAttempts: 5}, []EndpointSpec{{Path: "/a"}}, false)
+	tr := newTracker(policy.Policy{MaxAttempts: 5}, []EndpointSpec{{Path: "/a"}}, false)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	var consumeErr error

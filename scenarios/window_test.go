@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/policy"
 )
 
 // tail completes a scenario whose policy block comes first.
@@ -22,13 +22,13 @@ func TestParseRetryWindowPolicy(t *testing.T) {
 		schedule     int
 	}{
 		{"unlimited within a day", "policy:\n  profile: svix\n  max_attempts: unlimited\n  retry_window: 24h\n  backoff: {kind: schedule, schedule: [1m, 5m, 30m], repeat: true, jitter: none}\n",
-			conformance.Unlimited, 24 * time.Hour, true, 3},
+			policy.Unlimited, 24 * time.Hour, true, 3},
 		{"zero is unlimited", "policy:\n  max_attempts: 0\n  retry_window: 74h\n  backoff: {kind: exponential, base: 1m, factor: 2, cap: 1h}\n",
-			conformance.Unlimited, 74 * time.Hour, false, 0},
+			policy.Unlimited, 74 * time.Hour, false, 0},
 		{"fixed interval", "policy: {max_attempts: unlimited, retry_window: 72h, backoff: {kind: schedule, schedule: [1h], repeat: true}}\n",
-			conformance.Unlimited, 72 * time.Hour, true, 1},
+			policy.Unlimited, 72 * time.Hour, true, 1},
 		{"then hourly", "policy: {max_attempts: unlimited, retry_window: 72h, backoff: {kind: schedule, schedule: [1m, 5m, 1h], repeat: true, repeat_from: 3}}\n",
-			conformance.Unlimited, 72 * time.Hour, true, 3},
+			policy.Unlimited, 72 * time.Hour, true, 3},
 		{"count and window", "policy:\n  max_attempts: 8\n  retry_window: 1h\n  backoff: {kind: schedule, schedule: [1m]}\n",
 			8, time.Hour, false, 1},
 	}
@@ -83,7 +83,7 @@ func TestParseRetryWindowErrors(t *testing.T) {
 
 func TestStripeProfileRetriesForThreeDays(t *testing.T) {
 	t.Parallel()
-	p, err := Profile(ProfileStripe)
+	p, err := policy.Profile(policy.ProfileStripe)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -263,3 +263,47 @@ func FuzzServeConn(f *testing.F) {
 		c2.Close()
 	})
 }
+
+// chunked returns a chunked request to path whose body is n bytes.
+func chunked(path string, n int) string {
+	var b strings.Builder
+	b.WriteString("POST " + path + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+	for n > 0 {
+		k := min(n, 1000)
+		b.WriteString(strconv.FormatInt(int64(k), 16) + "\r\n" + strings.Repeat("x", k) + "\r\n")
+		n -= k
+	}
+	b.WriteString("0\r\n\r\n")
+	return b.String()
+}
+
+func TestChunkedOverLimitRecorded(t *testing.T) {
+	t.Parallel()
+	tw, read := memTrace(t)
+	opts := testOptions(EndpointConfig{Path: "/a", MaxBody: 1024}, EndpointConfig{Path: "/b", MaxBody: 10})
+	opts.Trace = tw
+	s := newTestServer(t, opts, true)
+	for _, path := range []string{"/a", "/b", "/nowhere"} {
+		if got := rawExchange(t, s, chunked(path, 5000)); got != "HTTP/1.1 413 Request Entity Too Large" {
+			t.Fatalf("%s: %q", path, got)
+		}
+	}
+	stillServes(t, s)
+	tr := read()
+	want := []struct {
+		ep    string
+		flags uint8
+	}{{"/a", trace.FlagTooLarge}, {"/b", trace.FlagTooLarge}, {"/nowhere", trace.FlagTooLarge | trace.FlagNoEndpoint}}
+	if len(tr.Attempts) != len(want)+1 {
+		t.Fatalf("%d attempts: %+v", len(tr.Attempts), tr.Attempts)
+	}
+	for i, w := range want {
+		a := tr.Attempts[i]
+		if a.Endpoint != w.ep || a.Flags != w.flags || a.Status != 413 || a.Method != "POST" || a.Size <= 1024 && w.ep != "/b" {
+			t.Errorf("attempt %d = %+v, want endpoint %s flags %b, 413, a size over the limit", i, a, w.ep, w.flags)
+		}
+	}
+	if st := s.Stats(); st.Endpoints[0].TooLarge != 1 || st.Endpoints[1].TooLarge != 1 || st.Unknown.TooLarge != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}

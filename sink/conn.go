@@ -1,7 +1,6 @@
 package sink
 
 import (
-	"crypto/tls"
 	"net"
 	"syscall"
 )
@@ -11,11 +10,8 @@ import (
 func rawConn(c net.Conn) syscall.RawConn {
 	for {
 		switch t := c.(type) {
-		case *tls.Conn:
+		case interface{ NetConn() net.Conn }: // TLS, accept.Conn, tracked
 			c = t.NetConn()
-			continue
-		case *trackedConn:
-			c = t.Conn
 			continue
 		case interface{ UnsafeConn() net.Conn }: // fasthttp's hijacked conn
 			c = t.UnsafeConn()
@@ -38,11 +34,8 @@ func canDetectClose(c net.Conn) bool { return closeDetection && rawConn(c) != ni
 func setLingerZero(c net.Conn) {
 	for {
 		switch t := c.(type) {
-		case *tls.Conn:
+		case interface{ NetConn() net.Conn }: // TLS, accept.Conn, tracked
 			c = t.NetConn()
-			continue
-		case *trackedConn:
-			c = t.Conn
 			continue
 		case interface{ UnsafeConn() net.Conn }:
 			c = t.UnsafeConn()

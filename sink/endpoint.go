@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookbench/hookbench/sink/signature"
+	"github.com/hookbench/hookbench/internal/suggest"
+	"github.com/hookbench/hookbench/signature"
 )
 
 // ReservedPrefix is the path prefix the sink keeps for itself
@@ -44,7 +45,7 @@ type EndpointConfig struct {
 	// DefaultTypePath, "-" disables it.
 	TypePath string
 	// Types, when not empty, routes by event type: any other type
-	// (or none) gets 400 "Invalid event type", as seed 000's receiver does.
+	// (or none) gets 400 "Invalid event type", as a typical hand-written receiver does.
 	Types []string
 	// MaxBody is the body limit in bytes (413 above); 0 means DefaultMaxBody.
 	MaxBody int
@@ -227,7 +228,7 @@ func (ep *EndpointConfig) set(k, v string) error {
 		// The generic scheme's settings ("header" stays the sink's
 		// sig-header, so that it is not mistaken for another header).
 		if k == "header" || !signature.IsOption(k) {
-			return fmt.Errorf("unknown key (known: %s)", strings.Join(endpointKeys, ", "))
+			return fmt.Errorf("unknown key%s (known: %s)", suggest.Hint(k, endpointKeys), strings.Join(endpointKeys, ", "))
 		}
 		return ep.Signature.SetOption(k, v)
 	}

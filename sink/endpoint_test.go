@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbench/hookbench/sink/signature"
+	"github.com/hookbench/hookbench/signature"
 )
 
 func TestParseEndpoint(t *testing.T) {
@@ -66,7 +66,8 @@ func TestParseEndpoint(t *testing.T) {
 		{"path=/_hookbench/x", "reserved"},
 		{"path=/metrics", "reserved"},
 		{"path=/a b", "not allowed"},
-		{"path=/o,bogus=1", `bogus: unknown key`},
+		{"path=/o,bogus=1", `bogus: unknown key (known: `},
+		{"path=/o,tolerence=5s", `tolerence: unknown key (did you mean "tolerance"?)`},
 		{"path=/o,path=/p", "given twice"},
 		{"path=/o,noequals", "expected key=value"},
 		{"path=/o,scheme=nosuch,secret=x", `scheme "nosuch"`},

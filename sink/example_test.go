@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookbench/hookbench/signature"
 	"github.com/hookbench/hookbench/sink"
-	"github.com/hookbench/hookbench/sink/signature"
 )
 
 func Example() {

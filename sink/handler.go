@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -40,6 +43,9 @@ const (
 // verifies Standard Webhooks signatures, a trace, and the default answer
 // it does not allocate.
 func (s *Server) handle(rc *fasthttp.RequestCtx) {
+	if s.chunked.n.Load() > 0 {
+		s.chunked.take(&rc.Request.Header)
+	}
 	path := rc.Path()
 	ep := s.endpoints[b2s(path)]
 	if ep == nil {
@@ -311,20 +317,30 @@ func (s *Server) recordOther(a *trace.Attempt, shard uint64) {
 func (s *Server) handleError(rc *fasthttp.RequestCtx, err error) {
 	var small *fasthttp.ErrSmallBuffer
 	var ne net.Error
+	var head chunkedHead
+	if s.chunked.n.Load() > 0 {
+		head = s.chunked.take(&rc.Request.Header)
+	}
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		s.badReqs[badBodyTooLarge].Inc()
-		rc.Error("Request Entity Too Large", fasthttp.StatusRequestEntityTooLarge)
 		arrival := time.Now()
 		if s.opts.Now != nil {
 			arrival = s.now()
 		}
-		path := rc.Path()
-		a := trace.Attempt{
-			Endpoint: b2s(path), Method: b2s(rc.Method()), ArrivalNs: s.sinceBase(arrival), Status: fasthttp.StatusRequestEntityTooLarge,
-			Size: max(rc.Request.Header.ContentLength(), 0), Flags: trace.FlagTooLarge, Behavior: "max-body",
+		path, method, size := b2s(rc.Path()), b2s(rc.Method()), max(rc.Request.Header.ContentLength(), 0)
+		if head.path != "" {
+			// fasthttp reset the request when the chunks went over the
+			// limit: the request line comes from headerReceived, and
+			// the body was longer than the limit.
+			path, method, size = head.path, head.method, s.maxBody+1
 		}
-		if ep := s.endpoints[b2s(path)]; ep != nil {
+		rc.Error("Request Entity Too Large", fasthttp.StatusRequestEntityTooLarge)
+		a := trace.Attempt{
+			Endpoint: path, Method: method, ArrivalNs: s.sinceBase(arrival), Status: fasthttp.StatusRequestEntityTooLarge,
+			Size: size, Flags: trace.FlagTooLarge, Behavior: "max-body",
+		}
+		if ep := s.endpoints[path]; ep != nil {
 			ep.m.record(&a, rc.ConnID(), false)
 			if s.trace != nil {
 				if err := s.trace.WriteAttempt(&a); err != nil {
@@ -345,6 +361,61 @@ func (s *Server) handleError(rc *fasthttp.RequestCtx, err error) {
 		s.badReqs[badMalformed].Inc()
 		rc.Error("Bad Request", fasthttp.StatusBadRequest)
 	}
+}
+
+// headerReceived runs after fasthttp has read a request header, before the
+// body. For a chunked body it keeps the request line: if the chunks go over
+// the limit, fasthttp resets the request before handleError sees it.
+func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if h.ContentLength() == -1 {
+		s.chunked.put(h, chunkedHead{method: string(h.Method()), path: string(h.RequestURI())})
+	}
+	return fasthttp.RequestConfig{}
+}
+
+// maxChunkedHeads bounds chunkedHeads: more chunked requests than that
+// read at once is past any cap of connections.
+const maxChunkedHeads = 1 << 16
+
+// chunkedHead is the request line of a chunked request being read.
+type chunkedHead struct{ method, path string }
+
+// chunkedHeads holds the request lines of chunked requests whose body is
+// being read, by header (a connection's RequestCtx, reused for each of its
+// requests): the handler or the error handler takes them out.
+type chunkedHeads struct {
+	n  atomic.Int64 // len(m), read without the lock on the hot path
+	mu sync.Mutex   // guards m
+	m  map[*fasthttp.RequestHeader]chunkedHead
+}
+
+func (c *chunkedHeads) put(h *fasthttp.RequestHeader, head chunkedHead) {
+	if i := strings.IndexByte(head.path, '?'); i >= 0 {
+		head.path = head.path[:i]
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[*fasthttp.RequestHeader]chunkedHead{}
+	}
+	if len(c.m) >= maxChunkedHeads {
+		// Connections that died mid-body left their entries; drop them
+		// rather than grow (their next request would have replaced them).
+		clear(c.m)
+	}
+	c.m[h] = head
+	c.n.Store(int64(len(c.m)))
+	c.mu.Unlock()
+}
+
+func (c *chunkedHeads) take(h *fasthttp.RequestHeader) chunkedHead {
+	c.mu.Lock()
+	head, ok := c.m[h]
+	if ok {
+		delete(c.m, h)
+		c.n.Store(int64(len(c.m)))
+	}
+	c.mu.Unlock()
+	return head
 }
 
 // serveInternal serves GET /_hookbench/stats and GET /metrics.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbench/hookbench/sink/signature"
+	"github.com/hookbench/hookbench/signature"
 	"github.com/hookbench/hookbench/trace"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"

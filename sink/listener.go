@@ -1,9 +1,12 @@
 package sink
 
 import (
+	"errors"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/hookbench/hookbench/internal/netx"
 )
 
 // switchListener is the sink's listener. It can be taken down (the socket is
@@ -14,15 +17,15 @@ import (
 type switchListener struct {
 	addr net.Addr
 
-	mu     sync.Mutex // guards inner, closed, up and conns
+	mu     sync.Mutex // guards inner, closed and up
 	inner  net.Listener
 	closed bool
 	up     chan struct{} // closed when the listener comes back up or closes
-	conns  map[*trackedConn]struct{}
+	conns  netx.Tracker
 }
 
 func newSwitchListener(ln net.Listener) *switchListener {
-	return &switchListener{addr: ln.Addr(), inner: ln, up: make(chan struct{}), conns: map[*trackedConn]struct{}{}}
+	return &switchListener{addr: ln.Addr(), inner: ln, up: make(chan struct{})}
 }
 
 // Accept implements net.Listener.
@@ -50,7 +53,7 @@ func (l *switchListener) Accept() (net.Conn, error) {
 			if cur != inner {
 				continue // went down (and maybe up) meanwhile
 			}
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
 			return nil, err
@@ -60,10 +63,12 @@ func (l *switchListener) Accept() (net.Conn, error) {
 			c.Close()
 			continue
 		}
-		tc := &trackedConn{Conn: c, l: l}
-		l.conns[tc] = struct{}{}
+		nc, err := l.conns.Track(c)
 		l.mu.Unlock()
-		return tc, nil
+		if err != nil {
+			return nil, err
+		}
+		return &trackedConn{Conn: nc}, nil
 	}
 }
 
@@ -122,28 +127,10 @@ func (l *switchListener) setDown(down bool) error {
 }
 
 // closeConns closes every open connection.
-func (l *switchListener) closeConns() {
-	l.mu.Lock()
-	cs := make([]*trackedConn, 0, len(l.conns))
-	for c := range l.conns {
-		cs = append(cs, c)
-	}
-	l.mu.Unlock()
-	for _, c := range cs {
-		c.Close()
-	}
-}
+func (l *switchListener) closeConns() { l.conns.CloseConns() }
 
 // openConns returns the remote addresses of open connections.
-func (l *switchListener) openConns() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := make([]string, 0, len(l.conns))
-	for c := range l.conns {
-		out = append(out, c.RemoteAddr().String())
-	}
-	return out
-}
+func (l *switchListener) openConns() []string { return l.conns.RemoteAddrs() }
 
 // deadlineSlack is how much later than the armed read deadline a new one
 // may be and still be skipped. fasthttp moves the read deadline twice per
@@ -154,13 +141,11 @@ func (l *switchListener) openConns() []string {
 // deadlineSlack early, never late.
 const deadlineSlack = time.Second
 
-// trackedConn removes itself from its listener's set when closed, and
-// coarsens read deadlines (see deadlineSlack). Read deadlines are set only
-// by the connection's serving goroutine.
+// trackedConn is a connection in the listener's tracker that coarsens
+// read deadlines (see deadlineSlack). Read deadlines are set only by the
+// connection's serving goroutine.
 type trackedConn struct {
-	net.Conn
-	l        *switchListener
-	once     sync.Once
+	*netx.Conn
 	deadline time.Time // read deadline in force; zero when none
 }
 
@@ -179,15 +164,4 @@ func (c *trackedConn) SetReadDeadline(t time.Time) error {
 func (c *trackedConn) SetDeadline(t time.Time) error {
 	c.deadline = t
 	return c.Conn.SetDeadline(t)
-}
-
-// Close implements net.Conn.
-func (c *trackedConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(func() {
-		c.l.mu.Lock()
-		delete(c.l.conns, c)
-		c.l.mu.Unlock()
-	})
-	return err
 }

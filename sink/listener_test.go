@@ -4,6 +4,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/hookbench/hookbench/internal/netx"
 )
 
 // deadlineConn records the read deadlines that reach the socket.
@@ -19,7 +21,12 @@ func TestDeadlineCoarsening(t *testing.T) {
 	t.Parallel()
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	dc := &deadlineConn{}
-	c := &trackedConn{Conn: dc}
+	var tr netx.Tracker
+	nc, err := tr.Track(dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &trackedConn{Conn: nc}
 	steps := []struct {
 		t       time.Time
 		applied bool

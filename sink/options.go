@@ -44,6 +44,11 @@ const (
 	DefaultMaxHeaderSize = 16 << 10
 	// DefaultConcurrency is the most connections served at once.
 	DefaultConcurrency = 16 << 10
+	// DefaultDedupWindow is how many message ids an endpoint remembers at
+	// least (see Options.DedupWindow). Held ids cost ~36 bytes each
+	// (BenchmarkNthCounterBytesPerID), 36 MB per million; at most two
+	// windows are held, ~75 MB per endpoint once 2 Mi distinct ids came.
+	DefaultDedupWindow = 1 << 20
 )
 
 // Options configures a Server. Build one with NewOptions, change fields, and
@@ -87,8 +92,16 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// MaxHeaderSize is the largest request header accepted (431 above).
 	MaxHeaderSize int
-	// Concurrency is the most connections served at once.
+	// Concurrency is the most connections open at once; the sink answers
+	// 503 to (or, with TLS, closes) the ones past it, counts them in
+	// Stats.OverCapacity and writes a "note" Mark named "over-capacity".
 	Concurrency int
+	// DedupWindow bounds the memory that counts arrivals per message id
+	// (Attempt.Nth, unique and duplicate counters): an id is remembered
+	// until at least DedupWindow other ids have arrived after it, and at
+	// most 2*DedupWindow ids are held per endpoint (~36 bytes each). An id
+	// seen again after it was forgotten counts as a first arrival.
+	DedupWindow int
 	// Now is the clock for rule windows, flapping, rate limits and
 	// signature timestamps; nil means time.Now.
 	Now func() time.Time
@@ -107,6 +120,7 @@ func NewOptions() Options {
 		ShutdownGrace: DefaultShutdownGrace,
 		MaxHeaderSize: DefaultMaxHeaderSize,
 		Concurrency:   DefaultConcurrency,
+		DedupWindow:   DefaultDedupWindow,
 	}
 }
 
@@ -162,6 +176,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("max header size %d: must be at least 1024", o.MaxHeaderSize)
 	case o.Concurrency <= 0:
 		return fmt.Errorf("concurrency %d: must be positive", o.Concurrency)
+	case o.DedupWindow <= 0:
+		return fmt.Errorf("dedup window %d: must be positive", o.DedupWindow)
 	}
 	return nil
 }

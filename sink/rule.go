@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookbench/hookbench/internal/suggest"
+	"github.com/hookbench/hookbench/signature"
 )
 
 // Rule is one behaviour: when a request matches, Behavior answers it.
@@ -85,6 +88,19 @@ func ParseRule(s string) (Rule, error) {
 		return Rule{}, fmt.Errorf("rule %q: %w", s, err)
 	}
 	return r, nil
+}
+
+// ParseRuleOptions is ParseRule for keys and values already split (the
+// mapping form of a rules file or a scenario), so that a value may hold a
+// comma. Keys and values are those of ParseRule.
+func ParseRuleOptions(opts []signature.Option) (Rule, error) {
+	var b ruleBuilder
+	for _, o := range opts {
+		if err := b.set(o.Key, o.Value); err != nil {
+			return Rule{}, err
+		}
+	}
+	return b.build()
 }
 
 // splitRuleFields splits on commas, except that a part which is neither
@@ -247,7 +263,7 @@ func (b *ruleBuilder) apply(k, v string) error {
 	case "refuse-handshake":
 		a.RefuseHandshake, err = flagValue(v)
 	default:
-		return fmt.Errorf("unknown key (known: %s)", strings.Join(ruleKeys, ", "))
+		return fmt.Errorf("unknown key%s (known: %s)", suggest.Hint(k, ruleKeys), strings.Join(ruleKeys, ", "))
 	}
 	return err
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookbench/hookbench/signature"
 )
 
 func TestParseRule(t *testing.T) {
@@ -66,7 +68,9 @@ func TestParseRuleErrors(t *testing.T) {
 		{"p=0.5", "no action"},
 		{"status=99", "status"},
 		{"status=abc", "status"},
-		{"bogus=1", "bogus: unknown key"},
+		{"bogus=1", "bogus: unknown key (known: "},
+		{"stauts=503", `stauts: unknown key (did you mean "status"?)`},
+		{"status=503,retry_after=5", `retry_after: unknown key (did you mean "retry-after"?)`},
 		{"status=500,status=501", "given twice"},
 		{"attempt=0,status=500", "attempt"},
 		{"attempt=3-1,status=500", "attempt"},
@@ -140,6 +144,7 @@ func TestParseRules(t *testing.T) {
 
 	bad := []struct{ in, want string }{
 		{"- status: 500\n  bogus: 1\n", "r.yaml:2: bogus: unknown key"},
+		{"- status: 500\n  atempt: 1\n", `r.yaml:2: atempt: unknown key (did you mean "attempt"?)`},
 		{"- status: 500\n- status: abc\n", "r.yaml:2: status: expected an HTTP status"},
 		{"- status: 500\n\n- p: 0.5\n", "r.yaml:3: no action"},
 		{"- status: [500]\n", "r.yaml:1: status: expected a single value"},
@@ -232,6 +237,16 @@ func FuzzParseRule(f *testing.F) {
 		if err != nil || r2.String() != r.String() {
 			t.Fatalf("round trip %q → %q: %v (%v)", s, r.String(), err, r2)
 		}
+		// The mapping form of the same keys and values is the same rule.
+		var opts []signature.Option
+		for _, kv := range splitRuleFields(r.String()) {
+			k, v, _ := strings.Cut(kv, "=")
+			opts = append(opts, signature.Option{Key: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
+		}
+		r3, err := ParseRuleOptions(opts)
+		if err != nil || r3.String() != r.String() {
+			t.Fatalf("mapping form of %q: %v (%v)", r.String(), err, r3)
+		}
 	})
 }
 
@@ -250,4 +265,38 @@ func FuzzParseRules(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseRuleOptions: the mapping form builds the same rule as the
+// string form, and takes a value with a comma the string form would split.
+func TestParseRuleOptions(t *testing.T) {
+	t.Parallel()
+	opts := []signature.Option{{Key: "endpoint", Value: "/o"}, {Key: "attempt", Value: "1-2"}, {Key: "status", Value: "503"}, {Key: "retry-after", Value: "30"}}
+	got, err := ParseRuleOptions(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseRule("endpoint=/o,attempt=1-2,status=503,retry-after=30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("mapping form %s, string form %s", got, want)
+	}
+	r, err := ParseRuleOptions([]signature.Option{{Key: "status", Value: "500"}, {Key: "body", Value: `{"a":1,"b":2}`}})
+	if err != nil || r.Behavior.(*Action).Body != `{"a":1,"b":2}` {
+		t.Errorf("body with a comma: %+v, %v", r.Behavior, err)
+	}
+	for _, tt := range []struct {
+		opts []signature.Option
+		want string
+	}{
+		{[]signature.Option{{Key: "stauts", Value: "503"}}, `stauts: unknown key (did you mean "status"?)`},
+		{[]signature.Option{{Key: "status", Value: "503"}, {Key: "status", Value: "504"}}, "status: given twice"},
+		{[]signature.Option{{Key: "p", Value: "0.5"}}, "no action"},
+	} {
+		if _, err := ParseRuleOptions(tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseRuleOptions(%v) = %v, want %q", tt.opts, err, tt.want)
+		}
+	}
 }

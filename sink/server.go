@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"crypto/tls"
@@ -9,13 +10,16 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/hookbench/hookbench/sink/signature"
+	"github.com/hookbench/hookbench/internal/accept"
+	"github.com/hookbench/hookbench/internal/ratelog"
+	"github.com/hookbench/hookbench/signature"
 	"github.com/hookbench/hookbench/trace"
 	"github.com/valyala/fasthttp"
 )
@@ -42,14 +46,22 @@ type Server struct {
 	unknown   *epMetrics
 	global    atomic.Pointer[ruleSet]
 	set       *metrics.Set
+	maxBody   int // the largest endpoint limit: fasthttp's
+	chunked   chunkedHeads
 	badReqs   [badCount]*metrics.Counter
 	seed      uint64
 	callPool  sync.Pool
 
 	hijackClose, hijackReset fasthttp.HijackHandler
+	// fhLog rate-limits fasthttp's messages: a peer can provoke one per
+	// malformed connection.
+	fhLog *ratelog.Logger
+	// acceptLog rate-limits the messages about failed Accepts (EMFILE).
+	acceptLog *ratelog.Logger
 
 	// set by Start, read-only afterwards
 	ln        *switchListener
+	acc       *accept.Listener // over ln: retries EMFILE, enforces Concurrency
 	url       string
 	certFile  string
 	start     time.Time // Options.Now at Start: origin of rule windows
@@ -92,8 +104,9 @@ type endpoint struct {
 	cloudEvents   bool
 	authHeader    string
 	authWant      []byte
+	authBearer    bool // authWant is a bearer token (the scheme name's case is free)
 	rules         atomic.Pointer[ruleSet]
-	counts        nthCounter
+	counts        *nthCounter
 	m             *epMetrics
 }
 
@@ -109,7 +122,22 @@ func (ep *endpoint) authOK(h *fasthttp.RequestHeader) bool {
 	if ep.authHeader == "" {
 		return true
 	}
+	if ep.authBearer {
+		return bearerOK(h.Peek(ep.authHeader), ep.authWant)
+	}
 	return subtle.ConstantTimeCompare(h.Peek(ep.authHeader), ep.authWant) == 1
+}
+
+// bearerOK reports whether an Authorization value carries token with the
+// Bearer scheme. Auth scheme names are case-insensitive (RFC 9110 11.1):
+// "bearer", "BEARER" and "Bearer" are the same. The token is compared in
+// constant time.
+func bearerOK(value, token []byte) bool {
+	const scheme = "bearer"
+	if len(value) <= len(scheme) || !bytes.EqualFold(value[:len(scheme)], []byte(scheme)) || value[len(scheme)] != ' ' {
+		return false
+	}
+	return subtle.ConstantTimeCompare(bytes.TrimLeft(value[len(scheme):], " "), token) == 1
 }
 
 func (ep *endpoint) typeAllowed(t string) bool {
@@ -149,12 +177,15 @@ func New(opts Options) (*Server, error) {
 		s.epList = append(s.epList, ep)
 		maxBody = max(maxBody, ep.maxBody)
 	}
+	s.maxBody = maxBody
 	s.unknown = newEpMetrics(unknownLabel)
 	s.set.RegisterMetricsWriter(func(w io.Writer) {
 		for _, ep := range s.epList {
 			ep.m.writeMetrics(w)
 		}
 		s.unknown.writeMetrics(w)
+		metrics.WriteCounterUint64(w, `hookbench_sink_accept_errors_total`, s.acceptErrors())
+		metrics.WriteCounterUint64(w, `hookbench_sink_over_capacity_total`, s.overCapacity())
 	})
 	for i, r := range badReasons {
 		s.badReqs[i] = s.set.NewCounter(`hookbench_sink_bad_requests_total{reason="` + r + `"}`)
@@ -166,7 +197,7 @@ func New(opts Options) (*Server, error) {
 		}
 		return 0
 	})
-	s.set.NewGauge(`hookbench_sink_trace_errors`, func() float64 { return float64(s.traceErrs.Load()) })
+	s.set.NewGauge(`hookbench_sink_trace_errors`, func() float64 { return float64(s.traceLost()) })
 
 	byEp := map[string][]Rule{}
 	for _, r := range opts.Rules {
@@ -189,20 +220,27 @@ func New(opts Options) (*Server, error) {
 		c.rnd = rand.New(&c.pcg)
 		return c
 	}
+	s.fhLog = &ratelog.Logger{Logf: func(format string, args ...any) { s.logf("sink: fasthttp: "+format, args...) }}
+	s.acceptLog = &ratelog.Logger{Logf: s.logf}
 	s.srv = &fasthttp.Server{
-		Handler:                       s.handle,
-		ErrorHandler:                  s.handleError,
-		Name:                          "hookbench-sink",
-		Concurrency:                   opts.Concurrency,
+		Handler:      s.handle,
+		ErrorHandler: s.handleError,
+		Name:         "hookbench-sink",
+		// The accept.Listener enforces opts.Concurrency and records each
+		// refusal; fasthttp's own cap (whose 503 nobody would see) is kept
+		// out of the way: a worker is freed just after its connection
+		// closes, so at the cap fasthttp may briefly count a few more.
+		Concurrency:                   opts.Concurrency + opts.Concurrency/4 + 16,
 		ReadBufferSize:                opts.MaxHeaderSize,
 		ReadTimeout:                   opts.ReadTimeout,
 		IdleTimeout:                   opts.IdleTimeout,
 		MaxRequestBodySize:            maxBody,
+		HeaderReceived:                s.headerReceived,
 		NoDefaultContentType:          true,
 		CloseOnShutdown:               true,
 		DisablePreParseMultipartForm:  true,
 		DisableHeaderNamesNormalizing: false,
-		Logger:                        fasthttpLogger{s.logf},
+		Logger:                        s.fhLog,
 	}
 	return s, nil
 }
@@ -254,11 +292,12 @@ func (s *Server) newEndpoint(cfg EndpointConfig) (*endpoint, error) {
 	}
 	switch cfg.Auth.Kind {
 	case "bearer":
-		ep.authHeader, ep.authWant = "Authorization", []byte("Bearer "+cfg.Auth.Value)
+		ep.authHeader, ep.authWant, ep.authBearer = "Authorization", []byte(cfg.Auth.Value), true
 	case "header":
 		ep.authHeader, ep.authWant = cfg.Auth.Header, []byte(cfg.Auth.Value)
 	}
 	ep.m = newEpMetrics(ep.path)
+	ep.counts = newNthCounter(s.opts.DedupWindow)
 	return ep, nil
 }
 
@@ -287,7 +326,8 @@ func (s *Server) serve(ln net.Listener) error {
 		return errors.New("sink: closed")
 	}
 	s.ln = newSwitchListener(ln)
-	var serveLn net.Listener = s.ln
+	s.acc = &accept.Listener{Listener: s.ln, MaxConns: s.opts.Concurrency, Refuse: s.refuse, OnError: s.acceptErr}
+	var serveLn net.Listener = s.acc
 	scheme := "http"
 	if s.opts.TLS {
 		host, _, _ := net.SplitHostPort(s.opts.Listen)
@@ -296,7 +336,7 @@ func (s *Server) serve(ln net.Listener) error {
 			return err
 		}
 		s.certFile = path
-		serveLn = tls.NewListener(s.ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		serveLn = tls.NewListener(s.acc, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}
 	s.url = scheme + "://" + ln.Addr().String()
@@ -305,14 +345,14 @@ func (s *Server) serve(ln net.Listener) error {
 	s.started = true
 	if s.trace != nil {
 		for _, ep := range s.epList {
-			s.mark("endpoint", ep.path, ep.cfg.RedactedJSON())
+			s.mark(trace.EndpointMark, ep.path, ep.cfg.RedactedJSON())
 		}
 		if rs := s.global.Load(); rs != nil {
-			s.mark("behavior", "", rs.text)
+			s.mark(trace.BehaviorMark, "", rs.text)
 		}
 		for _, ep := range s.epList {
 			if rs := ep.rules.Load(); rs != nil {
-				s.mark("behavior", ep.path, rs.text)
+				s.mark(trace.BehaviorMark, ep.path, rs.text)
 			}
 		}
 	}
@@ -369,7 +409,7 @@ func (s *Server) SetRules(path string, rules []Rule) error {
 	}
 	s.mu.Unlock()
 	if s.trace != nil {
-		s.mark("behavior", path, rs.text)
+		s.mark(trace.BehaviorMark, path, rs.text)
 	}
 	return nil
 }
@@ -397,7 +437,7 @@ func (s *Server) SetDown(down bool) error {
 		if down {
 			detail = "down"
 		}
-		s.mark("note", "sink", detail)
+		s.mark(trace.NoteMark, "sink", detail)
 	}
 	return nil
 }
@@ -418,7 +458,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	var errs []error
 	if started {
-		_ = s.ln.Close()
+		_ = s.acc.Close()
 		s.waitInflight(s.opts.ShutdownGrace, false)
 		close(s.stop)
 		if !s.waitInflight(closeWaitMax, true) {
@@ -492,6 +532,14 @@ func (s *Server) mark(typ, name, detail string) {
 	}
 }
 
+// traceLost is how many records the trace writer lost.
+func (s *Server) traceLost() uint64 {
+	if s.trace == nil {
+		return 0
+	}
+	return s.trace.Lost()
+}
+
 func (s *Server) traceErr(err error) {
 	if s.traceErrs.Add(1) == 1 {
 		s.logf("sink: trace: %v (further errors are only counted)", err)
@@ -504,9 +552,57 @@ func (s *Server) logf(format string, args ...any) {
 	}
 }
 
-// fasthttpLogger routes fasthttp's messages to Options.Logf.
-type fasthttpLogger struct{ logf func(string, ...any) }
+// overCapacityMark is the Name of the "note" Mark written for each
+// connection refused over Options.Concurrency (Detail: the peer address).
+const overCapacityMark = "over-capacity"
 
-func (l fasthttpLogger) Printf(format string, args ...any) {
-	l.logf("sink: fasthttp: "+format, args...)
+// refuse answers a connection over Options.Concurrency with 503 (plain
+// HTTP only: a TLS peer has not even said hello yet) and records it. It
+// runs on the accepting goroutine, so the write is bounded.
+func (s *Server) refuse(c net.Conn) {
+	if !s.opts.TLS {
+		_ = c.SetWriteDeadline(time.Now().Add(refuseWriteMax))
+		_, _ = io.WriteString(c, overCapacityAnswer)
+	}
+	if s.trace != nil {
+		s.mark("note", overCapacityMark, c.RemoteAddr().String())
+	}
+}
+
+// refuseWriteMax bounds the 503 written to a refused connection.
+const refuseWriteMax = 100 * time.Millisecond
+
+const overCapacityBody = "the sink is serving its maximum number of connections (--max-conns)"
+
+var overCapacityAnswer = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nServer: hookbench-sink\r\n" +
+	"Content-Type: text/plain\r\nContent-Length: " + strconv.Itoa(len(overCapacityBody)) + "\r\n\r\n" + overCapacityBody
+
+// acceptErr logs a failed Accept (out of file descriptors...), at most
+// once a second: the listener backs off and tries again.
+func (s *Server) acceptErr(err error) {
+	s.acceptLog.Printf("sink: accept: %v; retrying", err)
+}
+
+// acceptErrors counts the Accepts that failed and were retried.
+func (s *Server) acceptErrors() uint64 {
+	if acc := s.listener(); acc != nil {
+		return acc.Errors()
+	}
+	return 0
+}
+
+// overCapacity counts the connections refused over Options.Concurrency
+// (by the listener, or by fasthttp in the moment a worker is being freed).
+func (s *Server) overCapacity() uint64 {
+	n := uint64(s.srv.GetRejectedConnectionsCount())
+	if acc := s.listener(); acc != nil {
+		n += acc.Refused()
+	}
+	return n
+}
+
+func (s *Server) listener() *accept.Listener {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acc
 }

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookbench/hookbench/sink/signature"
+	"github.com/hookbench/hookbench/signature"
 	"github.com/hookbench/hookbench/trace"
 	"github.com/valyala/fasthttp"
 )
@@ -161,7 +161,10 @@ func TestEndpointChecks(t *testing.T) {
 		resp    string
 	}{
 		{"/bearer", map[string]string{"Authorization": "Bearer tok"}, "{}", 200, 0, ""},
+		{"/bearer", map[string]string{"Authorization": "bearer tok"}, "{}", 200, 0, ""},
+		{"/bearer", map[string]string{"Authorization": "BEARER tok"}, "{}", 200, 0, ""},
 		{"/bearer", map[string]string{"Authorization": "Bearer nope"}, "{}", 401, trace.FlagAuthFailed, "Unauthorized"},
+		{"/bearer", map[string]string{"Authorization": "Basic tok"}, "{}", 401, trace.FlagAuthFailed, "Unauthorized"},
 		{"/bearer", nil, "{}", 401, trace.FlagAuthFailed, "Unauthorized"},
 		{"/header", map[string]string{"X-Key": "k1"}, "{}", 200, 0, ""},
 		{"/header", map[string]string{"X-Key": "k2"}, "{}", 401, trace.FlagAuthFailed, "Unauthorized"},
@@ -207,7 +210,7 @@ func TestEndpointChecks(t *testing.T) {
 		t.Errorf("reserved path: %d", code)
 	}
 	st := s.Stats()
-	if st.Unknown.Received != 1 || st.Endpoints[0].AuthFailed != 2 || st.Endpoints[3].TooLarge != 1 {
+	if st.Unknown.Received != 1 || st.Endpoints[0].AuthFailed != 3 || st.Endpoints[3].TooLarge != 1 {
 		t.Errorf("stats %+v", st)
 	}
 }

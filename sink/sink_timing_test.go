@@ -112,7 +112,7 @@ func BenchmarkJSONPathFind(b *testing.B) {
 }
 
 func BenchmarkNthCounter(b *testing.B) {
-	var c nthCounter
+	c := newNthCounter(DefaultDedupWindow)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		var k uint64

@@ -160,7 +160,17 @@ type Stats struct {
 	// BadRequests counts requests fasthttp could not parse, by reason
 	// (malformed, header_too_large, timeout, body_too_large).
 	BadRequests map[string]uint64 `json:"bad_requests"`
-	TraceErrors uint64            `json:"trace_errors"`
+	// TraceErrors counts the records that did not reach the trace file
+	// whole (a full disk loses every record of the buffer being written).
+	TraceErrors uint64 `json:"trace_errors"`
+	// AcceptErrors counts failed Accepts (out of file descriptors, EMFILE
+	// or ENFILE; connection aborted), each retried after a back-off of
+	// 5 ms doubling up to 1 s.
+	AcceptErrors uint64 `json:"accept_errors"`
+	// OverCapacity counts connections refused because the sink was serving
+	// Options.Concurrency connections already (answered 503, or closed
+	// unanswered with TLS).
+	OverCapacity uint64 `json:"over_capacity"`
 }
 
 // EndpointStats are one endpoint's counters.
@@ -208,7 +218,10 @@ func (s *Server) Stats() Stats {
 		Down:        s.down.Load(),
 		InFlight:    s.inflightNow(),
 		BadRequests: map[string]uint64{},
-		TraceErrors: s.traceErrs.Load(),
+		TraceErrors: s.traceLost(),
+
+		AcceptErrors: s.acceptErrors(),
+		OverCapacity: s.overCapacity(),
 	}
 	if rs := s.global.Load(); rs != nil {
 		st.Rules = rs.text

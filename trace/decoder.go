@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"time"
+	"unsafe"
 )
 
 // Decoder limits: a corrupt length must not make the reader allocate
@@ -60,6 +61,7 @@ type Decoder struct {
 	base   int64 // stream offset of buf[0]
 	index  int   // records returned (string records excluded)
 	strs   []string
+	arena  []byte // backs interned strings; bytes once used are never written again
 	prevAt int64
 	header bool
 }
@@ -380,8 +382,35 @@ func (d *Decoder) readString(extra int) error {
 	if i != uint64(len(d.strs)) || i > maxInterned {
 		return fmt.Errorf("string definition %d out of sequence (table has %d)", i, len(d.strs)-1)
 	}
-	d.strs = append(d.strs, string(s))
+	d.strs = append(d.strs, d.intern(s))
 	return nil
+}
+
+// Interned strings are cut from shared chunks of arenaChunk bytes: a trace
+// defines one string per event and message id, and allocating each one on
+// its own was a large part of decoding. A string kept by the caller pins
+// its chunk, so chunks stay small.
+const (
+	arenaChunk = 4 << 10
+	arenaMax   = 256 // longer strings get their own allocation
+)
+
+// intern returns a string with the bytes of s, which may live in the
+// decoder's arena. The arena is append-only: bytes behind a returned string
+// are never modified, which is what makes unsafe.String sound here.
+func (d *Decoder) intern(s []byte) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if len(s) > arenaMax {
+		return string(s)
+	}
+	if cap(d.arena)-len(d.arena) < len(s) {
+		d.arena = make([]byte, 0, arenaChunk)
+	}
+	off := len(d.arena)
+	d.arena = append(d.arena, s...)
+	return unsafe.String(&d.arena[off], len(s))
 }
 
 func (d *Decoder) ref() (string, error) {

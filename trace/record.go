@@ -292,16 +292,45 @@ func (a *Attempt) Has(f uint8) bool { return a.Flags&f == f }
 // behaviour changing, a provider restart.
 type Mark struct {
 	AtNs   int64
-	Type   string // "phase", "behavior", "provider", "note", ...
+	Type   string // one of the *Mark constants, or a conformance suite mark
 	Name   string
 	Detail string
 }
 
-// HandshakeMark is the Mark type of a webhook validation handshake the sink
-// answered (an OPTIONS request carrying WebHook-Request-Origin): Name is the
-// endpoint path, Detail starts with "allowed" or "refused" and names the
-// origin ("allowed origin=sender.example").
-const HandshakeMark = "handshake"
+// Mark types that more than one component writes or reads. The
+// conformance suite's own bookkeeping marks (fragment-end, config, ...) are
+// defined by package conformance.
+const (
+	// PhaseMark starts a load phase (Name = phase, Detail = its JSON) or
+	// the drain and teardown.
+	PhaseMark = "phase"
+	// BehaviorMark is a change of the sink's answers: Name is the endpoint
+	// path ("" = every endpoint), Detail the rules.
+	BehaviorMark = "behavior"
+	// EndpointMark records a sink endpoint's configuration (Name = path,
+	// Detail = its JSON with secrets redacted).
+	EndpointMark = "endpoint"
+	// NoteMark is anything else worth reading in a report: Name says
+	// what ("sink", "chaos", "warning", ...).
+	NoteMark = "note"
+	// ProviderMark notes provider lifecycle events: Name "start", "stop",
+	// or ProviderRestart.
+	ProviderMark = "provider"
+	// PolicyMark carries the declared policy as JSON (Name = its profile).
+	PolicyMark = "policy"
+	// FragmentMark opens a conformance fragment's part of the run: Name is
+	// the fragment id, Detail the fragment as JSON.
+	FragmentMark = "fragment"
+	// HandshakeMark is a webhook validation handshake the sink answered
+	// (an OPTIONS request carrying WebHook-Request-Origin): Name is the
+	// endpoint path, Detail starts with "allowed" or "refused" and names
+	// the origin ("allowed origin=sender.example").
+	HandshakeMark = "handshake"
+)
+
+// ProviderRestart is the Name of a ProviderMark for a provider crash and
+// restart.
+const ProviderRestart = "restart"
 
 // Record holds one decoded record; Kind says which field is meaningful.
 // A Decoder reuses the Record it is given, so copy what you keep.

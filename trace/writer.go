@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 	"time"
@@ -59,18 +60,49 @@ type Writer struct {
 	mu sync.Mutex // guards everything below
 	w  io.Writer
 	// buf holds complete records not yet written.
-	buf         []byte
-	err         error // first write error; sticky
+	buf []byte
+	// ends holds the end offset in buf of each record a WriteX call
+	// appended, so a failed or short write knows how many records it lost.
+	ends        []int
+	written     uint64 // records that reached the io.Writer whole
+	lost        uint64 // records that did not (write errors, writes after Close)
+	err         error  // first write error; sticky
 	closed      bool
 	strs        map[uint64]uint32 // xxhash of an interned string → its index
 	prevArrival int64             // Attempt.ArrivalNs is written as a delta from this
 }
 
-// Create creates (or truncates) the file at path and writes h to it.
-func Create(path string, h Header) (*Writer, error) {
-	f, err := os.Create(path)
+// FileMode is the permission of trace files: a trace may hold request
+// bodies and headers, so only its owner may read it.
+const FileMode fs.FileMode = 0o600
+
+// OpenFile creates the file at path for a new trace, with FileMode. It
+// refuses a file that exists (the error wraps fs.ErrExist), so a run
+// never overwrites a recorded trace, unless overwrite is set.
+func OpenFile(path string, overwrite bool) (*os.File, error) {
+	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if overwrite {
+		flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flag, FileMode)
 	if err != nil {
 		return nil, fmt.Errorf("create trace: %w", err)
+	}
+	if overwrite {
+		// An existing file keeps its mode through O_TRUNC.
+		_ = f.Chmod(FileMode)
+	}
+	return f, nil
+}
+
+// Create creates (or truncates) the file at path and writes h to it.
+func Create(path string, h Header) (*Writer, error) { return CreateFile(path, h, true) }
+
+// CreateFile opens path with OpenFile and writes h to it.
+func CreateFile(path string, h Header, overwrite bool) (*Writer, error) {
+	f, err := OpenFile(path, overwrite)
+	if err != nil {
+		return nil, err
 	}
 	w, err := newWriter(f, h)
 	if err != nil {
@@ -135,8 +167,8 @@ func (w *Writer) Base() time.Time { return w.base }
 func (w *Writer) WriteSent(s *Sent) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
-		return ErrClosed
+	if err := w.refuseLocked(); err != nil {
+		return err
 	}
 	w.reserve(5)
 	ev, typ, key := w.intern(s.EventID), w.intern(s.Type), w.intern(s.IdemKey)
@@ -154,6 +186,7 @@ func (w *Writer) WriteSent(s *Sent) error {
 	b = appendUint(b, uint64(pid))
 	b = appendUint(b, uint64(dup))
 	w.buf = b
+	w.ends = append(w.ends, len(b))
 	return w.maybeFlushLocked()
 }
 
@@ -174,8 +207,8 @@ const (
 func (w *Writer) WriteAttempt(a *Attempt) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
-		return ErrClosed
+	if err := w.refuseLocked(); err != nil {
+		return err
 	}
 	n := attemptFields
 	switch {
@@ -225,6 +258,7 @@ func (w *Writer) WriteAttempt(a *Attempt) error {
 		b = appendUint(b, uint64(a.SigVariant))
 	}
 	w.buf = b
+	w.ends = append(w.ends, len(b))
 	return w.maybeFlushLocked()
 }
 
@@ -232,8 +266,8 @@ func (w *Writer) WriteAttempt(a *Attempt) error {
 func (w *Writer) WriteMark(m *Mark) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
-		return ErrClosed
+	if err := w.refuseLocked(); err != nil {
+		return err
 	}
 	w.reserve(2)
 	typ, name := w.intern(m.Type), w.intern(m.Name)
@@ -244,6 +278,7 @@ func (w *Writer) WriteMark(m *Mark) error {
 	b = appendUint(b, uint64(name))
 	b = appendStr(b, m.Detail)
 	w.buf = b
+	w.ends = append(w.ends, len(b))
 	return w.maybeFlushLocked()
 }
 
@@ -284,6 +319,20 @@ func (w *Writer) maybeFlushLocked() error {
 	return w.err
 }
 
+// refuseLocked counts a record that cannot be written (after Close or a
+// write error) as lost and says why. The caller holds mu.
+func (w *Writer) refuseLocked() error {
+	switch {
+	case w.closed:
+		w.lost++
+		return ErrClosed
+	case w.err != nil:
+		w.lost++
+		return w.err
+	}
+	return nil
+}
+
 func (w *Writer) flushLocked() error {
 	if w.err != nil {
 		return w.err
@@ -291,12 +340,42 @@ func (w *Writer) flushLocked() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	_, err := w.w.Write(w.buf)
-	w.buf = w.buf[:0]
-	if err != nil {
-		w.err = fmt.Errorf("write trace: %w", err)
+	n, err := w.w.Write(w.buf)
+	if err == nil && n < len(w.buf) {
+		err = io.ErrShortWrite
 	}
+	if err != nil {
+		// The records wholly inside the first n bytes reached the file; a
+		// reader recovers them and drops the torn one after them.
+		kept := 0
+		for kept < len(w.ends) && w.ends[kept] <= n {
+			kept++
+		}
+		w.written += uint64(kept)
+		w.lost += uint64(len(w.ends) - kept)
+		w.err = fmt.Errorf("write trace: %w", err)
+	} else {
+		w.written += uint64(len(w.ends))
+	}
+	w.buf, w.ends = w.buf[:0], w.ends[:0]
 	return w.err
+}
+
+// Lost returns how many records did not reach the file whole: those in a
+// buffer whose write failed, and every one written after the failure or
+// after Close. Written and Lost add up to the records written so far.
+func (w *Writer) Lost() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lost
+}
+
+// Written returns how many records reached the file whole. Records still
+// in the buffer count in neither Written nor Lost until the next flush.
+func (w *Writer) Written() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.written
 }
 
 // Flush writes every buffered record out.

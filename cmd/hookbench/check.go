@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/reports"
-	"github.com/hookbench/hookbench/scenarios"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -36,7 +36,7 @@ func (g *gradeFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&g.only, "only", nil, "run only these checks or groups (comma-separated ids, e.g. 3,6.2)")
 	fs.StringSliceVar(&g.skip, "skip", nil, "leave these checks or groups out")
 	fs.BoolVar(&g.strict, "strict", false, "treat WARN (a broken SHOULD) as FAIL, as h2spec --strict does")
-	fs.StringVar(&g.profile, "profile", "", "declared policy: a built-in profile ("+strings.Join(scenarios.Profiles(), ", ")+")")
+	fs.StringVar(&g.profile, "profile", "", "declared policy: a built-in profile ("+strings.Join(policy.Profiles(), ", ")+")")
 	fs.StringVar(&g.junit, "junit", "", "also write the verdicts as JUnit XML to this file")
 	fs.StringVar(&g.json, "json", "", "also write the verdicts as JSON to this file")
 	fs.BoolVarP(&g.verbose, "verbose", "v", false, "also print why each passing check passed")
@@ -47,20 +47,20 @@ func (g *gradeFlags) evalOptions() conformance.Options {
 }
 
 // profilePolicy returns the --profile policy, and false when none was given.
-func (g *gradeFlags) profilePolicy() (conformance.Policy, bool, error) {
+func (g *gradeFlags) profilePolicy() (policy.Policy, bool, error) {
 	if g.profile == "" {
-		return conformance.Policy{}, false, nil
+		return policy.Policy{}, false, nil
 	}
-	p, err := scenarios.Profile(g.profile)
+	p, err := policy.Profile(g.profile)
 	if err != nil {
-		return p, false, usageError{fmt.Errorf("--profile: %w", err)}
+		return p, false, fmt.Errorf("--profile: %w", err)
 	}
 	return p, true, nil
 }
 
 // report prints the tree and writes the requested files; it returns a
 // failError when any check failed.
-func (g *gradeFlags) report(e *env, title string, p *conformance.Policy, rs []conformance.Result) error {
+func (g *gradeFlags) report(e *env, title string, p *policy.Policy, rs []conformance.Result) error {
 	if err := conformance.WriteText(e.stdout, rs, conformance.TextOptions{Title: title, Verbose: g.verbose}); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
@@ -86,10 +86,20 @@ func (g *gradeFlags) report(e *env, title string, p *conformance.Policy, rs []co
 	return nil
 }
 
+// readTrace reads a whole trace file, stopping when ctx ends.
+func readTrace(ctx context.Context, path string) (*trace.Trace, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return trace.Read(ctxReader{ctx, f})
+}
+
 func writeReportFile(path string, write func(*os.File) error) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return usageError{fmt.Errorf("create %s: %w", path, err)}
+		return fmt.Errorf("create %s: %w", path, err)
 	}
 	if err := write(f); err != nil {
 		f.Close()
@@ -110,12 +120,12 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError{errors.New("expected one trace file (see hookbench check --help)")}
+		return errors.New("expected one trace file (see hookbench check --help)")
 	}
 	path := fs.Arg(0)
-	tr, err := trace.ReadFile(path)
+	tr, err := readTrace(ctx, path)
 	if err != nil {
-		return usageError{fmt.Errorf("read trace %s: %w", path, err)}
+		return fmt.Errorf("read trace %s: %w", path, err)
 	}
 	p, ok, err := g.profilePolicy()
 	if err != nil {
@@ -131,16 +141,16 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		}
 	} else {
 		if p, ok, err = conformance.PolicyFromTrace(tr); err != nil {
-			return usageError{fmt.Errorf("trace %s: %w", path, err)}
+			return fmt.Errorf("trace %s: %w", path, err)
 		}
 		if !ok {
-			return usageError{fmt.Errorf("trace %s records no declared policy: pass --profile NAME", path)}
+			return fmt.Errorf("trace %s records no declared policy: pass --profile NAME", path)
 		}
 		source = "the trace's policy mark"
 	}
 	rs, err := conformance.Evaluate(tr, &p, g.evalOptions())
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	title := fmt.Sprintf("hookbench check %s: run %s, policy from %s", path, tr.Header.RunID, source)
 	if tr.Dropped > 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookbench/hookbench/conformance"
 	"github.com/hookbench/hookbench/conformance/suite"
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/reports"
 	"github.com/hookbench/hookbench/trace"
 )
@@ -27,12 +28,12 @@ func writeTrace(t *testing.T, withPolicy, dup bool) string {
 		t.Fatal(err)
 	}
 	if withPolicy {
-		p := conformance.Policy{MaxAttempts: 3, Backoff: conformance.Backoff{Kind: "schedule", Schedule: []time.Duration{100 * time.Millisecond, 400 * time.Millisecond}, Jitter: "none"}, Scheme: "standard"}
+		p := policy.Policy{MaxAttempts: 3, Backoff: policy.Backoff{Kind: "schedule", Schedule: []time.Duration{100 * time.Millisecond, 400 * time.Millisecond}, Jitter: "none"}, Scheme: "standard"}
 		d, _ := json.Marshal(&p)
-		w.WriteMark(&trace.Mark{Type: conformance.PolicyMark, Name: "test", Detail: string(d)})
+		w.WriteMark(&trace.Mark{Type: trace.PolicyMark, Name: "test", Detail: string(d)})
 	}
 	frag, _ := json.Marshal(conformance.Fragment{Endpoints: []string{"/f/deliver"}, EventPrefix: "deliver/"})
-	w.WriteMark(&trace.Mark{AtNs: 0, Type: conformance.FragmentMark, Name: conformance.FragDeliver, Detail: string(frag)})
+	w.WriteMark(&trace.Mark{AtNs: 0, Type: trace.FragmentMark, Name: conformance.FragDeliver, Detail: string(frag)})
 	w.WriteSent(&trace.Sent{EventID: "deliver/1", Type: "t", IntendedNs: 1e6, SentNs: 1e6, Status: 202})
 	w.WriteAttempt(&trace.Attempt{Endpoint: "/f/deliver", EventID: "deliver/1", EventType: "t", MsgID: "m1", ArrivalNs: 2e6, Status: 200, Sig: trace.SigValid})
 	if dup {
@@ -154,7 +155,14 @@ func TestConformUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"conform", "--fault", "nope"}, `--fault "nope": no such fault`},
+		{[]string{"conform", "--fault", "nope"}, `--fault "nope": no such fault (known:`},
+		{[]string{"conform", "--fault", "no-jiter"}, `--fault "no-jiter": no such fault (did you mean "no-jitter"?)`},
+		{[]string{"conform", "--time-scale", "0"}, "--time-scale 0: want a positive factor (1 = real time"},
+		{[]string{"conform", "--time-scale", "-0.5"}, "--time-scale -0.5: want a positive factor"},
+		{[]string{"conform", "--time-scale", "NaN"}, "--time-scale NaN: want a positive factor"},
+		{[]string{"conform", "--var", "PROVIDER_URL=http://x"}, "--var PROVIDER_URL=http://x: variables fill in a scenario file, and none was given"},
+		{[]string{"conform", "--var", "PROVIDER_URL"}, `--var "PROVIDER_URL": want NAME=VALUE`},
+		{[]string{"conform", "/no/such/scenario.yaml", "--var", "X"}, `--var "X": want NAME=VALUE`},
 		{[]string{"conform", "--only", "13"}, `"13" matches no check`},
 		{[]string{"conform", "a.yaml", "b.yaml"}, "at most one scenario"},
 		{[]string{"conform", "a.yaml", "--provider-config", "b.yaml"}, "not both"},
@@ -297,12 +305,12 @@ func TestCheckNotesInterference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := conformance.Policy{MaxAttempts: 3, Backoff: conformance.Backoff{Kind: "schedule", Schedule: []time.Duration{100 * time.Millisecond, 400 * time.Millisecond}, Jitter: "none"}, Timeout: 3 * time.Second}
+	p := policy.Policy{MaxAttempts: 3, Backoff: policy.Backoff{Kind: "schedule", Schedule: []time.Duration{100 * time.Millisecond, 400 * time.Millisecond}, Jitter: "none"}, Timeout: 3 * time.Second}
 	d, _ := json.Marshal(&p)
-	w.WriteMark(&trace.Mark{Type: conformance.PolicyMark, Name: "test", Detail: string(d)})
+	w.WriteMark(&trace.Mark{Type: trace.PolicyMark, Name: "test", Detail: string(d)})
 	for _, id := range []string{conformance.FragRetry5xx, conformance.FragTimeout} {
 		frag, _ := json.Marshal(conformance.Fragment{Endpoints: []string{"/f/" + id}, EventPrefix: id + "/", FailFirst: 1})
-		w.WriteMark(&trace.Mark{AtNs: 0, Type: conformance.FragmentMark, Name: id, Detail: string(frag)})
+		w.WriteMark(&trace.Mark{AtNs: 0, Type: trace.FragmentMark, Name: id, Detail: string(frag)})
 	}
 	w.WriteSent(&trace.Sent{EventID: "retry-5xx/1", Type: "t", IntendedNs: 1e6, SentNs: 1e6, Status: 202})
 	w.WriteSent(&trace.Sent{EventID: "timeout/1", Type: "t", IntendedNs: 1e6, SentNs: 1e6, Status: 202})

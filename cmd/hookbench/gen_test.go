@@ -93,6 +93,12 @@ func TestGenCLIBadInput(t *testing.T) {
 		{"5xx storm", []string{"--url", srv.URL, "--rate", "1000", "--count", "10"}, exitFail, "503×10"},
 		{"5xx storm says why", []string{"--url", srv.URL, "--rate", "1000", "--count", "10"}, exitFail, "every request failed (10 of 10 without a 2xx answer)"},
 		{"refused", []string{"--url", refused, "--rate", "1000", "--count", "10"}, exitFail, "connection 10"},
+		{"threshold met", []string{"--url", ok.URL, "--count", "3", "--threshold", "errors<1%", "--threshold", "sent==3"}, exitOK, "✓ errors<1% (0%)"},
+		{"threshold missed", []string{"--url", ok.URL, "--count", "3", "--threshold", "sent>=4"}, exitFail, "✗ sent>=4 (3)"},
+		{"threshold without value", []string{"--url", ok.URL, "--count", "3", "--threshold", "e2e_p99<1s"}, exitFail, "✗ e2e_p99<1s (no value)"},
+		{"threshold unknown", []string{"--url", ok.URL, "--count", "3", "--threshold", "latncy_p99<1s"}, exitUsage, `did you mean "latency_p99"`},
+		{"threshold without unit", []string{"--url", ok.URL, "--count", "3", "--threshold", "latency_p99<1"}, exitUsage, "has no unit"},
+		{"json summary", []string{"--url", ok.URL, "--count", "3", "--output", "json", "--threshold", "sent>=4"}, exitFail, `"schema": "https://hookbench.dev/schema/gen/v1.json"`},
 		{"invalid json is sent anyway", []string{"--url", ok.URL, "--count", "3", "--body", `{"a":1,,}`}, exitOK, "not valid JSON"},
 	}
 	for _, tt := range tests {

@@ -12,19 +12,51 @@ import (
 
 	"github.com/hookbench/hookbench/conformance"
 	"github.com/hookbench/hookbench/reports"
+	"github.com/hookbench/hookbench/threshold"
 )
 
 const reportExamples = `  hookbench report run.hbt                         # text summary on stdout
   hookbench report run.hbt --format json > report.json
   hookbench report run.hbt --format all --out out/  # every format into out/
   hookbench report a.hbt b.hbt c.hbt --merge --format html,hlog --out merged/
-  hookbench report run.hbt --results conform.json --format junit,html --out ci/`
+  hookbench report --merge traces/ --format all --out traces/report   # every *.hbt and *.trace in traces/
+  hookbench report run.hbt --results conform.json --format junit,html --out ci/
+  hookbench report run.hbt --threshold 'e2e_p99<500ms' --threshold 'delivered>=99.9%'  # exit 1 on a miss`
+
+// traceArgs expands each directory argument to the trace files in it
+// (*.hbt and *.trace, sorted), so a merge needs no shell glob: in a
+// container image without a shell, `report --merge /traces` reads every
+// shard's trace.
+func traceArgs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil || !st.IsDir() {
+			out = append(out, a) // a file, or an error the reader reports
+			continue
+		}
+		ents, err := os.ReadDir(a)
+		if err != nil {
+			return nil, err
+		}
+		n := len(out)
+		for _, de := range ents {
+			if ext := filepath.Ext(de.Name()); !de.IsDir() && (ext == ".hbt" || ext == ".trace") {
+				out = append(out, filepath.Join(a, de.Name()))
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("%s: a directory with no trace files (*.hbt, *.trace)", a)
+		}
+	}
+	return out, nil
+}
 
 // reportMemoryLimit is the soft heap limit of hookbench report.
 const reportMemoryLimit = 48 << 20
 
 func runReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "report", "report TRACE... [flags]", reportExamples)
+	fs := newFlagSet(e, "report", "report TRACE|DIR... [flags]", reportExamples)
 	opts := reports.NewOptions()
 	opts.Version = versionString()
 	format := fs.String("format", reports.FormatText, "comma-separated formats: "+strings.Join(reports.Formats(), ", ")+", or all")
@@ -36,39 +68,46 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&opts.MatchEntries, "match-entries", opts.MatchEntries, "slots per generation of the Sent/Attempt matching tables (power of two; bounds memory)")
 	fs.StringSliceVar(&opts.Track, "track", nil, "event ids whose attempt timelines are always kept (repeatable, comma-separated)")
 	fs.IntVar(&opts.MaxTimelines, "max-timelines", opts.MaxTimelines, "failed or retried deliveries whose attempts are kept")
+	fs.DurationVar(&opts.Step, "step", opts.Step, "interval of the time series and .hlog files (>= 1ms; finer for short runs); "+
+		"longer runs coarsen it, and the HTML charts merge intervals down to at most 300 points")
+	var limits threshold.List
+	fs.Var(&limits, "threshold", thresholdUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return usageError{errors.New("want at least one trace file")}
+		return errors.New("want at least one trace file")
 	}
 	if err := opts.Validate(); err != nil {
-		return usageError{err}
+		return err
 	}
 	formats, err := reports.ParseFormats(*format)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	if *results == "" && slices.Contains(formats, reports.FormatJUnit) {
 		if !strings.Contains(*format, "all") || strings.Contains(*format, reports.FormatJUnit) {
-			return usageError{fmt.Errorf("%w: pass --results FILE", reports.ErrNoChecks)}
+			return fmt.Errorf("%w: pass --results FILE", reports.ErrNoChecks)
 		}
 		formats = slices.DeleteFunc(formats, func(f string) bool { return f == reports.FormatJUnit })
 	}
 	if *out == "" && (len(formats) != 1 || formats[0] == reports.FormatHlog) {
-		return usageError{fmt.Errorf("formats %s write several files: give --out DIR", strings.Join(formats, ","))}
+		return fmt.Errorf("formats %s write several files: give --out DIR", strings.Join(formats, ","))
+	}
+	if err := parseOnly(); err != nil {
+		return err
 	}
 	var res []conformance.Result
 	if *results != "" {
 		f, err := os.Open(*results)
 		if err != nil {
-			return usageError{fmt.Errorf("open results: %w", err)}
+			return fmt.Errorf("open results: %w", err)
 		}
 		r, err := reports.ReadResults(f)
 		f.Close()
 		if err != nil {
-			return usageError{fmt.Errorf("%s: %w", *results, err)}
+			return fmt.Errorf("%s: %w", *results, err)
 		}
 		res = r
 	}
@@ -79,25 +118,34 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		debug.SetMemoryLimit(reportMemoryLimit)
 	}
 
-	groups := [][]string{fs.Args()}
+	traces, err := traceArgs(fs.Args())
+	if err != nil {
+		return err
+	}
+	groups := [][]string{traces}
 	if !*merge {
 		groups = groups[:0]
-		for _, p := range fs.Args() {
+		for _, p := range traces {
 			groups = append(groups, []string{p})
 		}
 	}
+	var missed error
 	for i, paths := range groups {
 		sum, err := reports.Build(ctx, opts, paths...)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return usageError{err}
+			return err
 		}
 		sum.Checks = res
+		sum.EvaluateThresholds(limits)
+		if err := thresholdsMissed(sum.Thresholds); err != nil && missed == nil {
+			missed = err
+		}
 		outs, err := reports.Outputs(sum, formats, oo)
 		if err != nil {
-			return usageError{err}
+			return err
 		}
 		if *out == "" {
 			if len(groups) > 1 {
@@ -108,6 +156,12 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			}
 			if err := outs[0].Report(e.stdout); err != nil {
 				return err
+			}
+			if formats[0] != reports.FormatText {
+				// The report on stdout may not be read by people: say it here too.
+				if err := threshold.Write(e.stderr, sum.Thresholds); err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -122,6 +176,9 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := threshold.Write(e.stdout, sum.Thresholds); err != nil {
+			return err
+		}
 	}
-	return nil
+	return missed
 }

@@ -69,6 +69,12 @@ func TestReportCommand(t *testing.T) {
 		{"missing file", []string{"report", filepath.Join(dir, "nope.hbt")}, exitUsage, []string{"open trace"}},
 		{"not a trace", []string{"report", results}, exitUsage, []string{"corrupt record 0"}},
 		{"bad match entries", []string{"report", "--match-entries", "1000", shards[0]}, exitUsage, []string{"MatchEntries"}},
+		{"threshold met", []string{"report", shards[0], "--threshold", "delivered>=99.9%", "--threshold", "e2e_p99 < 10ms"}, exitOK, []string{"✓ delivered>=99.9% (100%)", "✓ e2e_p99<10ms (5ms)"}},
+		{"threshold missed", []string{"report", shards[0], "--threshold", "retried<5%"}, exitFail, []string{"✗ retried<5% (10%)", "1 of 1 thresholds missed"}},
+		{"threshold without value", []string{"report", shards[0], "--threshold", "lateness_p99<1s"}, exitFail, []string{"✗ lateness_p99<1s (no value)"}},
+		{"threshold unknown", []string{"report", shards[0], "--threshold", "e2e_frist_p99<1s"}, exitUsage, []string{`did you mean "e2e_first_p99"`, "known metrics:"}},
+		{"threshold in json", []string{"report", shards[0], "--format", "json", "--threshold", "retried<5%"}, exitFail, []string{`"spec": "retried<5%"`, `"ok": false`}},
+		{"threshold per trace", []string{"report", shards[0], shards[1], "--out", filepath.Join(dir, "per"), "--threshold", "e2e_first_max<=5ms"}, exitFail, []string{"✓ e2e_first_max<=5ms (5ms)", "✗ e2e_first_max<=5ms (8ms)"}},
 		{"junit to stdout", []string{"report", "--results", results, "--format", "junit", shards[0]}, exitOK, []string{`failures="1"`, "too fast"}},
 	}
 	for _, tt := range tests {
@@ -85,6 +91,22 @@ func TestReportCommand(t *testing.T) {
 		})
 	}
 
+	t.Run("merge a directory of shards", func(t *testing.T) {
+		code, stdout, stderr := runCLI(t, "report", "--merge", "--format", "json", dir)
+		var doc struct {
+			Runs   []json.RawMessage `json:"runs"`
+			Counts struct {
+				Sent int64 `json:"sent"`
+			} `json:"counts"`
+		}
+		if code != exitOK || json.Unmarshal([]byte(stdout), &doc) != nil || len(doc.Runs) != 3 || doc.Counts.Sent != 600 {
+			t.Fatalf("code %d, %d runs, sent %d: %s%s", code, len(doc.Runs), doc.Counts.Sent, stdout, stderr)
+		}
+		empty := t.TempDir()
+		if code, _, stderr := runCLI(t, "report", "--merge", empty); code != exitUsage || !strings.Contains(stderr, "no trace files") {
+			t.Fatalf("empty directory: code %d, %s", code, stderr)
+		}
+	})
 	t.Run("merge three shards into every format", func(t *testing.T) {
 		out := filepath.Join(dir, "merged")
 		args := append([]string{"report", "--merge", "--format", "all", "--out", out, "--results", results}, shards...)

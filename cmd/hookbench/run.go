@@ -5,11 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/hookbench/hookbench/adapter"
+	"github.com/hookbench/hookbench/reports"
 	"github.com/hookbench/hookbench/scenarios"
+	"github.com/hookbench/hookbench/threshold"
 )
 
 const runExamples = `  # check a scenario file without running it (several files at once)
@@ -20,21 +25,27 @@ const runExamples = `  # check a scenario file without running it (several files
 
   # drive a real provider; secrets come from the environment or --var
   SVIX_URL=https://api.svix.com SVIX_TOKEN=sk_... hookbench run examples/svix.yaml
-  hookbench run examples/seed003.yaml --var PROVIDER_URL=http://127.0.0.1:3000
+  hookbench run examples/minimal-server.yaml --var PROVIDER_URL=http://127.0.0.1:3000
 
   # share a scenario's load between 3 machines (this is machine 1), then merge the traces
-  hookbench run examples/capacity-ramp.yaml --shard 1/3 --trace s1.trace`
+  hookbench run examples/capacity-ramp.yaml --shard 1/3 --trace s1.trace
+  # the same from a Kubernetes Indexed Job's pod, the load starting at an agreed time
+  hookbench run examples/capacity-ramp.yaml --shard auto/3 --start-at 1767366245000 --trace /traces/s$JOB_COMPLETION_INDEX.trace`
 
 // runFlags are the flags of `hookbench run`.
 type runFlags struct {
 	validate bool
 	vars     []string
 	trace    string
+	force    bool
 	seed     int64
 	seedSet  bool
 	drain    time.Duration
 	quiet    bool
 	shard    string
+	startAt  string
+	limits   threshold.List
+	metrics  string
 }
 
 // scenarioVars builds the ${VAR} values: the environment, then --var
@@ -57,25 +68,33 @@ func runScenario(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "run", "run SCENARIO.yaml [flags]\n       hookbench run --validate SCENARIO.yaml...", runExamples)
 	fs.BoolVar(&f.validate, "validate", false, "check the scenario file(s) and print a summary, without running")
 	fs.StringArrayVar(&f.vars, "var", nil, "set a ${NAME} variable: NAME=VALUE (repeatable; overrides the environment)")
-	fs.StringVar(&f.trace, "trace", "", "trace file to write (default: NAME.trace, NAME being the scenario's name)")
+	fs.StringVar(&f.trace, "trace", "", "trace file to write, a new file: see --force (default: NAME.trace, NAME being the scenario's name, or NAME.1.trace, NAME.2.trace, ... when it exists)")
+	fs.BoolVar(&f.force, "force", false, forceUsage)
 	fs.Int64Var(&f.seed, "seed", 0, "override the scenario's seed")
 	fs.DurationVar(&f.drain, "drain", 0, "override the scenario's drain time (bounded by 24h)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress line")
 	fs.StringVar(&f.shard, "shard", "", shardUsage+"; setup, checks and drain run on every shard")
+	fs.StringVar(&f.startAt, "start-at", "", startAtUsage+"; setup runs first, the first phase starts at this time")
+	fs.Var(&f.limits, "threshold", thresholdUsage+"; checked after the scenario's own thresholds:")
+	fs.StringVar(&f.metrics, "metrics-listen", "", metricsListenUsage(""))
+	listMetrics := addListMetrics(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *listMetrics != "" {
+		return writeMetricList(e, *listMetrics, scenarios.MetricList())
 	}
 	f.seedSet = fs.Changed("seed")
 	files := fs.Args()
 	if len(files) == 0 {
-		return usageError{errors.New("need a scenario file (see hookbench run --help)")}
+		return errors.New("need a scenario file (see hookbench run --help)")
 	}
 	if !f.validate && len(files) > 1 {
-		return usageError{fmt.Errorf("run takes one scenario file, got %d (use --validate to check several)", len(files))}
+		return fmt.Errorf("run takes one scenario file, got %d (use --validate to check several)", len(files))
 	}
 	vars, err := scenarioVars(os.Environ(), f.vars)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	if f.validate {
 		return validateScenarios(e, files, vars)
@@ -98,7 +117,7 @@ func validateScenarios(e *env, files []string, vars map[string]string) error {
 		fmt.Fprintf(e.stdout, "%s: ok: %s\n", path, describe(sc))
 	}
 	if bad > 0 {
-		return usageError{fmt.Errorf("%d of %d scenario files invalid", bad, len(files))}
+		return fmt.Errorf("%d of %d scenario files invalid", bad, len(files))
 	}
 	return nil
 }
@@ -110,7 +129,7 @@ func describe(sc *scenarios.Scenario) string {
 		total += p.Duration
 	}
 	policy := "none declared"
-	if sc.PolicySet || sc.Provider.Adapter == "reference" {
+	if sc.PolicySet || sc.Provider.Adapter == adapter.Reference {
 		policy = sc.Policy.Profile
 		if policy == "" {
 			policy = "custom"
@@ -130,43 +149,79 @@ func describe(sc *scenarios.Scenario) string {
 func runOne(ctx context.Context, e *env, path string, vars map[string]string, f *runFlags) error {
 	sc, err := scenarios.Load(path, vars)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
+	addSecretVars(sc.Redactor, f.vars)
 	if f.seedSet {
 		sc.Seed = f.seed
 	}
 	if f.drain != 0 {
 		if f.drain < 0 || f.drain > scenarios.MaxDuration {
-			return usageError{fmt.Errorf("--drain %v: want (0, %v]", f.drain, scenarios.MaxDuration)}
+			return fmt.Errorf("--drain %v: want (0, %v]", f.drain, scenarios.MaxDuration)
 		}
 		sc.Drain = f.drain
 	}
 	opts := scenarios.NewRunOptions()
 	opts.TracePath = f.trace
-	if opts.TracePath == "" {
+	if opts.TracePath == "" && !f.force {
+		// A name the user did not choose never blocks a rerun: the next
+		// free NAME.N.trace is taken instead.
+		opts.TracePath = freeName(traceName(sc.Name, path))
+	} else if opts.TracePath == "" {
 		opts.TracePath = traceName(sc.Name, path)
 	}
-	if opts.Shard, err = parseShard(f.shard); err != nil {
+	opts.OverwriteTrace = f.force
+	if opts.Shard, err = parseShard(f.shard, os.Getenv); err != nil {
 		return err
 	}
-	opts.Args = e.args0
+	if opts.StartAt, err = parseStartAt(f.startAt, time.Now()); err != nil {
+		return err
+	}
+	if err := parseOnly(); err != nil {
+		return err
+	}
+	opts.Args = resolvedArgs(e.args0, f.shard, opts.Shard)
 	opts.Version = versionString()
 	var prog *runProgress
 	if !f.quiet && runIsTerminal(e.stderr) {
 		prog = &runProgress{w: e.stderr, start: time.Now()}
 		opts.OnProgress = prog.update
 	}
+	if f.metrics != "" {
+		opts.Metrics = metrics.NewSet()
+		ms, err := startMetrics("--metrics-listen", f.metrics, false, "", opts.Metrics.WritePrometheus)
+		if err != nil {
+			return err
+		}
+		defer ms.close(e)
+		fmt.Fprintf(e.stderr, "hookbench run: metrics at %s\n", ms.url)
+	}
 	fmt.Fprintf(e.stdout, "hookbench run: %s\n", describe(sc))
 	res, err := scenarios.Run(ctx, sc, opts)
 	if prog != nil {
 		prog.clear()
 	}
+	var te *scenarios.TraceFileError
+	if errors.As(err, &te) {
+		return traceFileError(te.Path, te.Err)
+	}
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	printRunResult(e, res)
+	missed := runThresholds(ctx, e, append(slices.Clone(sc.Thresholds), f.limits...), res.TracePath)
+	if missed != nil && !errors.As(missed, new(failError)) {
+		return missed // the trace could not be read: a setup error
+	}
 	if res.Interrupted {
-		return failError{fmt.Sprintf("interrupted; the trace so far is in %s", res.TracePath)}
+		fmt.Fprintf(e.stderr, "hookbench run: the trace so far is in %s\n", res.TracePath)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return failError{"interrupted"}
+	}
+	if why, ok := skippedAll(res.Phases); ok {
+		return failError{why}
 	}
 	for i := range res.Phases {
 		if why, ok := res.Phases[i].NothingSent(); ok {
@@ -177,7 +232,45 @@ func runOne(ctx context.Context, e *env, path string, vars map[string]string, f 
 	case !res.Drained:
 		return failError{fmt.Sprintf("%d deliveries still outstanding when the %v drain ended (trace: %s)", res.Progress.Outstanding, sc.Drain, res.TracePath)}
 	}
-	return nil
+	return missed
+}
+
+// skippedAll reports a run that sent nothing because it started after
+// --start-at, past its first phase's schedule.
+func skippedAll(phases []scenarios.PhaseResult) (string, bool) {
+	var sent, skipped uint64
+	var late time.Duration
+	for _, p := range phases {
+		sent += p.Sent
+		if s := p.Summary; s != nil && s.Skipped > 0 {
+			skipped, late = skipped+s.Skipped, s.StartedLate
+		}
+	}
+	if sent > 0 || skipped == 0 {
+		return "", false
+	}
+	return fmt.Sprintf("nothing was sent: the load started %v after --start-at, past its schedule (%d hits skipped as missed)",
+		late.Round(time.Millisecond), skipped), true
+}
+
+// runThresholds evaluates thresholds on the report of the run's trace,
+// prints them and returns the failure of any miss (a plain error, exit 2,
+// when the trace cannot be read).
+func runThresholds(ctx context.Context, e *env, ts []threshold.Threshold, tracePath string) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	opts := reports.NewOptions()
+	opts.Version = versionString()
+	sum, err := reports.Build(ctx, opts, tracePath)
+	if err != nil {
+		return fmt.Errorf("thresholds: %w", err)
+	}
+	sum.EvaluateThresholds(ts)
+	if err := threshold.Write(e.stdout, sum.Thresholds); err != nil {
+		return err
+	}
+	return thresholdsMissed(sum.Thresholds)
 }
 
 // traceName derives a trace file name from the scenario's name or file.

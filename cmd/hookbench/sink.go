@@ -10,11 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookbench/hookbench/signature"
 	"github.com/hookbench/hookbench/sink"
 	"github.com/hookbench/hookbench/trace"
 )
 
-const sinkExamples = `  # a Standard Webhooks endpoint and a seed-000 style endpoint routed by event type
+const sinkExamples = `  # a Standard Webhooks endpoint and an endpoint that routes by event type
   hookbench sink --listen 127.0.0.1:8080 \
     --endpoint path=/orders,scheme=standard,secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \
     --endpoint 'path=/legacy,type-header=x-event-type,types=new_order|payment_success'
@@ -31,7 +32,27 @@ const sinkExamples = `  # a Standard Webhooks endpoint and a seed-000 style endp
 
   # watch it
   curl -s http://127.0.0.1:8080/_hookbench/stats
-  curl -s http://127.0.0.1:8080/metrics`
+  curl -s http://127.0.0.1:8080/metrics
+
+  # the reference tables of docs/sink.md
+  hookbench sink --list-schemes --format markdown
+  hookbench sink --list-rule-keys --format markdown`
+
+// listSinkTables prints the tables asked for, one after another.
+func listSinkTables(e *env, format string, schemes, ruleKeys, endpointKeys bool) error {
+	for _, l := range []struct {
+		on    bool
+		write func(io.Writer, string) error
+	}{{schemes, signature.WriteSchemeList}, {ruleKeys, sink.WriteRuleKeyList}, {endpointKeys, sink.WriteEndpointKeyList}} {
+		if !l.on {
+			continue
+		}
+		if err := l.write(e.stdout, format); err != nil {
+			return fmt.Errorf("--format: %w", err)
+		}
+	}
+	return nil
+}
 
 // defaultSinkEndpoint is served when no --endpoint is given.
 const defaultSinkEndpoint = "path=/webhook"
@@ -52,21 +73,35 @@ func runSink(ctx context.Context, e *env, args []string) error {
 		"otherwise granted); first match wins, default 200 (repeatable)")
 	rulesFile := fs.String("rules", "", "read more rules from a YAML `FILE` (a list of mappings with the --rule keys)")
 	fs.Int64Var(&opts.Seed, "seed", 1, "seed for p= and delay distributions (same seed, same draws)")
-	tracePath := fs.String("trace", "", "record every attempt to this trace `FILE`")
+	tracePath := fs.String("trace", "", "record every attempt to this trace `FILE` (a new file: see --force)")
+	force := addForce(fs)
 	fs.BoolVar(&opts.KeepBodies, "keep-bodies", false, "store request bodies in the trace")
 	fs.DurationVar(&opts.MaxHang, "max-hang", opts.MaxHang, "cap for hang and delays")
 	fs.DurationVar(&opts.ReadTimeout, "read-timeout", opts.ReadTimeout, "time allowed to read one request, and to keep an idle connection (slow clients are cut off)")
 	fs.DurationVar(&opts.ShutdownGrace, "grace", opts.ShutdownGrace, "on stop, time in-flight requests get to finish")
+	fs.IntVar(&opts.Concurrency, "max-conns", opts.Concurrency, "most connections open at once; past it a connection gets 503 (counted as over_capacity, marked in the trace)")
+	fs.IntVar(&opts.DedupWindow, "dedup-window", opts.DedupWindow, "message ids each endpoint remembers at least, to count repeats (~36 bytes per id; at most twice as many held)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: run until interrupted)")
 	quiet := fs.Bool("quiet", false, "no progress line (it is only shown when stderr is a terminal)")
+	listSchemes := fs.Bool("list-schemes", false, "list the signature schemes (headers, signed bytes, tolerance) and exit")
+	listRuleKeys := fs.Bool("list-rule-keys", false, "list the --rule keys and exit")
+	listEndpointKeys := fs.Bool("list-endpoint-keys", false, "list the --endpoint keys and exit")
+	listMetrics := addListMetrics(fs)
+	listFormat := fs.String("format", "text", "format of the --list-* tables: text or markdown (the tables of docs/sink.md)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *listMetrics != "" {
+		return writeMetricList(e, *listMetrics, sink.MetricList())
+	}
+	if err := listSinkTables(e, *listFormat, *listSchemes, *listRuleKeys, *listEndpointKeys); err != nil || *listSchemes || *listRuleKeys || *listEndpointKeys {
+		return err
+	}
 	if *duration < 0 {
-		return usageError{fmt.Errorf("--duration %v: want 0 (until interrupted) or a positive duration", *duration)}
+		return fmt.Errorf("--duration %v: want 0 (until interrupted) or a positive duration", *duration)
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))}
+		return fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
 	}
 	opts.IdleTimeout = opts.ReadTimeout
 	if len(*endpoints) == 0 {
@@ -75,28 +110,31 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	for _, spec := range *endpoints {
 		ep, err := sink.ParseEndpoint(spec)
 		if err != nil {
-			return usageError{fmt.Errorf("--endpoint: %w", err)}
+			return fmt.Errorf("--endpoint: %w", err)
 		}
 		opts.Endpoints = append(opts.Endpoints, ep)
 	}
 	for _, spec := range *ruleSpecs {
 		r, err := sink.ParseRule(spec)
 		if err != nil {
-			return usageError{fmt.Errorf("--rule: %w", err)}
+			return fmt.Errorf("--rule: %w", err)
 		}
 		opts.Rules = append(opts.Rules, r)
 	}
 	if *rulesFile != "" {
 		rs, err := sink.LoadRules(*rulesFile)
 		if err != nil {
-			return usageError{fmt.Errorf("--rules: %w", err)}
+			return fmt.Errorf("--rules: %w", err)
 		}
 		opts.Rules = append(opts.Rules, rs...)
 	}
 	opts.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, format+"\n", a...) }
 	// Validate before creating the trace file so a bad flag leaves nothing behind.
 	if err := opts.Validate(); err != nil {
-		return usageError{err}
+		return err
+	}
+	if err := parseOnly(); err != nil {
+		return err
 	}
 	var tw *trace.Writer
 	if *tracePath != "" {
@@ -105,9 +143,9 @@ func runSink(ctx context.Context, e *env, args []string) error {
 			args[i] = sink.Redact(a)
 		}
 		var err error
-		tw, err = trace.Create(*tracePath, trace.NewHeader(args, versionString()))
+		tw, err = trace.CreateFile(*tracePath, trace.NewHeader(args, versionString()), *force)
 		if err != nil {
-			return usageError{err}
+			return traceFileError(*tracePath, err)
 		}
 		opts.Trace = tw
 	}
@@ -120,7 +158,7 @@ func runSink(ctx context.Context, e *env, args []string) error {
 			tw.Close()
 			os.Remove(*tracePath)
 		}
-		return usageError{err}
+		return err
 	}
 
 	fmt.Fprintf(e.stdout, "hookbench sink listening on %s\n", s.URL())
@@ -219,7 +257,7 @@ func printSinkSummary(w io.Writer, st sink.Stats) {
 		fmt.Fprintf(w, "  unreadable requests: %s\n", countList(st.BadRequests))
 	}
 	if st.TraceErrors > 0 {
-		fmt.Fprintf(w, "  trace write errors: %d\n", st.TraceErrors)
+		fmt.Fprintf(w, "  trace records lost (write errors): %d\n", st.TraceErrors)
 	}
 }
 

@@ -101,7 +101,7 @@ func TestSinkRun(t *testing.T) {
 		t.Fatalf("/b: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	cancel()
-	if code := <-done; code != exitOK {
+	if code := <-done; code != exitInterrupted {
 		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
 	}
 	o := out.String()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -24,29 +25,30 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 	}
 	if fs.NArg() != 2 {
 		fs.Usage()
-		return usageError{errors.New("want a subcommand (dump or stats) and one trace file")}
+		return errors.New("want a subcommand (dump or stats) and one trace file")
 	}
 	f, err := os.Open(fs.Arg(1))
 	if err != nil {
-		return usageError{fmt.Errorf("open trace: %w", err)}
+		return fmt.Errorf("open trace: %w", err)
 	}
 	defer f.Close()
+	r := ctxReader{ctx, f}
 	switch fs.Arg(0) {
 	case "dump":
-		err := trace.Dump(e.stdout, f)
+		err := trace.Dump(e.stdout, r)
 		var te *trace.TruncatedError
 		if errors.As(err, &te) {
 			fmt.Fprintf(e.stderr, "hookbench trace: warning: %v\n", err)
 			return nil
 		}
 		if err != nil {
-			return usageError{fmt.Errorf("%s: %w", fs.Arg(1), err)}
+			return fmt.Errorf("%s: %w", fs.Arg(1), err)
 		}
 		return nil
 	case "stats":
-		c, err := trace.Count(f)
+		c, err := trace.Count(r)
 		if err != nil {
-			return usageError{fmt.Errorf("%s: %w", fs.Arg(1), err)}
+			return fmt.Errorf("%s: %w", fs.Arg(1), err)
 		}
 		if *asJSON {
 			enc := json.NewEncoder(e.stdout)
@@ -56,7 +58,21 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 		printCounts(e, c)
 		return nil
 	}
-	return usageError{fmt.Errorf("unknown trace subcommand %q (want dump or stats)", fs.Arg(0))}
+	return fmt.Errorf("unknown trace subcommand %q (want dump or stats)", fs.Arg(0))
+}
+
+// ctxReader stops reading once ctx ends: reading a large trace is the long
+// part of dump, stats and check, and an interrupt must end it.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 func printCounts(e *env, c *trace.Counts) {

@@ -6,9 +6,9 @@ import (
 
 	"github.com/hookbench/hookbench/conformance"
 
-	"github.com/hookbench/hookbench/scenarios"
+	"github.com/hookbench/hookbench/adapter"
+	"github.com/hookbench/hookbench/signature"
 	"github.com/hookbench/hookbench/sink"
-	"github.com/hookbench/hookbench/sink/signature"
 )
 
 // Registration is one endpoint the suite registers with the provider.
@@ -118,7 +118,7 @@ func (e *env) subscribe() error {
 		return nil
 	}
 	e.p.Scheme = t.Scheme
-	if t.Scheme == scenarios.SchemeNone {
+	if t.Scheme == adapter.SchemeNone {
 		e.p.Scheme = ""
 	}
 	if e.p.Signed() {
@@ -142,7 +142,7 @@ func (e *env) subscribe() error {
 // per harness event id; a generic scheme keeps the user's id header for
 // the signed content.
 func (e *env) endpointConfig(ep endpointPlan, secret string) (sink.EndpointConfig, error) {
-	spec := scenarios.EndpointSpec{}
+	spec := adapter.EndpointSpec{}
 	if t := e.o.Subscriber; t != nil {
 		spec = *t
 	}
@@ -153,7 +153,7 @@ func (e *env) endpointConfig(ep endpointPlan, secret string) (sink.EndpointConfi
 	if e.o.Subscriber == nil && spec.Scheme == signature.SchemeGeneric {
 		// Without a scenario the generic scheme's settings are the
 		// policy's (a scenario's endpoints took them when it was loaded).
-		spec.Options = scenarios.WithSchemeOptions(e.p.SchemeOptions, spec.Options)
+		spec.Options = adapter.WithSchemeOptions(e.p.SchemeOptions, spec.Options)
 	}
 	cfg, err := spec.SinkConfig(secret != "" && spec.Scheme != "")
 	if err != nil {

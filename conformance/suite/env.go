@@ -10,17 +10,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hookbench/hookbench/adapter"
 	"github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/scenarios"
+	"github.com/hookbench/hookbench/internal/netx"
+	"github.com/hookbench/hookbench/internal/wait"
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/sink"
 	"github.com/hookbench/hookbench/trace"
 )
-
-// SecretRotator is an optional adapter capability: rotate one endpoint's
-// signing secret (the provider keeps signing with the old one for a while,
-// as Standard Webhooks allows) and return the new secret. Check 6.7 needs
-// it, and the adapter's RotateSecret capability.
-type SecretRotator = scenarios.SecretRotator
 
 // env is what fragments share during one run. Its fields are set before
 // fragments start and only read afterwards, except stats (atomic).
@@ -29,9 +26,9 @@ type env struct {
 	runID string
 	tw    *trace.Writer
 	sink  *sink.Server
-	ad    scenarios.Adapter
-	caps  scenarios.Capabilities
-	p     conformance.Policy // effective (time-scaled) policy, as graded
+	ad    adapter.Adapter
+	caps  adapter.Capabilities
+	p     policy.Policy // effective (time-scaled) policy, as graded
 	slack time.Duration
 	// secretUnknown: the sink verifies with a secret the provider may not
 	// use (the adapter could neither set nor read it).
@@ -39,6 +36,8 @@ type env struct {
 	// rerun: the fragments now running are the Isolate option's re-runs,
 	// one after another (their events get ids of their own).
 	rerun bool
+	// track follows the fragments for Options.OnProgress.
+	track *tracker
 
 	stats atomic.Pointer[map[string]sink.EndpointStats]
 }
@@ -60,8 +59,8 @@ func (e *env) config(owner, what string, fn func() error) error {
 // of its own (the in-process reference, isolated): no fragment can then
 // disturb another.
 func (e *env) ownProviders() bool {
-	ra, ok := e.ad.(*refAdapter)
-	return ok && ra.isolate
+	ra, ok := e.ad.(*adapter.ReferenceAdapter)
+	return ok && ra.Grouped()
 }
 
 // statsEvery is how often the sink's counters are read (a snapshot walks
@@ -171,19 +170,7 @@ func waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
 }
 
 // sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+var sleep = wait.Sleep
 
 // fragRun is one fragment while it runs.
 type fragRun struct {
@@ -294,7 +281,7 @@ func (f *fragRun) eventType(sub string) string { return f.e.o.eventType(f.plan.I
 // newEvent builds the next event of the fragment: a unique harness id, its
 // type, and a payload (canonical JSON carrying the id, unless body builds
 // another from the id). It goes to every provider endpoint of the fragment.
-func (f *fragRun) newEvent(sub string, body func(id string) string) scenarios.Event {
+func (f *fragRun) newEvent(sub string, body func(id string) string) adapter.Event {
 	n := f.seq.Add(1)
 	id := f.frag.EventPrefix + strconv.FormatInt(n, 10)
 	typ := f.eventType(sub)
@@ -304,7 +291,7 @@ func (f *fragRun) newEvent(sub string, body func(id string) string) scenarios.Ev
 	} else {
 		payload = canonicalPayload(id, n)
 	}
-	ev := scenarios.Event{ID: id, Type: typ, Payload: []byte(payload)}
+	ev := adapter.Event{ID: id, Type: typ, Payload: []byte(payload)}
 	if f.e.caps.IdempotencyKey {
 		// Every event has a key of its own, unique across runs (the ids
 		// repeat from run to run, and a provider keeps keys for a while):
@@ -336,7 +323,7 @@ func canonicalPayload(id string, n int64) string {
 // trigger sends one event through the adapter and records it as a Sent.
 // A transport error is recorded (Err, status 0), not returned: the checks
 // judge refused triggers. Only a cancelled ctx is an error.
-func (f *fragRun) trigger(ctx context.Context, ev scenarios.Event, recordID, dupOf string, intended int64) error {
+func (f *fragRun) trigger(ctx context.Context, ev adapter.Event, recordID, dupOf string, intended int64) error {
 	e := f.e
 	if intended == 0 {
 		intended = e.tw.Now()
@@ -357,12 +344,7 @@ func (f *fragRun) trigger(ctx context.Context, ev scenarios.Event, recordID, dup
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		s.Err = trace.ErrOther
-		if strings.Contains(err.Error(), "timeout") || strings.Contains(err.Error(), "deadline") {
-			s.Err = trace.ErrTimeout
-		} else if strings.Contains(err.Error(), "refused") || strings.Contains(err.Error(), "reset") {
-			s.Err = trace.ErrConnection
-		}
+		s.Err = netx.Classify(err)
 		f.note(fmt.Sprintf("trigger %s: %v", ev.ID, err))
 	}
 	if res.Note != "" {
@@ -464,4 +446,18 @@ func (f *fragRun) total() uint64 {
 		n += f.received(ep.Path)
 	}
 	return n
+}
+
+// retriesMid is how long the first n retries take when each comes in the
+// middle of its jitter band: what a provider keeping the policy takes, on
+// average, to deliver an event whose first n attempts fail.
+func (e *env) retriesMid(n int) time.Duration {
+	var s time.Duration
+	for k := 1; k <= n && k < e.attempts(); k++ {
+		if d, ok := e.p.Backoff.Nominal(k); ok {
+			lo, hi := e.p.Backoff.Band(d)
+			s += lo + (hi-lo)/2
+		}
+	}
+	return s
 }

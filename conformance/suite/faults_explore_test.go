@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/conformance/reference"
+	"github.com/hookbench/hookbench/provider"
 )
 
 func TestExploreFaults(t *testing.T) {
@@ -21,7 +21,7 @@ func TestExploreFaults(t *testing.T) {
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	names := []string{""}
-	for _, f := range reference.Faults() {
+	for _, f := range provider.Faults() {
 		names = append(names, f.Name)
 	}
 	for _, name := range names {

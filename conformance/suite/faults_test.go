@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/conformance/reference"
+	"github.com/hookbench/hookbench/policy"
+	"github.com/hookbench/hookbench/provider"
 )
 
 // faultTable lists, for the clean reference provider ("") and for each of
@@ -79,14 +80,14 @@ type ceFaultRow struct {
 }
 
 var ceFaultTable = []ceFaultRow{
-	{conformance.FormatCEBinary, faultRow{fault: ""}},
-	{conformance.FormatCEStructured, faultRow{fault: ""}},
-	{conformance.FormatCEBinary, faultRow{fault: "ce-missing-attributes", fail: []string{"12.1"}}},
-	{conformance.FormatCEStructured, faultRow{fault: "ce-missing-attributes", fail: []string{"12.1"}}},
-	{conformance.FormatCEBinary, faultRow{fault: "skip-abuse-handshake", // it never asks, so it also delivers where it was never granted
+	{policy.FormatCEBinary, faultRow{fault: ""}},
+	{policy.FormatCEStructured, faultRow{fault: ""}},
+	{policy.FormatCEBinary, faultRow{fault: "ce-missing-attributes", fail: []string{"12.1"}}},
+	{policy.FormatCEStructured, faultRow{fault: "ce-missing-attributes", fail: []string{"12.1"}}},
+	{policy.FormatCEBinary, faultRow{fault: "skip-abuse-handshake", // it never asks, so it also delivers where it was never granted
 		fail: []string{"12.3", "12.4"}}},
-	{conformance.FormatCEBinary, faultRow{fault: "deliver-despite-refused-handshake", fail: []string{"12.4"}}},
-	{conformance.FormatCEStructured, faultRow{fault: "new-id-per-attempt", fail: []string{"12.2"}}},
+	{policy.FormatCEBinary, faultRow{fault: "deliver-despite-refused-handshake", fail: []string{"12.4"}}},
+	{policy.FormatCEStructured, faultRow{fault: "new-id-per-attempt", fail: []string{"12.2"}}},
 }
 
 // ceGroup is the CloudEvents group: it SKIPs for a provider declaring no
@@ -410,7 +411,7 @@ func TestFaultTableCoversEverything(t *testing.T) {
 			failedBy[id] = append(failedBy[id], row.fault)
 		}
 	}
-	for _, f := range reference.Faults() {
+	for _, f := range provider.Faults() {
 		if !rows[f.Name] {
 			t.Errorf("reference fault %q has no row in the table", f.Name)
 		}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/conformance/reference"
+	"github.com/hookbench/hookbench/provider"
 	"github.com/hookbench/hookbench/scenarios"
 	"github.com/hookbench/hookbench/trace"
 )
@@ -61,13 +61,13 @@ func TestHTTPAdapterSecretRotation(t *testing.T) {
 
 // startReferenceAPI starts a reference provider with the suite's policy for
 // an out-of-process style run through the http adapter.
-func startReferenceAPI(t *testing.T, faults ...string) *reference.Provider {
+func startReferenceAPI(t *testing.T, faults ...string) *provider.Provider {
 	t.Helper()
-	ro := reference.NewOptions()
+	ro := provider.NewOptions()
 	ro.Policy = ReferencePolicy()
 	ro.TimeScale = DefaultTimeScale
 	ro.Faults = faults
-	p, err := reference.New(ro)
+	p, err := provider.New(ro)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookbench/hookbench/adapter"
 	"github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/scenarios"
+	"github.com/hookbench/hookbench/policy"
 )
 
 // serialProvider is a correct provider in every rule the test grades but
@@ -20,7 +21,7 @@ import (
 // timeout cuts it. It retries per its policy's schedule, never retries a
 // permanent status and disables an endpoint that answered 410.
 type serialProvider struct {
-	p      conformance.Policy
+	p      policy.Policy
 	client *http.Client
 	// noIDs: the provider sends a body of its own, without the harness
 	// event id (the sink then places deliveries by time).
@@ -39,21 +40,21 @@ type serialProvider struct {
 
 type serialJob struct {
 	name string
-	ev   scenarios.Event
+	ev   adapter.Event
 	n    int // attempt number, from 1
 	due  time.Time
 }
 
-var _ scenarios.Adapter = (*serialProvider)(nil)
+var _ adapter.Adapter = (*serialProvider)(nil)
 
-func newSerialProvider(p conformance.Policy, noIDs bool) *serialProvider {
+func newSerialProvider(p policy.Policy, noIDs bool) *serialProvider {
 	s := &serialProvider{p: p, noIDs: noIDs, client: &http.Client{Timeout: p.Timeout}, urls: map[string]string{}, disabled: map[string]bool{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.work()
 	return s
 }
 
-func (s *serialProvider) Setup(_ context.Context, eps []scenarios.EndpointSpec) error {
+func (s *serialProvider) Setup(_ context.Context, eps []adapter.EndpointSpec) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ep := range eps {
@@ -73,18 +74,18 @@ func (s *serialProvider) Teardown(context.Context) error {
 	return nil
 }
 
-func (s *serialProvider) Capabilities() scenarios.Capabilities {
-	return scenarios.Capabilities{TargetEndpoints: true, EventTypes: true, EventIDs: !s.noIDs}
+func (s *serialProvider) Capabilities() adapter.Capabilities {
+	return adapter.Capabilities{TargetEndpoints: true, EventTypes: true, EventIDs: !s.noIDs}
 }
 
-func (s *serialProvider) Trigger(_ context.Context, ev scenarios.Event) (scenarios.TriggerResult, error) {
+func (s *serialProvider) Trigger(_ context.Context, ev adapter.Event) (adapter.TriggerResult, error) {
 	s.mu.Lock()
 	for _, name := range ev.Endpoints {
 		s.queue = append(s.queue, serialJob{name: name, ev: ev, n: 1, due: time.Now()})
 	}
 	s.mu.Unlock()
 	s.poke()
-	return scenarios.TriggerResult{Status: 202}, nil
+	return adapter.TriggerResult{Status: 202}, nil
 }
 
 func (s *serialProvider) poke() {
@@ -180,9 +181,9 @@ func (s *serialProvider) deliver(j serialJob) {
 }
 
 // serialPolicy is what serialProvider does.
-func serialPolicy() conformance.Policy {
-	return conformance.Policy{MaxAttempts: 4, Gone: "disable",
-		Backoff: conformance.Backoff{Kind: "schedule", Schedule: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}, Jitter: "none"},
+func serialPolicy() policy.Policy {
+	return policy.Policy{MaxAttempts: 4, Gone: "disable",
+		Backoff: policy.Backoff{Kind: "schedule", Schedule: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}, Jitter: "none"},
 		Timeout: 3 * time.Second}
 }
 
@@ -218,11 +219,11 @@ func TestSerialProviderInterference(t *testing.T) {
 			t.Parallel()
 			o := NewOptions()
 			o.Policy, o.PolicySet = serialPolicy(), true
-			o.Subscriber = &scenarios.EndpointSpec{Path: "/orders", Options: "id-header=X-Msg-Id,type-header=X-Kind"}
+			o.Subscriber = &adapter.EndpointSpec{Path: "/orders", Options: "id-header=X-Msg-Id,type-header=X-Kind"}
 			o.Grace = time.Second
 			o.Eval.Only = only
 			o.hangsBeside, o.Isolate = c.beside, c.isolate
-			o.NewAdapter = func(scenarios.AdapterOptions) (scenarios.Adapter, error) {
+			o.NewAdapter = func(adapter.Options) (adapter.Adapter, error) {
 				return newSerialProvider(serialPolicy(), c.noIDs), nil
 			}
 			var rep *Report
@@ -285,36 +286,36 @@ func TestSerialProviderInterference(t *testing.T) {
 // change of its endpoints by reloading: reload after the API call, cutting
 // every request in flight (each then retried as a failed attempt).
 type reloadingProvider struct {
-	p      conformance.Policy
+	p      policy.Policy
 	client *http.Client
 	wg     sync.WaitGroup
 
 	// mu guards eps and ctx.
 	mu     sync.Mutex
-	eps    map[string]scenarios.EndpointSpec
+	eps    map[string]adapter.EndpointSpec
 	ctx    context.Context
 	cancel context.CancelFunc
 }
 
 var (
-	_ scenarios.Adapter         = (*reloadingProvider)(nil)
-	_ scenarios.EndpointDeleter = (*reloadingProvider)(nil)
+	_ adapter.Adapter         = (*reloadingProvider)(nil)
+	_ adapter.EndpointDeleter = (*reloadingProvider)(nil)
 )
 
 // reloadAfter is how long after the API call the reload cuts requests.
 const reloadAfter = 200 * time.Millisecond
 
-func newReloadingProvider(p conformance.Policy) *reloadingProvider {
-	r := &reloadingProvider{p: p, client: &http.Client{Timeout: p.Timeout}, eps: map[string]scenarios.EndpointSpec{}}
+func newReloadingProvider(p policy.Policy) *reloadingProvider {
+	r := &reloadingProvider{p: p, client: &http.Client{Timeout: p.Timeout}, eps: map[string]adapter.EndpointSpec{}}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r
 }
 
-func (r *reloadingProvider) Capabilities() scenarios.Capabilities {
-	return scenarios.Capabilities{TargetEndpoints: true, EventTypes: true, EventIDs: true, DeleteEndpoint: true}
+func (r *reloadingProvider) Capabilities() adapter.Capabilities {
+	return adapter.Capabilities{TargetEndpoints: true, EventTypes: true, EventIDs: true, DeleteEndpoint: true}
 }
 
-func (r *reloadingProvider) Setup(_ context.Context, eps []scenarios.EndpointSpec) error {
+func (r *reloadingProvider) Setup(_ context.Context, eps []adapter.EndpointSpec) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, ep := range eps {
@@ -347,7 +348,7 @@ func (r *reloadingProvider) Teardown(context.Context) error {
 	return nil
 }
 
-func (r *reloadingProvider) Trigger(_ context.Context, ev scenarios.Event) (scenarios.TriggerResult, error) {
+func (r *reloadingProvider) Trigger(_ context.Context, ev adapter.Event) (adapter.TriggerResult, error) {
 	r.mu.Lock()
 	var names []string
 	for name, ep := range r.eps {
@@ -360,10 +361,10 @@ func (r *reloadingProvider) Trigger(_ context.Context, ev scenarios.Event) (scen
 		r.wg.Add(1)
 		go func() { defer r.wg.Done(); r.deliver(name, ev) }()
 	}
-	return scenarios.TriggerResult{Status: 202}, nil
+	return adapter.TriggerResult{Status: 202}, nil
 }
 
-func (r *reloadingProvider) deliver(name string, ev scenarios.Event) {
+func (r *reloadingProvider) deliver(name string, ev adapter.Event) {
 	for n := 1; n <= r.p.MaxAttempts; n++ {
 		r.mu.Lock()
 		ep, ok := r.eps[name]
@@ -402,11 +403,11 @@ func TestReloadingProviderInterference(t *testing.T) {
 			t.Parallel()
 			o := NewOptions()
 			o.Policy, o.PolicySet = serialPolicy(), true
-			o.Subscriber = &scenarios.EndpointSpec{Path: "/orders", Options: "id-header=X-Msg-Id,type-header=X-Kind"}
+			o.Subscriber = &adapter.EndpointSpec{Path: "/orders", Options: "id-header=X-Msg-Id,type-header=X-Kind"}
 			o.Grace = time.Second
 			o.Eval.Only = []string{"1.1", "5.3", "8.3"}
 			o.hangsBeside = beside
-			o.NewAdapter = func(scenarios.AdapterOptions) (scenarios.Adapter, error) {
+			o.NewAdapter = func(adapter.Options) (adapter.Adapter, error) {
 				return newReloadingProvider(serialPolicy()), nil
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)

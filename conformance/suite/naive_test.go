@@ -12,18 +12,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookbench/hookbench/adapter"
 	"github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/scenarios"
 )
 
 // The seeds' naive systems, imitated in a few lines each, graded by the
 // suite: they must fail the retry and signature checks with readable
 // evidence, and the run must end (no hang) with a report.
 
-// seed003Server imitates seed 003's webhook server: POST /webhook registers
+// minimalServer imitates the minimal server's webhook server: POST /webhook registers
 // {"webhookUrl"}, POST /trigger sends one fixed, unsigned event to every
 // registered URL, once, never retrying.
-func seed003Server(tb testing.TB) *httptest.Server {
+func minimalServer(tb testing.TB) *httptest.Server {
 	var mu sync.Mutex
 	var hooks []string
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -63,21 +63,21 @@ func seed003Server(tb testing.TB) *httptest.Server {
 
 // naiveAdapter drives a naive system with plain HTTP; fields are the steps.
 type naiveAdapter struct {
-	caps    scenarios.Capabilities
-	setup   func(ctx context.Context, eps []scenarios.EndpointSpec) error
-	trigger func(ctx context.Context, ev scenarios.Event) (scenarios.TriggerResult, error)
+	caps    adapter.Capabilities
+	setup   func(ctx context.Context, eps []adapter.EndpointSpec) error
+	trigger func(ctx context.Context, ev adapter.Event) (adapter.TriggerResult, error)
 }
 
-var _ scenarios.Adapter = (*naiveAdapter)(nil)
+var _ adapter.Adapter = (*naiveAdapter)(nil)
 
-func (a *naiveAdapter) Setup(ctx context.Context, eps []scenarios.EndpointSpec) error {
+func (a *naiveAdapter) Setup(ctx context.Context, eps []adapter.EndpointSpec) error {
 	return a.setup(ctx, eps)
 }
-func (a *naiveAdapter) Trigger(ctx context.Context, ev scenarios.Event) (scenarios.TriggerResult, error) {
+func (a *naiveAdapter) Trigger(ctx context.Context, ev adapter.Event) (adapter.TriggerResult, error) {
 	return a.trigger(ctx, ev)
 }
-func (a *naiveAdapter) Teardown(context.Context) error       { return nil }
-func (a *naiveAdapter) Capabilities() scenarios.Capabilities { return a.caps }
+func (a *naiveAdapter) Teardown(context.Context) error     { return nil }
+func (a *naiveAdapter) Capabilities() adapter.Capabilities { return a.caps }
 
 func post(ctx context.Context, url, body string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
@@ -93,9 +93,9 @@ func post(ctx context.Context, url, body string) (int, error) {
 	return resp.StatusCode, nil
 }
 
-func seed003Adapter(srv *httptest.Server) *naiveAdapter {
+func minimalAdapter(srv *httptest.Server) *naiveAdapter {
 	return &naiveAdapter{
-		setup: func(ctx context.Context, eps []scenarios.EndpointSpec) error {
+		setup: func(ctx context.Context, eps []adapter.EndpointSpec) error {
 			for _, ep := range eps {
 				b, _ := json.Marshal(map[string]string{"webhookUrl": ep.URL})
 				if _, err := post(ctx, srv.URL+"/webhook", string(b)); err != nil {
@@ -104,21 +104,21 @@ func seed003Adapter(srv *httptest.Server) *naiveAdapter {
 			}
 			return nil
 		},
-		trigger: func(ctx context.Context, ev scenarios.Event) (scenarios.TriggerResult, error) {
+		trigger: func(ctx context.Context, ev adapter.Event) (adapter.TriggerResult, error) {
 			st, err := post(ctx, srv.URL+"/trigger", "{}")
-			return scenarios.TriggerResult{Status: st}, err
+			return adapter.TriggerResult{Status: st}, err
 		},
 	}
 }
 
-// seed002Adapter imitates seed 002's sender: the "provider" is a function
+// senderAdapter imitates a hand-written sender: the "provider" is a function
 // that POSTs the payload once to the endpoint, logs an error and moves on.
-func seed002Adapter() *naiveAdapter {
+func senderAdapter() *naiveAdapter {
 	var mu sync.Mutex
 	urls := map[string]string{}
 	return &naiveAdapter{
-		caps: scenarios.Capabilities{TargetEndpoints: true, EventIDs: true},
-		setup: func(_ context.Context, eps []scenarios.EndpointSpec) error {
+		caps: adapter.Capabilities{TargetEndpoints: true, EventIDs: true},
+		setup: func(_ context.Context, eps []adapter.EndpointSpec) error {
 			mu.Lock()
 			defer mu.Unlock()
 			for _, ep := range eps {
@@ -126,7 +126,7 @@ func seed002Adapter() *naiveAdapter {
 			}
 			return nil
 		},
-		trigger: func(ctx context.Context, ev scenarios.Event) (scenarios.TriggerResult, error) {
+		trigger: func(ctx context.Context, ev adapter.Event) (adapter.TriggerResult, error) {
 			for _, name := range ev.Endpoints {
 				mu.Lock()
 				u := urls[name]
@@ -137,7 +137,7 @@ func seed002Adapter() *naiveAdapter {
 					post(c, u, string(ev.Payload)) // "console.error" and move on
 				}()
 			}
-			return scenarios.TriggerResult{Status: 200}, nil
+			return adapter.TriggerResult{Status: 200}, nil
 		},
 	}
 }
@@ -149,17 +149,17 @@ func TestNaiveSystems(t *testing.T) {
 	policy := ReferencePolicy().Scaled(DefaultTimeScale)
 	cases := []struct {
 		name string
-		// only: seed 003 broadcasts every event to every endpoint and
+		// only: the minimal server broadcasts every event to every endpoint and
 		// carries no ids, so fragments run one by one: grade the delivery,
 		// retry, signature and lifecycle groups to keep the test short.
 		only []string
-		ad   func(t *testing.T) scenarios.Adapter
+		ad   func(t *testing.T) adapter.Adapter
 		// must FAIL: retries and signatures at least
 		fail []string
 	}{
-		{"seed 003 server", []string{"1", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "6", "7.4", "8"}, func(t *testing.T) scenarios.Adapter { return seed003Adapter(seed003Server(t)) },
+		{"minimal server", []string{"1", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "6", "7.4", "8"}, func(t *testing.T) adapter.Adapter { return minimalAdapter(minimalServer(t)) },
 			[]string{"2.1", "2.2", "2.3", "2.4", "6.1"}},
-		{"seed 002 sender", nil, func(t *testing.T) scenarios.Adapter { return seed002Adapter() },
+		{"hand-written sender", nil, func(t *testing.T) adapter.Adapter { return senderAdapter() },
 			[]string{"1.5", "2.1", "2.2", "2.3", "2.4", "2.6", "5.1", "6.1", "7.4", "11.1"}},
 	}
 	for _, c := range cases {
@@ -167,7 +167,7 @@ func TestNaiveSystems(t *testing.T) {
 			t.Parallel()
 			o := NewOptions()
 			o.Policy, o.PolicySet = policy, true
-			o.NewAdapter = func(scenarios.AdapterOptions) (scenarios.Adapter, error) { return c.ad(t), nil }
+			o.NewAdapter = func(adapter.Options) (adapter.Adapter, error) { return c.ad(t), nil }
 			o.LoadEvents = 30
 			o.Eval.Only = c.only
 			// missing lists the expected FAILs that are not FAILs.

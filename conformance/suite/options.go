@@ -6,9 +6,10 @@ import (
 	"io"
 	"time"
 
+	"github.com/hookbench/hookbench/adapter"
 	"github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/scenarios"
-	"github.com/hookbench/hookbench/sink/signature"
+	"github.com/hookbench/hookbench/policy"
+	"github.com/hookbench/hookbench/signature"
 )
 
 // Defaults of Options.
@@ -57,14 +58,14 @@ const (
 type Options struct {
 	// Provider says which adapter drives the provider under test; the zero
 	// value (or Adapter "reference") is the embedded reference provider.
-	Provider scenarios.ProviderSpec
+	Provider adapter.ProviderSpec
 	// NewAdapter, when set, replaces Provider: it builds the adapter from
 	// the options the suite prepares (trace, policy). For embedding and tests.
-	NewAdapter func(scenarios.AdapterOptions) (scenarios.Adapter, error)
+	NewAdapter func(adapter.Options) (adapter.Adapter, error)
 	// Policy is what the provider promises. PolicySet false: the adapter's
 	// declared policy (the reference's own); an adapter that declares none
 	// is a setup error.
-	Policy    conformance.Policy
+	Policy    policy.Policy
 	PolicySet bool
 	// Eval selects checks (--only, --skip), --strict and the timing slack.
 	Eval conformance.Options
@@ -86,7 +87,7 @@ type Options struct {
 	// --endpoint form (tolerance, id-header, type-header, the generic
 	// scheme's settings, auth...). Its path and event types are ignored.
 	// nil: the policy's scheme with generated secrets.
-	Subscriber *scenarios.EndpointSpec
+	Subscriber *adapter.EndpointSpec
 	// TypePrefix starts every suite event type name; "" means
 	// DefaultTypePrefix.
 	TypePrefix string
@@ -119,19 +120,30 @@ type Options struct {
 	Grace       time.Duration
 	// TraceTo, when set, receives a copy of the raw trace as it is written.
 	TraceTo io.Writer
-	// Args and Version go into the trace header.
+	// Redactor hides the scenario's secrets from the trace header and
+	// from what the adapter records; nil hides nothing.
+	Redactor *adapter.Redactor
+	// Args and Version go into the trace header, Args through Redactor.
 	Args    []string
 	Version string
-	// Progress, when set, receives one line per fragment as it finishes.
-	// It must be safe for concurrent use.
+	// Progress, when set, receives a line for each step of the run beyond
+	// its fragments (a batch begins, fragments run again). It must be safe
+	// for concurrent use.
 	Progress func(format string, args ...any)
+	// OnPlan, when set, receives the run's plan once the provider is set
+	// up, before the first fragment starts.
+	OnPlan func(Plan)
+	// OnProgress, when set, receives how far the run is each time a
+	// fragment finishes and every ProgressEvery in between. It must be
+	// safe for concurrent use and return quickly.
+	OnProgress func(Progress)
 }
 
 // NewOptions returns the defaults: the reference provider at time scale
 // DefaultTimeScale, every check, parallel fragments.
 func NewOptions() Options {
 	return Options{
-		Provider:    scenarios.ProviderSpec{Adapter: "reference", Reference: &scenarios.ReferenceSpec{TimeScale: DefaultTimeScale}},
+		Provider:    adapter.ProviderSpec{Adapter: adapter.Reference, Reference: &adapter.ReferenceSpec{TimeScale: DefaultTimeScale}},
 		Seed:        DefaultSeed,
 		SinkListen:  "127.0.0.1:0",
 		LoadEvents:  DefaultLoadEvents,
@@ -145,7 +157,7 @@ func NewOptions() Options {
 
 // IsReference reports whether the options drive the embedded reference.
 func (o *Options) IsReference() bool {
-	return o.NewAdapter == nil && (o.Provider.Adapter == "" || o.Provider.Adapter == "reference")
+	return o.NewAdapter == nil && (o.Provider.Adapter == "" || o.Provider.Adapter == adapter.Reference)
 }
 
 // Validate reports the first option that makes no sense.
@@ -172,7 +184,7 @@ func (o *Options) Validate() error {
 	case o.MaxEndpoints < 0 || o.MaxEndpoints > MaxMaxEndpoints:
 		return fmt.Errorf("suite: max endpoints (--max-endpoints, conform.max_endpoints) must be in [0, %d] (0 = no limit), got %d", MaxMaxEndpoints, o.MaxEndpoints)
 	}
-	if err := scenarios.CheckTypePrefix(o.TypePrefix); err != nil {
+	if err := conformance.CheckTypePrefix(o.TypePrefix); err != nil {
 		return fmt.Errorf("suite: type prefix (--type-prefix, conform.type_prefix): %w", err)
 	}
 	if n := largestFragment(o); o.MaxEndpoints > 0 && n.count > o.MaxEndpoints {
@@ -181,7 +193,7 @@ func (o *Options) Validate() error {
 	if t := o.Subscriber; t != nil {
 		probe := *t
 		probe.Path, probe.Name, probe.EventTypes = "/f/probe", "/f/probe", nil
-		if probe.Scheme == scenarios.SchemeNone {
+		if probe.Scheme == adapter.SchemeNone {
 			probe.Scheme = ""
 		}
 		if probe.Scheme != "" && probe.Secret == "" {
@@ -195,7 +207,7 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("suite: subscriber settings: %w", err)
 		}
 	}
-	if o.NewAdapter == nil && o.Provider.Adapter != "" && o.Provider.Adapter != "reference" && !slicesContains(scenarios.Adapters(), o.Provider.Adapter) {
+	if o.NewAdapter == nil && o.Provider.Adapter != "" && !slicesContains(adapter.Names(), o.Provider.Adapter) {
 		return fmt.Errorf("suite: unknown adapter %q", o.Provider.Adapter)
 	}
 	if r := o.Provider.Reference; o.IsReference() && r != nil && r.TimeScale < 0 {

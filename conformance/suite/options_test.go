@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookbench/hookbench/adapter"
 	"github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/scenarios"
+	"github.com/hookbench/hookbench/policy"
 )
 
 func TestOptionsValidate(t *testing.T) {
@@ -20,7 +21,7 @@ func TestOptionsValidate(t *testing.T) {
 		{"type prefix", func(o *Options) { o.TypePrefix = "acme.events." }, ""},
 		{"type prefix with a space", func(o *Options) { o.TypePrefix = "acme events" }, "--type-prefix, conform.type_prefix"},
 		{"type prefix with a comma", func(o *Options) { o.TypePrefix = "a,b" }, "--type-prefix"},
-		{"type prefix too long", func(o *Options) { o.TypePrefix = strings.Repeat("a", scenarios.MaxTypePrefix+1) }, "--type-prefix"},
+		{"type prefix too long", func(o *Options) { o.TypePrefix = strings.Repeat("a", conformance.MaxTypePrefix+1) }, "--type-prefix"},
 		{"max endpoints", func(o *Options) { o.MaxEndpoints = 6 }, ""},
 		{"max endpoints negative", func(o *Options) { o.MaxEndpoints = -1 }, "--max-endpoints, conform.max_endpoints"},
 		{"max endpoints too many", func(o *Options) { o.MaxEndpoints = MaxMaxEndpoints + 1 }, "--max-endpoints"},
@@ -29,12 +30,12 @@ func TestOptionsValidate(t *testing.T) {
 		{"max hang follows the timeout", func(o *Options) { o.MaxHang = 0 }, ""},
 		{"max hang negative", func(o *Options) { o.MaxHang = -time.Second }, "--max-hang, sink.max_hang"},
 		{"subscriber", func(o *Options) { o.Subscriber = genericSubscriber("s") }, ""},
-		{"subscriber without a secret", func(o *Options) { o.Subscriber = &scenarios.EndpointSpec{Scheme: "svix"} }, ""},
-		{"subscriber scheme none", func(o *Options) { o.Subscriber = &scenarios.EndpointSpec{Scheme: scenarios.SchemeNone} }, ""},
-		{"subscriber unsigned", func(o *Options) { o.Subscriber = &scenarios.EndpointSpec{Options: "id-header=X-Id"} }, ""},
-		{"subscriber with a bad option", func(o *Options) { o.Subscriber = &scenarios.EndpointSpec{Options: "colour=red"} }, "subscriber settings"},
-		{"subscriber generic without its header", func(o *Options) { o.Subscriber = &scenarios.EndpointSpec{Scheme: "generic", Secret: "s"} }, "subscriber settings"},
-		{"subscriber unknown scheme", func(o *Options) { o.Subscriber = &scenarios.EndpointSpec{Scheme: "paypal"} }, "subscriber scheme"},
+		{"subscriber without a secret", func(o *Options) { o.Subscriber = &adapter.EndpointSpec{Scheme: "svix"} }, ""},
+		{"subscriber scheme none", func(o *Options) { o.Subscriber = &adapter.EndpointSpec{Scheme: adapter.SchemeNone} }, ""},
+		{"subscriber unsigned", func(o *Options) { o.Subscriber = &adapter.EndpointSpec{Options: "id-header=X-Id"} }, ""},
+		{"subscriber with a bad option", func(o *Options) { o.Subscriber = &adapter.EndpointSpec{Options: "colour=red"} }, "subscriber settings"},
+		{"subscriber generic without its header", func(o *Options) { o.Subscriber = &adapter.EndpointSpec{Scheme: "generic", Secret: "s"} }, "subscriber settings"},
+		{"subscriber unknown scheme", func(o *Options) { o.Subscriber = &adapter.EndpointSpec{Scheme: "paypal"} }, "subscriber scheme"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,7 +96,7 @@ func TestHangFollowsTimeout(t *testing.T) {
 			t.Parallel()
 			o := NewOptions()
 			o.MaxHang = tt.hang
-			p := conformance.Policy{MaxAttempts: 4, Backoff: conformance.Backoff{Kind: "schedule", Schedule: []time.Duration{2 * time.Second}}, Timeout: tt.timeout}
+			p := policy.Policy{MaxAttempts: 4, Backoff: policy.Backoff{Kind: "schedule", Schedule: []time.Duration{2 * time.Second}}, Timeout: tt.timeout}
 			e := &env{o: &o, p: p, slack: conformance.DefaultSlack}
 			if got := e.hangCap(); got != tt.wantCap {
 				t.Errorf("hang cap %v, want %v", got, tt.wantCap)

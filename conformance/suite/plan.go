@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookbench/hookbench/adapter"
 	c "github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/scenarios"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -50,10 +50,17 @@ type fragmentPlan struct {
 	Broadcast bool
 	// RecordPayloads writes every triggered payload into the fragment mark.
 	RecordPayloads bool
+	// Quiet, for a fragment run by simpleRun, is how long it stays quiet
+	// after its deliveries to catch what should not come.
+	Quiet func(e *env) time.Duration
 	// Needs returns why the fragment cannot run with this adapter and
 	// policy, "" when it can.
 	Needs func(e *env) string
 	Run   func(ctx context.Context, e *env, f *fragRun) error
+	// Expect is how long the fragment takes against a provider that keeps
+	// the policy (see expected); nil: the retries of its FailFirst failed
+	// attempts, then Quiet.
+	Expect func(e *env) time.Duration
 }
 
 func rules(rs ...string) func(*env) []string { return func(*env) []string { return rs } }
@@ -77,23 +84,33 @@ func statusEndpoints(id string, rule func(status int) string, statuses ...int) [
 	return out
 }
 
-// runSimple triggers n events at the fragment's endpoints, waits until each
-// endpoint answered 2xx n times (within the time failFirst failed attempts
-// take), then stays quiet for quiet to catch what should not come.
-func runSimple(n int, body func(id string) string, quiet func(e *env) time.Duration) func(context.Context, *env, *fragRun) error {
-	return func(ctx context.Context, e *env, f *fragRun) error {
-		if err := f.triggerAll(ctx, n, "", body); err != nil {
-			return err
-		}
-		if err := f.failPhase(ctx, n); err != nil {
-			return err
-		}
-		f.allOK(ctx, uint64(n), e.scheduleHi(f.plan.FailFirst+1))
-		if quiet != nil {
-			return sleep(ctx, quiet(e))
-		}
-		return nil
+// firstAttemptStatus answers an event's first attempt with status.
+func firstAttemptStatus(status int) string { return "attempt=1,status=" + strconv.Itoa(status) }
+
+// alwaysStatus answers every attempt with status.
+func alwaysStatus(status int) string { return "status=" + strconv.Itoa(status) }
+
+// simpleRun triggers n events at the fragment's endpoints (payloads from
+// body, canonical when nil), waits until each endpoint answered 2xx n
+// times (within the time FailFirst failed attempts take), then stays quiet
+// for the fragment's Quiet to catch what should not come.
+type simpleRun struct {
+	n    int
+	body func(id string) string
+}
+
+func (s simpleRun) run(ctx context.Context, e *env, f *fragRun) error {
+	if err := f.triggerAll(ctx, s.n, "", s.body); err != nil {
+		return err
 	}
+	if err := f.failPhase(ctx, s.n); err != nil {
+		return err
+	}
+	f.allOK(ctx, uint64(s.n), e.scheduleHi(f.plan.FailFirst+1))
+	if q := f.plan.Quiet; q != nil {
+		return sleep(ctx, q(e))
+	}
+	return nil
 }
 
 func quietFor(d time.Duration) func(*env) time.Duration { return func(*env) time.Duration { return d } }
@@ -128,282 +145,404 @@ func needsScheme(e *env) string {
 // constants of package conformance, which the checks read.
 func plans() []*fragmentPlan {
 	return []*fragmentPlan{
-		{ID: c.FragDeliver, Endpoints: byMessage(c.FragDeliver), RecordPayloads: true, Run: runSimple(6, nil, quietRetry)},
+		{ID: c.FragDeliver, Endpoints: byMessage(c.FragDeliver), RecordPayloads: true, Run: simpleRun{n: 6}.run, Quiet: quietRetry},
 		{ID: c.FragFanOut, Endpoints: []endpointPlan{{Path: "/f/fanout/a", Rules: rules()}, {Path: "/f/fanout/b", Rules: rules()}, {Path: "/f/fanout/c", Rules: rules()}},
-			Run: runSimple(5, nil, quietFor(100*time.Millisecond))},
+			Run: simpleRun{n: 5}.run, Quiet: quietFor(100 * time.Millisecond)},
 		{ID: c.FragTypes, Broadcast: true,
 			Endpoints: []endpointPlan{{Path: "/f/types/a", Sub: "a", Rules: rules()}, {Path: "/f/types/b", Sub: "b", Rules: rules()}},
-			Needs: func(e *env) string {
-				if !e.caps.EventTypes {
-					return "the adapter cannot subscribe endpoints to event types"
-				}
-				if e.caps.PerEndpointTrigger {
-					return "the trigger is aimed at one endpoint at a time: hookbench, not the provider, routes events by type"
-				}
-				return ""
-			},
-			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				for range 3 {
-					for _, sub := range []string{"a", "b"} {
-						if err := f.trigger(ctx, f.newEvent(sub, nil), "", "", 0); err != nil {
-							return err
-						}
-					}
-				}
-				f.allOK(ctx, 3, 0)
-				return sleep(ctx, 200*time.Millisecond)
-			}},
-		{ID: c.FragRecover, FailFirst: 2, Endpoints: single(c.FragRecover, "attempt=1-2,status=503"), Run: runSimple(4, nil, nil)},
-		{ID: c.FragRetry5xx, FailFirst: 1, Endpoints: statusEndpoints(c.FragRetry5xx, func(s int) string { return "attempt=1,status=" + strconv.Itoa(s) }, 500, 502, 503, 504),
-			Run: runSimple(1, nil, nil)},
-		{ID: c.FragRetry408, FailFirst: 1, Endpoints: single(c.FragRetry408, "attempt=1,status=408"), Run: runSimple(1, nil, nil)},
-		{ID: c.FragRetry429, FailFirst: 1, Endpoints: single(c.FragRetry429, "attempt=1,status=429"), Run: runSimple(1, nil, nil)},
-		{ID: c.FragRetryReset, FailFirst: 1, Endpoints: single(c.FragRetryReset, "attempt=1,reset"), Run: runSimple(1, nil, nil)},
-		{ID: c.FragNo4xx, Endpoints: statusEndpoints(c.FragNo4xx, func(s int) string { return "status=" + strconv.Itoa(s) }, 400, 401, 403, 404, 422),
-			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				if err := f.triggerAll(ctx, 1, "", nil); err != nil {
-					return err
-				}
-				f.allReceived(ctx, 1, 0)
-				// Watch until a first retry would be due (check 2.5 skips
-				// rather than passes when the fragment could not wait that
-				// long).
-				return sleep(ctx, min(e.retryHi(1)+e.retryHi(2)/4+300*time.Millisecond, e.o.MaxFragment))
-			}},
-		{ID: c.FragRedirect, FailFirst: 1, Endpoints: redirectEndpoints(),
-			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				f.frag.Redirects = redirects()
-				if err := f.triggerAll(ctx, 1, "", nil); err != nil {
-					return err
-				}
-				if err := f.failPhase(ctx, 1); err != nil {
-					return err
-				}
-				// Each redirect ends in a 2xx at its endpoint (retried) or
-				// at its target (followed). A provider that counted a 3xx
-				// as delivered sends nothing more: settle gives up once the
-				// endpoints have been quiet for longer than a retry takes.
-				f.settle(ctx, e.retryHi(1), func() bool {
-					for _, r := range redirects() {
-						if f.ok(r.From) < 1 && (r.To == "" || f.received(r.To) < 1) {
-							return false
-						}
-					}
-					return true
-				})
-				return sleep(ctx, 200*time.Millisecond)
-			}},
-		{ID: c.FragBackoff, Endpoints: byMessage(c.FragBackoff, "status=500"),
-			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				// Start after the burst of every fragment firing at once,
-				// so the short first retries are not timed in it.
-				if err := sleep(ctx, settle); err != nil {
-					return err
-				}
-				const n = 8
-				if err := f.triggerAll(ctx, n, "", nil); err != nil {
-					return err
-				}
-				// Wait for every attempt, but never less than the schedule's
-				// nominal length: a provider sending extra attempts (a
-				// duplicate under a new id) reaches the count early.
-				begin := time.Now()
-				var nominal time.Duration
-				for k := 1; k < e.attempts(); k++ {
-					if d, ok := e.p.Backoff.Nominal(k); ok {
-						_, hi := e.p.Backoff.Band(d)
-						nominal += hi
-					}
-				}
-				all := func() bool {
-					return time.Since(begin) >= nominal && f.received("/f/"+c.FragBackoff) >= uint64(n*e.attempts())
-				}
-				wait := min(e.scheduleHi(e.attempts()), e.o.MaxFragment)
-				if e.p.RetryWindow > 0 {
-					// How many attempts fit in the window depends on the
-					// jitter: watch until it has closed for every event, and
-					// then as long as any retry takes, to see attempts after it.
-					var longest time.Duration
-					for k := 1; k < min(e.attempts(), 64); k++ {
-						longest = max(longest, e.retryHi(k))
-					}
-					watch := min(e.p.RetryWindow, e.o.MaxFragment) + 2*longest
-					all = func() bool { return time.Since(begin) >= watch }
-					wait = min(watch, e.o.MaxFragment)
-				}
-				met := waitFor(ctx, wait, all)
-				if !met {
-					// Short of attempts: a provider that stopped early, or a
-					// machine that made the last ones late. Give the latter
-					// a little more time (and the fragment lingers after).
-					met = waitFor(ctx, min(e.o.Grace, e.o.MaxFragment), all)
-				}
-				f.expect(met, all, e.attempts()-1)
-				return sleep(ctx, 300*time.Millisecond)
-			}},
+			Needs:     needsTypeRouting, Run: runTypes, Expect: quietFor(typesQuiet)},
+		{ID: c.FragRecover, FailFirst: 2, Endpoints: single(c.FragRecover, "attempt=1-2,status=503"), Run: simpleRun{n: 4}.run},
+		{ID: c.FragRetry5xx, FailFirst: 1, Endpoints: statusEndpoints(c.FragRetry5xx, firstAttemptStatus, 500, 502, 503, 504), Run: simpleRun{n: 1}.run},
+		{ID: c.FragRetry408, FailFirst: 1, Endpoints: single(c.FragRetry408, "attempt=1,status=408"), Run: simpleRun{n: 1}.run},
+		{ID: c.FragRetry429, FailFirst: 1, Endpoints: single(c.FragRetry429, "attempt=1,status=429"), Run: simpleRun{n: 1}.run},
+		{ID: c.FragRetryReset, FailFirst: 1, Endpoints: single(c.FragRetryReset, "attempt=1,reset"), Run: simpleRun{n: 1}.run},
+		{ID: c.FragNo4xx, Endpoints: statusEndpoints(c.FragNo4xx, alwaysStatus, 400, 401, 403, 404, 422), Run: runNo4xx, Expect: (*env).no4xxWatch},
+		{ID: c.FragRedirect, FailFirst: 1, Endpoints: redirectEndpoints(), Run: runRedirect, Expect: expectRedirect},
+		{ID: c.FragBackoff, Endpoints: byMessage(c.FragBackoff, "status=500"), Run: runBackoff, Expect: expectBackoff},
 		retryAfterPlan(c.FragRA429, 429, false),
 		retryAfterPlan(c.FragRA503, 503, false),
 		retryAfterPlan(c.FragRADate, 503, true),
 		{ID: c.FragRACap, FailFirst: 1, Endpoints: single(c.FragRACap, "attempt=1,status=429,retry-after=100000"),
-			Needs: func(e *env) string {
-				switch {
-				case e.p.RetryAfterMax <= 0:
-					return "the policy declares no retry_after_max"
-				case e.p.RetryAfterMax+e.retryHi(1) > e.o.MaxFragment:
-					return fmt.Sprintf("retry_after_max %s is longer than a fragment may wait (%s)", e.p.RetryAfterMax, e.o.MaxFragment)
-				}
-				return ""
-			},
-			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				return runRetryAfter(ctx, e, f, max(e.p.RetryAfterMax, e.retryHi(1)))
-			}},
-		{ID: c.FragTimeout, FailFirst: 1, Hangs: true, Endpoints: single(c.FragTimeout, "attempt=1,hang"), Needs: needsHang,
-			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				if err := f.triggerAll(ctx, 1, "", nil); err != nil {
-					return err
-				}
-				if err := f.failPhase(ctx, 1); err != nil {
-					return err
-				}
-				f.allOK(ctx, 1, e.p.Timeout+e.hangCap()+e.scheduleHi(2))
-				return nil
-			}},
-		{ID: c.FragTimeoutOK, Hangs: true, Endpoints: []endpointPlan{{Path: "/f/" + c.FragTimeoutOK, Rules: func(e *env) []string {
-			return []string{"delay=" + (e.p.Timeout / 3).Round(time.Millisecond).String()}
-		}}}, Needs: needsTimeout, Run: runSimple(1, nil, quietFor(50*time.Millisecond))},
+			Needs: needsRetryAfterCap, Run: runRetryAfterCap, Expect: expectRetryAfterCap},
+		{ID: c.FragTimeout, FailFirst: 1, Hangs: true, Endpoints: single(c.FragTimeout, "attempt=1,hang"), Needs: needsHang, Run: runTimeout, Expect: expectTimeout},
+		{ID: c.FragTimeoutOK, Hangs: true, Endpoints: []endpointPlan{{Path: "/f/" + c.FragTimeoutOK, Rules: timeoutOKRules}}, Needs: needsTimeout,
+			Run: simpleRun{n: 1}.run, Quiet: quietFor(50 * time.Millisecond), Expect: expectTimeoutOK},
 		// It runs unsigned too: 6.1 then says so (the other 6.x SKIP).
-		{ID: c.FragSign, FailFirst: 1, Endpoints: single(c.FragSign, "attempt=1,status=500"), Run: runSimple(2, nil, nil)},
-		{ID: c.FragSignRaw, Endpoints: single(c.FragSignRaw), Needs: needsScheme, Run: runSimple(2, trickyPayload, nil)},
-		{ID: c.FragRotate, Endpoints: single(c.FragRotate),
-			Needs: func(e *env) string {
-				if s := needsScheme(e); s != "" {
-					return s
-				}
-				if _, ok := e.ad.(SecretRotator); !ok || !e.caps.RotateSecret {
-					return "the adapter cannot rotate an endpoint's secret"
-				}
-				return ""
-			},
-			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				if err := e.config(c.FragRotate, "rotate the secret of /f/"+c.FragRotate, func() error {
-					_, err := e.ad.(SecretRotator).RotateSecret(ctx, "/f/"+c.FragRotate)
-					return err
-				}); err != nil {
-					f.frag.Skip = "rotating the secret failed: " + err.Error()
-					return nil
-				}
-				return runSimple(2, nil, nil)(ctx, e, f)
-			}},
-		{ID: c.FragIdem, Endpoints: byMessage(c.FragIdem),
-			Needs: func(e *env) string {
-				switch {
-				case e.p.IdempotencyHeader == "":
-					return "the policy declares no idempotency header"
-				case !e.caps.IdempotencyKey:
-					return "the adapter cannot send an idempotency key"
-				}
-				return ""
-			},
-			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				const n = 2
-				for range n {
-					ev := f.newEvent("", nil)
-					ev.IdemKey = "idem-" + e.runID + "-" + ev.ID
-					if err := f.trigger(ctx, ev, "", "", 0); err != nil {
-						return err
-					}
-					if err := f.trigger(ctx, ev, ev.ID+"~dup", ev.ID, 0); err != nil {
-						return err
-					}
-				}
-				f.allOK(ctx, n, 0)
-				return sleep(ctx, 300*time.Millisecond)
-			}},
-		{ID: c.FragAckLost, FailFirst: 1, Endpoints: byMessage(c.FragAckLost, "attempt=1,status=200,ack-lost"), Run: runSimple(2, nil, nil)},
-		{ID: c.FragGone, Endpoints: single(c.FragGone, "gone"),
-			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				if err := f.triggerAll(ctx, 1, "", nil); err != nil {
-					return err
-				}
-				f.allReceived(ctx, 1, 0)
-				// Give the provider time to act on the 410 it got.
-				if err := sleep(ctx, 500*time.Millisecond); err != nil {
-					return err
-				}
-				if err := f.triggerAll(ctx, 2, "", nil); err != nil {
-					return err
-				}
-				return sleep(ctx, e.retryHi(1)+e.retryHi(2)/3+300*time.Millisecond)
-			}},
-		{ID: c.FragDelete, Broadcast: true, Endpoints: single(c.FragDelete),
-			Needs: func(e *env) string {
-				if _, ok := e.ad.(scenarios.EndpointDeleter); !ok || !e.caps.DeleteEndpoint {
-					return "the adapter cannot delete an endpoint"
-				}
-				if !e.caps.EventTypes {
-					return "the adapter cannot subscribe endpoints to event types (a broadcast would reach every endpoint)"
-				}
-				return ""
-			},
-			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				if err := e.config(c.FragDelete, "delete endpoint /f/"+c.FragDelete, func() error {
-					return e.ad.(scenarios.EndpointDeleter).DeleteEndpoint(ctx, "/f/"+c.FragDelete)
-				}); err != nil {
-					f.frag.Skip = "deleting the endpoint failed: " + err.Error()
-					return nil
-				}
-				if err := f.triggerAll(ctx, 2, "", nil); err != nil {
-					return err
-				}
-				return sleep(ctx, 500*time.Millisecond)
-			}},
-		{ID: c.FragFidelity, FailFirst: 1, RecordPayloads: true, Endpoints: single(c.FragFidelity, "attempt=1,status=500"), Run: runSimple(2, trickyPayload, nil)},
-		{ID: c.FragLoad, Alone: true, Endpoints: single(c.FragLoad),
-			Needs: func(e *env) string {
-				if e.o.LoadEvents == 0 {
-					return "load fragment switched off (0 events)"
-				}
-				return ""
-			},
-			Run: runLoad},
-		{ID: c.FragDown, FailFirst: 2, Endpoints: single(c.FragDown, "attempt=1-2,reset"), Run: runSimple(5, nil, nil)},
-		{ID: c.FragRestart, Alone: true, FailFirst: 2, Endpoints: single(c.FragRestart, "attempt=1-2,status=503"),
-			Needs: func(e *env) string {
-				if _, ok := e.ad.(scenarios.Restarter); !ok || !e.caps.Restart {
-					return "the adapter cannot restart the provider"
-				}
-				return ""
-			},
-			Run: func(ctx context.Context, e *env, f *fragRun) error {
-				const n = 4
-				if err := f.triggerAll(ctx, n, "", nil); err != nil {
-					return err
-				}
-				f.allReceived(ctx, 2*n, e.scheduleHi(2))
-				if err := e.tw.WriteMark(&trace.Mark{AtNs: e.tw.Now(), Type: c.ProviderMark, Name: "restart", Detail: "conformance suite: crash and restart"}); err != nil {
-					return fmt.Errorf("write trace: %w", err)
-				}
-				restart := e.ad.(scenarios.Restarter).Restart
-				if fr, ok := e.ad.(FragmentRestarter); ok {
-					restart = func(ctx context.Context) error { return fr.RestartFragment(ctx, c.FragRestart) }
-				}
-				if err := e.config(c.FragRestart, "restart the provider", func() error { return restart(ctx) }); err != nil {
-					f.note("restart: " + err.Error())
-					return nil
-				}
-				f.allOK(ctx, n, e.scheduleHi(e.attempts()))
-				return nil
-			}},
-		{ID: c.FragCloudEvents, FailFirst: 1, Endpoints: single(c.FragCloudEvents, "attempt=1,status=503"), Needs: needsFormat, Run: runSimple(2, nil, nil)},
+		{ID: c.FragSign, FailFirst: 1, Endpoints: single(c.FragSign, "attempt=1,status=500"), Run: simpleRun{n: 2}.run},
+		{ID: c.FragSignRaw, Endpoints: single(c.FragSignRaw), Needs: needsScheme, Run: simpleRun{n: 2, body: trickyPayload}.run},
+		{ID: c.FragRotate, Endpoints: single(c.FragRotate), Needs: needsRotate, Run: runRotate},
+		{ID: c.FragIdem, Endpoints: byMessage(c.FragIdem), Needs: needsIdempotency, Run: runIdempotency, Expect: quietFor(idemQuiet)},
+		{ID: c.FragAckLost, FailFirst: 1, Endpoints: byMessage(c.FragAckLost, "attempt=1,status=200,ack-lost"), Run: simpleRun{n: 2}.run},
+		{ID: c.FragGone, Endpoints: single(c.FragGone, "gone"), Run: runGone, Expect: expectGone},
+		{ID: c.FragDelete, Broadcast: true, Endpoints: single(c.FragDelete), Needs: needsDelete, Run: runDelete, Expect: quietFor(deleteQuiet)},
+		{ID: c.FragFidelity, FailFirst: 1, RecordPayloads: true, Endpoints: single(c.FragFidelity, "attempt=1,status=500"), Run: simpleRun{n: 2, body: trickyPayload}.run},
+		{ID: c.FragLoad, Alone: true, Endpoints: single(c.FragLoad), Needs: needsLoad, Run: runLoad, Expect: expectLoad},
+		{ID: c.FragDown, FailFirst: 2, Endpoints: single(c.FragDown, "attempt=1-2,reset"), Run: simpleRun{n: 5}.run},
+		{ID: c.FragRestart, Alone: true, FailFirst: 2, Endpoints: single(c.FragRestart, "attempt=1-2,status=503"), Needs: needsRestart, Run: runRestart},
+		{ID: c.FragCloudEvents, FailFirst: 1, Endpoints: single(c.FragCloudEvents, "attempt=1,status=503"), Needs: needsFormat, Run: simpleRun{n: 2}.run},
 		// A sender that takes any 2xx answer to OPTIONS as consent delivers
 		// here: the sink answers 200 without WebHook-Allowed-Origin.
-		{ID: c.FragHandshakeRefused, Endpoints: single(c.FragHandshakeRefused, "refuse-handshake"), Needs: needsFormat, Run: func(ctx context.Context, e *env, f *fragRun) error {
-			if err := f.triggerAll(ctx, 1, "", nil); err != nil {
+		{ID: c.FragHandshakeRefused, Endpoints: single(c.FragHandshakeRefused, "refuse-handshake"), Needs: needsFormat, Run: runHandshakeRefused, Quiet: quietRetry},
+	}
+}
+
+// expected is how long the fragment takes against a provider that keeps
+// the declared policy: each retry in the middle of its jitter band, every
+// delivery at once. It is what the run's time estimate adds up; a provider
+// that breaks the policy may keep a fragment waiting longer, up to
+// MaxFragment per wait.
+func (fp *fragmentPlan) expected(e *env) time.Duration {
+	if fp.Expect != nil {
+		return fp.Expect(e)
+	}
+	d := e.retriesMid(fp.FailFirst)
+	if fp.Quiet != nil {
+		d += fp.Quiet(e)
+	}
+	return d
+}
+
+// Fixed waits of the fragments that make no retries.
+const (
+	typesQuiet  = 200 * time.Millisecond
+	idemQuiet   = 300 * time.Millisecond
+	deleteQuiet = 500 * time.Millisecond
+	goneSettle  = 500 * time.Millisecond
+)
+
+func needsTypeRouting(e *env) string {
+	if !e.caps.EventTypes {
+		return "the adapter cannot subscribe endpoints to event types"
+	}
+	if e.caps.PerEndpointTrigger {
+		return "the trigger is aimed at one endpoint at a time: hookbench, not the provider, routes events by type"
+	}
+	return ""
+}
+
+// runTypes triggers events of two types, each subscribed by one endpoint.
+func runTypes(ctx context.Context, e *env, f *fragRun) error {
+	for range 3 {
+		for _, sub := range []string{"a", "b"} {
+			if err := f.trigger(ctx, f.newEvent(sub, nil), "", "", 0); err != nil {
 				return err
 			}
-			return sleep(ctx, quietRetry(e))
-		}},
+		}
 	}
+	f.allOK(ctx, 3, 0)
+	return sleep(ctx, typesQuiet)
+}
+
+// no4xxWatch is how long the 4xx fragment watches after its first
+// attempts: until a first retry would be due (check 2.5 skips rather than
+// passes when the fragment could not wait that long).
+func (e *env) no4xxWatch() time.Duration {
+	return min(e.retryHi(1)+e.retryHi(2)/4+300*time.Millisecond, e.o.MaxFragment)
+}
+
+func runNo4xx(ctx context.Context, e *env, f *fragRun) error {
+	if err := f.triggerAll(ctx, 1, "", nil); err != nil {
+		return err
+	}
+	f.allReceived(ctx, 1, 0)
+	return sleep(ctx, e.no4xxWatch())
+}
+
+const redirectQuiet = 200 * time.Millisecond
+
+func runRedirect(ctx context.Context, e *env, f *fragRun) error {
+	f.frag.Redirects = redirects()
+	if err := f.triggerAll(ctx, 1, "", nil); err != nil {
+		return err
+	}
+	if err := f.failPhase(ctx, 1); err != nil {
+		return err
+	}
+	// Each redirect ends in a 2xx at its endpoint (retried) or at its
+	// target (followed). A provider that counted a 3xx as delivered sends
+	// nothing more: settle gives up once the endpoints have been quiet for
+	// longer than a retry takes.
+	f.settle(ctx, e.retryHi(1), f.redirectsDone)
+	return sleep(ctx, redirectQuiet)
+}
+
+// redirectsDone reports whether every redirecting endpoint answered 2xx
+// or had its target reached.
+func (f *fragRun) redirectsDone() bool {
+	for _, r := range redirects() {
+		if f.ok(r.From) < 1 && (r.To == "" || f.received(r.To) < 1) {
+			return false
+		}
+	}
+	return true
+}
+
+func expectRedirect(e *env) time.Duration { return e.retriesMid(1) + redirectQuiet }
+
+const backoffQuiet = 300 * time.Millisecond
+
+// backoffWait is how the backoff fragment waits: at least nominal (the
+// schedule's length at the top of each jitter band), at most wait for
+// every attempt; with a retry window, watch for as long as it is open
+// and any retry takes after it (window).
+func (e *env) backoffWait() (nominal, wait time.Duration, window bool) {
+	for k := 1; k < e.attempts(); k++ {
+		if d, ok := e.p.Backoff.Nominal(k); ok {
+			_, hi := e.p.Backoff.Band(d)
+			nominal += hi
+		}
+	}
+	wait = min(e.scheduleHi(e.attempts()), e.o.MaxFragment)
+	if e.p.RetryWindow > 0 {
+		// How many attempts fit in the window depends on the jitter: watch
+		// until it has closed for every event, and then as long as any
+		// retry takes, to see attempts after it.
+		var longest time.Duration
+		for k := 1; k < min(e.attempts(), 64); k++ {
+			longest = max(longest, e.retryHi(k))
+		}
+		return nominal, min(e.p.RetryWindow, e.o.MaxFragment) + 2*longest, true
+	}
+	return nominal, wait, false
+}
+
+func runBackoff(ctx context.Context, e *env, f *fragRun) error {
+	// Start after the burst of every fragment firing at once, so the short
+	// first retries are not timed in it.
+	if err := sleep(ctx, settle); err != nil {
+		return err
+	}
+	const n = 8
+	if err := f.triggerAll(ctx, n, "", nil); err != nil {
+		return err
+	}
+	// Wait for every attempt, but never less than the schedule's nominal
+	// length: a provider sending extra attempts (a duplicate under a new
+	// id) reaches the count early.
+	begin := time.Now()
+	nominal, wait, window := e.backoffWait()
+	all := func() bool {
+		return time.Since(begin) >= nominal && f.received("/f/"+c.FragBackoff) >= uint64(n*e.attempts())
+	}
+	if window {
+		watch := wait
+		all = func() bool { return time.Since(begin) >= watch }
+		wait = min(watch, e.o.MaxFragment)
+	}
+	met := waitFor(ctx, wait, all)
+	if !met {
+		// Short of attempts: a provider that stopped early, or a machine
+		// that made the last ones late. Give the latter a little more time
+		// (and the fragment lingers after).
+		met = waitFor(ctx, min(e.o.Grace, e.o.MaxFragment), all)
+	}
+	f.expect(met, all, e.attempts()-1)
+	return sleep(ctx, backoffQuiet)
+}
+
+func expectBackoff(e *env) time.Duration {
+	nominal, wait, window := e.backoffWait()
+	if window {
+		return settle + min(wait, e.o.MaxFragment) + backoffQuiet
+	}
+	return settle + min(nominal, wait) + backoffQuiet
+}
+
+func needsRetryAfterCap(e *env) string {
+	switch {
+	case e.p.RetryAfterMax <= 0:
+		return "the policy declares no retry_after_max"
+	case e.p.RetryAfterMax+e.retryHi(1) > e.o.MaxFragment:
+		return fmt.Sprintf("retry_after_max %s is longer than a fragment may wait (%s)", e.p.RetryAfterMax, e.o.MaxFragment)
+	}
+	return ""
+}
+
+// retryAfterCapWait is when the Retry-After cap fragment expects its
+// retry: a Retry-After far above retry_after_max is honoured up to it.
+func (e *env) retryAfterCapWait() time.Duration { return max(e.p.RetryAfterMax, e.retryHi(1)) }
+
+func expectRetryAfterCap(e *env) time.Duration { return e.retryAfterExpect(e.retryAfterCapWait()) }
+
+func runRetryAfterCap(ctx context.Context, e *env, f *fragRun) error {
+	return runRetryAfter(ctx, e, f, e.retryAfterCapWait())
+}
+
+func runTimeout(ctx context.Context, e *env, f *fragRun) error {
+	if err := f.triggerAll(ctx, 1, "", nil); err != nil {
+		return err
+	}
+	if err := f.failPhase(ctx, 1); err != nil {
+		return err
+	}
+	f.allOK(ctx, 1, e.timeoutWait())
+	return nil
+}
+
+// expectTimeout: the first attempt hangs until the provider gives up on
+// it, then the retry comes; under a policy without retries the fragment
+// waits as long as a retry could take.
+func expectTimeout(e *env) time.Duration {
+	if e.attempts() < 2 {
+		return e.timeoutWait()
+	}
+	return e.p.Timeout + e.retriesMid(1)
+}
+
+// timeoutWait is how long the timeout fragment waits for the retry of its
+// hanging attempt.
+func (e *env) timeoutWait() time.Duration { return e.p.Timeout + e.hangCap() + e.scheduleHi(2) }
+
+// timeoutOKRules answer after a third of the declared timeout.
+func timeoutOKRules(e *env) []string {
+	return []string{"delay=" + (e.p.Timeout / 3).Round(time.Millisecond).String()}
+}
+
+func expectTimeoutOK(e *env) time.Duration { return e.p.Timeout/3 + 50*time.Millisecond }
+
+func needsRotate(e *env) string {
+	if s := needsScheme(e); s != "" {
+		return s
+	}
+	if _, ok := e.ad.(adapter.SecretRotator); !ok || !e.caps.RotateSecret {
+		return "the adapter cannot rotate an endpoint's secret"
+	}
+	return ""
+}
+
+func runRotate(ctx context.Context, e *env, f *fragRun) error {
+	if err := e.config(c.FragRotate, "rotate the secret of /f/"+c.FragRotate, func() error {
+		_, err := e.ad.(adapter.SecretRotator).RotateSecret(ctx, "/f/"+c.FragRotate)
+		return err
+	}); err != nil {
+		f.frag.Skip = "rotating the secret failed: " + err.Error()
+		return nil
+	}
+	return simpleRun{n: 2}.run(ctx, e, f)
+}
+
+func needsIdempotency(e *env) string {
+	switch {
+	case e.p.IdempotencyHeader == "":
+		return "the policy declares no idempotency header"
+	case !e.caps.IdempotencyKey:
+		return "the adapter cannot send an idempotency key"
+	}
+	return ""
+}
+
+// runIdempotency triggers each event twice under one idempotency key.
+func runIdempotency(ctx context.Context, e *env, f *fragRun) error {
+	const n = 2
+	for range n {
+		ev := f.newEvent("", nil)
+		ev.IdemKey = "idem-" + e.runID + "-" + ev.ID
+		if err := f.trigger(ctx, ev, "", "", 0); err != nil {
+			return err
+		}
+		if err := f.trigger(ctx, ev, ev.ID+"~dup", ev.ID, 0); err != nil {
+			return err
+		}
+	}
+	f.allOK(ctx, n, 0)
+	return sleep(ctx, idemQuiet)
+}
+
+// goneWatch is how long the 410 fragment watches after its later events:
+// until their first retries, and some of the second, would be due.
+func (e *env) goneWatch() time.Duration {
+	return e.retryHi(1) + e.retryHi(2)/3 + 300*time.Millisecond
+}
+
+func runGone(ctx context.Context, e *env, f *fragRun) error {
+	if err := f.triggerAll(ctx, 1, "", nil); err != nil {
+		return err
+	}
+	f.allReceived(ctx, 1, 0)
+	// Give the provider time to act on the 410 it got.
+	if err := sleep(ctx, goneSettle); err != nil {
+		return err
+	}
+	if err := f.triggerAll(ctx, 2, "", nil); err != nil {
+		return err
+	}
+	return sleep(ctx, e.goneWatch())
+}
+
+func expectGone(e *env) time.Duration { return goneSettle + e.goneWatch() }
+
+func needsDelete(e *env) string {
+	if _, ok := e.ad.(adapter.EndpointDeleter); !ok || !e.caps.DeleteEndpoint {
+		return "the adapter cannot delete an endpoint"
+	}
+	if !e.caps.EventTypes {
+		return "the adapter cannot subscribe endpoints to event types (a broadcast would reach every endpoint)"
+	}
+	return ""
+}
+
+func runDelete(ctx context.Context, e *env, f *fragRun) error {
+	if err := e.config(c.FragDelete, "delete endpoint /f/"+c.FragDelete, func() error {
+		return e.ad.(adapter.EndpointDeleter).DeleteEndpoint(ctx, "/f/"+c.FragDelete)
+	}); err != nil {
+		f.frag.Skip = "deleting the endpoint failed: " + err.Error()
+		return nil
+	}
+	if err := f.triggerAll(ctx, 2, "", nil); err != nil {
+		return err
+	}
+	return sleep(ctx, deleteQuiet)
+}
+
+func needsLoad(e *env) string {
+	if e.o.LoadEvents == 0 {
+		return "load fragment switched off (0 events)"
+	}
+	return ""
+}
+
+func needsRestart(e *env) string {
+	if _, ok := e.ad.(adapter.Restarter); !ok || !e.caps.Restart {
+		return "the adapter cannot restart the provider"
+	}
+	return ""
+}
+
+// runRestart fails the first two attempts of its events, restarts the
+// provider after them, and waits for the retries the restart must keep.
+func runRestart(ctx context.Context, e *env, f *fragRun) error {
+	const n = 4
+	if err := f.triggerAll(ctx, n, "", nil); err != nil {
+		return err
+	}
+	f.allReceived(ctx, 2*n, e.scheduleHi(2))
+	if err := e.tw.WriteMark(&trace.Mark{AtNs: e.tw.Now(), Type: trace.ProviderMark, Name: trace.ProviderRestart, Detail: "conformance suite: crash and restart"}); err != nil {
+		return fmt.Errorf("write trace: %w", err)
+	}
+	if err := e.config(c.FragRestart, "restart the provider", func() error { return e.restartProvider(ctx) }); err != nil {
+		f.note("restart: " + err.Error())
+		return nil
+	}
+	f.allOK(ctx, n, e.scheduleHi(e.attempts()))
+	return nil
+}
+
+// restartProvider restarts the restart fragment's provider: its own when
+// the adapter gives fragments providers of their own, else the one.
+func (e *env) restartProvider(ctx context.Context) error {
+	if fr, ok := e.ad.(adapter.FragmentRestarter); ok {
+		return fr.RestartFragment(ctx, c.FragRestart)
+	}
+	return e.ad.(adapter.Restarter).Restart(ctx)
+}
+
+// runHandshakeRefused triggers an event at an endpoint that refuses the
+// validation handshake, and watches as long as a first retry takes.
+func runHandshakeRefused(ctx context.Context, e *env, f *fragRun) error {
+	if err := f.triggerAll(ctx, 1, "", nil); err != nil {
+		return err
+	}
+	return sleep(ctx, f.plan.Quiet(e))
 }
 
 // noLocationPath is the redirect fragment's endpoint answering a 302
@@ -435,12 +574,19 @@ func redirectEndpoints() []endpointPlan {
 			out = append(out, endpointPlan{Path: r.From, Rules: rules(rule)})
 			continue
 		}
-		to := r.To
 		out = append(out,
-			endpointPlan{Path: r.From, Rules: func(e *env) []string { return []string{rule + ",redirect=" + e.sink.URL() + to} }},
-			endpointPlan{Path: to, SinkOnly: true, Rules: rules()})
+			endpointPlan{Path: r.From, Rules: redirectRule{rule, r.To}.rules},
+			endpointPlan{Path: r.To, SinkOnly: true, Rules: rules()})
 	}
 	return out
+}
+
+// redirectRule answers with rule and a Location naming the sink path to
+// (the sink's address is known only once it listens).
+type redirectRule struct{ rule, to string }
+
+func (r redirectRule) rules(e *env) []string {
+	return []string{r.rule + ",redirect=" + e.sink.URL() + r.to}
 }
 
 // settle is how long timing-sensitive fragments (backoff, load) wait for
@@ -490,34 +636,55 @@ func (e *env) retryAfterAsk() time.Duration {
 // far ahead plus one second (a date has one-second resolution: the wait it
 // asks is between the two).
 func retryAfterPlan(id string, status int, date bool) *fragmentPlan {
-	ask := func(e *env) time.Duration {
-		if date {
-			return e.retryAfterAsk() + time.Second
-		}
-		return e.retryAfterAsk()
-	}
+	ra := retryAfterFrag{status: status, date: date}
 	return &fragmentPlan{ID: id, FailFirst: 1,
-		Endpoints: []endpointPlan{{Path: "/f/" + id, Rules: func(e *env) []string {
-			v := strconv.FormatInt(int64(ask(e)/time.Second), 10)
-			if date {
-				v = "date:" + v + "s"
-			}
-			return []string{"attempt=1,status=" + strconv.Itoa(status) + ",retry-after=" + v}
-		}}},
-		Needs: func(e *env) string {
-			// The check allows the slack early, and a second for a date.
-			early := e.slack
-			if date {
-				early += time.Second
-			}
-			if own := e.ownFirstRetry(); ask(e)-early <= own {
-				return fmt.Sprintf("the longest Retry-After the fragment may ask (%s: within retry_after_max and half the longest fragment wait, %s) is no longer than the provider's own first retry (%s): honouring it could not be told from ignoring it", ask(e), e.o.MaxFragment, own)
-			}
-			return ""
-		},
-		Run: func(ctx context.Context, e *env, f *fragRun) error { return runRetryAfter(ctx, e, f, ask(e)) },
+		Endpoints: []endpointPlan{{Path: "/f/" + id, Rules: ra.rules}},
+		Needs:     ra.needs,
+		Run:       ra.run,
+		Expect:    ra.expect,
 	}
 }
+
+// retryAfterFrag is what tells the Retry-After fragments apart: the status
+// they answer and the form of the header.
+type retryAfterFrag struct {
+	status int
+	date   bool
+}
+
+// ask is the wait the fragment asks for.
+func (ra retryAfterFrag) ask(e *env) time.Duration {
+	if ra.date {
+		return e.retryAfterAsk() + time.Second
+	}
+	return e.retryAfterAsk()
+}
+
+func (ra retryAfterFrag) rules(e *env) []string {
+	v := strconv.FormatInt(int64(ra.ask(e)/time.Second), 10)
+	if ra.date {
+		v = "date:" + v + "s"
+	}
+	return []string{"attempt=1,status=" + strconv.Itoa(ra.status) + ",retry-after=" + v}
+}
+
+func (ra retryAfterFrag) needs(e *env) string {
+	// The check allows the slack early, and a second for a date.
+	early := e.slack
+	if ra.date {
+		early += time.Second
+	}
+	if own := e.ownFirstRetry(); ra.ask(e)-early <= own {
+		return fmt.Sprintf("the longest Retry-After the fragment may ask (%s: within retry_after_max and half the longest fragment wait, %s) is no longer than the provider's own first retry (%s): honouring it could not be told from ignoring it", ra.ask(e), e.o.MaxFragment, own)
+	}
+	return ""
+}
+
+func (ra retryAfterFrag) run(ctx context.Context, e *env, f *fragRun) error {
+	return runRetryAfter(ctx, e, f, ra.ask(e))
+}
+
+func (ra retryAfterFrag) expect(e *env) time.Duration { return e.retryAfterExpect(ra.ask(e)) }
 
 // ownFirstRetry is the latest the policy's first retry comes on its own:
 // the top of its jitter band (0 when the policy makes none).
@@ -539,12 +706,43 @@ func runRetryAfter(ctx context.Context, e *env, f *fragRun, wait time.Duration) 
 	if err := f.failPhase(ctx, 1); err != nil {
 		return err
 	}
-	// As long as check 4.4 waits for the retry: twice the asked wait
-	// (lateness is judged loosely), its tolerance, and the first
-	// retry's own band.
-	f.allOK(ctx, 1, 2*wait+c.LateFactor*e.slack+wait/10+e.retryHi(1))
+	f.allOK(ctx, 1, e.retryAfterWait(wait))
 	return nil
 }
+
+// retryAfterWait is how long a Retry-After fragment asking for wait waits
+// for the retry: as long as check 4.4 does, twice the asked wait
+// (lateness is judged loosely), its tolerance, and the first retry's own
+// band.
+func (e *env) retryAfterWait(wait time.Duration) time.Duration {
+	return 2*wait + c.LateFactor*e.slack + wait/10 + e.retryHi(1)
+}
+
+// retryAfterExpect is when a Retry-After fragment asking for wait ends:
+// at the retry, or, under a policy without retries, once it gave up
+// waiting for one.
+func (e *env) retryAfterExpect(wait time.Duration) time.Duration {
+	if e.attempts() < 2 {
+		return e.retryAfterWait(wait)
+	}
+	return wait
+}
+
+// expectLoad: the load fragment's events at its rate, after the start of
+// the run when it runs beside others.
+func expectLoad(e *env) time.Duration {
+	var d time.Duration
+	if e.o.LoadRate > 0 {
+		d = time.Duration(float64(e.o.LoadEvents) / e.o.LoadRate * float64(time.Second))
+	}
+	if e.ownProviders() {
+		// Alone, but beside the others on a provider of its own.
+		d += loadSettle
+	}
+	return d + loadQuiet
+}
+
+const loadQuiet = 100 * time.Millisecond
 
 // runLoad triggers LoadEvents events at LoadRate from a bounded pool of
 // workers, each with its intended send time, then waits for them.
@@ -560,7 +758,7 @@ func runLoad(ctx context.Context, e *env, f *fragRun) error {
 	n, rate := e.o.LoadEvents, e.o.LoadRate
 	workers := min(32, n)
 	type job struct {
-		ev       scenarios.Event
+		ev       adapter.Event
 		intended int64
 	}
 	jobs := make(chan job)
@@ -604,5 +802,5 @@ feed:
 		return err
 	}
 	f.allOK(ctx, uint64(n), 0)
-	return sleep(ctx, 100*time.Millisecond)
+	return sleep(ctx, loadQuiet)
 }

@@ -6,14 +6,15 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/policy"
 )
 
 func TestRetryAfterAsk(t *testing.T) {
 	t.Parallel()
 	const s = time.Second
-	schedule := func(scale float64, jitter string, ds ...time.Duration) conformance.Policy {
-		p := conformance.Policy{MaxAttempts: len(ds) + 1, RetryAfter: "honor", RetryAfterMax: time.Hour, TimeScale: scale,
-			Backoff: conformance.Backoff{Kind: "schedule", Schedule: ds, Jitter: jitter}}
+	schedule := func(scale float64, jitter policy.Jitter, ds ...time.Duration) policy.Policy {
+		p := policy.Policy{MaxAttempts: len(ds) + 1, RetryAfter: "honor", RetryAfterMax: time.Hour, TimeScale: scale,
+			Backoff: policy.Backoff{Kind: "schedule", Schedule: ds, Jitter: jitter}}
 		if jitter == "proportional" {
 			p.Backoff.JitterFrac = 0.2
 		}
@@ -21,7 +22,7 @@ func TestRetryAfterAsk(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name      string
-		p         conformance.Policy
+		p         policy.Policy
 		maxFrag   time.Duration
 		ask, date time.Duration
 		skip      bool
@@ -34,12 +35,12 @@ func TestRetryAfterAsk(t *testing.T) {
 		// 3 × 6 s (the top of 5 s ± 20 %).
 		{name: "jittered first retry", p: schedule(1, "proportional", 5*s, 5*time.Minute), ask: 18 * s, date: 19 * s},
 		// The reference at 0.001: a 6 ms first retry; a second is plenty.
-		{name: "scaled reference", p: func() conformance.Policy {
+		{name: "scaled reference", p: func() policy.Policy {
 			p := schedule(0.001, "proportional", 5*time.Millisecond, 300*time.Millisecond)
 			p.RetryAfterMax = 3600 * time.Millisecond
 			return p
 		}(), ask: s, date: 2 * s},
-		{name: "capped at retry_after_max", p: func() conformance.Policy {
+		{name: "capped at retry_after_max", p: func() policy.Policy {
 			p := schedule(0, "none", 2*s)
 			p.RetryAfterMax = 4 * s
 			return p

@@ -14,11 +14,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookbench/hookbench/adapter"
 	"github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/conformance/reference"
-	"github.com/hookbench/hookbench/scenarios"
+	"github.com/hookbench/hookbench/lifecycle"
+	"github.com/hookbench/hookbench/policy"
+	"github.com/hookbench/hookbench/provider"
+	"github.com/hookbench/hookbench/signature"
 	"github.com/hookbench/hookbench/sink"
-	"github.com/hookbench/hookbench/sink/signature"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -32,9 +34,9 @@ type Report struct {
 	Results []conformance.Result
 	// Policy is the policy the provider was graded against (effective:
 	// durations already time-scaled).
-	Policy conformance.Policy
+	Policy policy.Policy
 	// Capabilities are what the adapter could do.
-	Capabilities scenarios.Capabilities
+	Capabilities adapter.Capabilities
 	// Fragments says how each fragment went.
 	Fragments []FragmentRun
 	// Trace is the run's trace, as the checks read it.
@@ -52,6 +54,9 @@ type Report struct {
 	Interference map[string]*conformance.Interference
 	// Rerun lists the fragments the Isolate option ran again, alone.
 	Rerun []string
+	// Interrupted: ctx ended the run early. The fragments that had
+	// finished are graded; the checks of the others SKIP as interrupted.
+	Interrupted bool
 }
 
 // NothingSent reports whether the run triggered events but the provider
@@ -138,8 +143,8 @@ const (
 // when none is given: the reference's default (Standard Webhooks) with the
 // schedule cut to DefaultReferenceAttempts attempts and the timeout set to
 // DefaultReferenceTimeout, both before time scaling.
-func ReferencePolicy() conformance.Policy {
-	p := reference.DefaultPolicy()
+func ReferencePolicy() policy.Policy {
+	p := provider.DefaultPolicy()
 	p.MaxAttempts = DefaultReferenceAttempts
 	p.Timeout = DefaultReferenceTimeout
 	p.LatencyP50, p.LatencyP99 = ReferenceLatencyP50, ReferenceLatencyP99
@@ -148,8 +153,10 @@ func ReferencePolicy() conformance.Policy {
 
 // Run sets the provider up, runs every fragment the selected checks need,
 // and grades the trace. An error means the run could not be made (a
-// *SetupError before any fragment ran, or ctx ended); a provider that
-// misbehaves is graded, not an error.
+// *SetupError, or ctx ended before any fragment ran); a provider that
+// misbehaves is graded, not an error. When ctx ends once fragments run,
+// Run stops them, grades those that finished, marks the checks of the
+// rest SKIP as interrupted, and returns a Report that says Interrupted.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := o.Validate(); err != nil {
 		return nil, &SetupError{Err: err}
@@ -160,7 +167,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.TraceTo != nil {
 		w = io.MultiWriter(buf, o.TraceTo)
 	}
-	hdr := trace.NewHeader(o.Args, o.Version)
+	hdr := trace.NewHeader(o.Redactor.RedactAll(o.Args), o.Version)
 	tw, err := trace.NewWriter(w, hdr)
 	if err != nil {
 		return nil, setupErr("open trace: %w", err)
@@ -168,113 +175,167 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	closeTrace := sync.OnceValue(tw.Close)
 	defer closeTrace()
 
-	ad, err := newAdapter(&o, tw, hdr.RunID)
-	if err != nil {
-		return nil, &SetupError{Err: err}
-	}
-	e := &env{o: &o, runID: hdr.RunID, tw: tw, ad: ad, caps: ad.Capabilities(), slack: o.Eval.Slack}
-	// teardown removes what the current adapter set up, once, after
-	// marking when the current batch's fragments began losing their
-	// endpoints.
-	var tornDown bool
-	var current []*fragmentPlan
-	teardown := func() error {
-		if tornDown {
-			return nil
-		}
-		tornDown = true
-		for _, fp := range current {
-			_ = tw.WriteMark(&trace.Mark{AtNs: tw.Now(), Type: conformance.FragmentTeardownMark, Name: fp.ID})
-		}
-		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		return e.config("", "teardown", func() error { return ad.Teardown(tctx) })
-	}
-	defer func() { teardown() }()
-
+	e := &env{o: &o, runID: hdr.RunID, tw: tw, slack: o.Eval.Slack}
 	if e.slack == 0 {
 		e.slack = conformance.DefaultSlack
 	}
-	if e.p, err = gradedPolicy(&o, ad); err != nil {
-		return nil, &SetupError{Err: err}
+	// current is the batch whose endpoints the provider has now: a
+	// teardown first marks when its fragments began losing them.
+	var current []*fragmentPlan
+	prov := &lifecycle.Provider{
+		New:    func() (adapter.Adapter, error) { return newAdapter(&o, tw, hdr.RunID) },
+		Config: func(what string, fn func() error) error { return e.config("", what, fn) },
+		BeforeTeardown: func() {
+			for _, fp := range current {
+				_ = tw.WriteMark(&trace.Mark{AtNs: tw.Now(), Type: conformance.FragmentTeardownMark, Name: fp.ID})
+			}
+		},
 	}
-	if err := e.subscribe(); err != nil {
-		return nil, &SetupError{Err: err}
-	}
-
 	frags := selectedPlans(&o.Eval)
-	secrets, err := e.startSink(frags)
-	if err != nil {
-		return nil, &SetupError{Err: err}
-	}
-	defer e.sink.Close()
-	if err := e.writePolicy(); err != nil {
-		return nil, setupErr("write trace: %w", err)
-	}
-
-	sctx, stopStalls := context.WithCancel(ctx)
-	var stall time.Duration
-	stallDone := make(chan struct{})
-	go func() { defer close(stallDone); stall = watchStalls(sctx) }()
+	batches := planBatches(frags, o.MaxEndpoints)
+	var secrets map[string]string
 	var runs []FragmentRun
-	var runErr error
-	var notes []string
-	// runBatches runs fragments in batches, each but the very first on a
-	// fresh adapter.
-	runBatches := func(fs []*fragmentPlan) {
-		batches := planBatches(fs, o.MaxEndpoints)
-		for i, b := range batches {
-			if current != nil {
-				if terr := teardown(); terr != nil {
-					notes = append(notes, terr.Error())
-				}
-				if ad, err = newAdapter(&o, tw, hdr.RunID); err != nil {
-					runErr = &SetupError{Err: err}
-					return
-				}
-				tornDown, e.ad = false, ad
-			}
-			current = b
-			if len(batches) > 1 && o.Progress != nil {
-				o.Progress("batch %d/%d: %d endpoints", i+1, len(batches), registeredIn(b))
-			}
-			var rs []FragmentRun
-			rs, runErr = e.runBatch(ctx, b, frags, secrets)
-			runs = append(runs, rs...)
-			if runErr != nil {
-				return
-			}
+	var notes, rerun []string
+	var stall time.Duration
+	defer func() {
+		if e.sink != nil {
+			e.sink.Close()
 		}
-	}
-	runBatches(frags)
-	var rerun []string
-	if runErr == nil && o.Isolate && ctx.Err() == nil {
-		// Judge the main run once its provider stopped delivering.
-		if terr := teardown(); terr != nil {
-			notes = append(notes, terr.Error())
-		}
-		again, err := e.interfered(buf, frags)
-		if err != nil {
-			runErr = err
-		} else if len(again) > 0 {
+	}()
+	_, runErr := prov.Run(ctx, lifecycle.Steps{
+		Sink: func(s *lifecycle.Session) error {
+			e.ad, e.caps = s.Adapter, s.Caps
+			var err error
+			if e.p, err = gradedPolicy(&o, s); err != nil {
+				return &SetupError{Err: err}
+			}
+			if err := e.subscribe(); err != nil {
+				return &SetupError{Err: err}
+			}
+			if secrets, err = e.startSink(frags); err != nil {
+				return &SetupError{Err: err}
+			}
+			return nil
+		},
+		Endpoints: func() (string, []adapter.EndpointSpec) {
+			var first []*fragmentPlan
+			if len(batches) > 0 {
+				first = batches[0]
+			}
+			regs := e.registrations(first, secrets)
+			return fmt.Sprintf("register %d endpoints", len(regs)), regs
+		},
+		Adopt: func(learned map[string]string) error {
+			if err := e.learnSecrets(frags, secrets, learned); err != nil {
+				return &SetupError{Err: err}
+			}
+			return nil
+		},
+		MarkPolicy: func(*lifecycle.Session) error {
+			if err := e.writePolicy(); err != nil {
+				return setupErr("write trace: %w", err)
+			}
+			return nil
+		},
+		Work: func(ctx context.Context, s *lifecycle.Session) error {
+			sctx, stopStalls := context.WithCancel(ctx)
+			stallDone := make(chan struct{})
+			go func() { defer close(stallDone); stall = watchStalls(sctx) }()
+			plan, track := e.plan(batches, begin)
+			e.track = track
+			if o.OnPlan != nil {
+				o.OnPlan(*plan)
+			}
+			stopTicks := make(chan struct{})
+			ticksDone := make(chan struct{})
+			go func() { defer close(ticksDone); track.tick(stopTicks) }()
+			defer func() {
+				close(stopTicks)
+				<-ticksDone
+				stopStalls()
+				<-stallDone
+			}()
+			// runBatches runs fragments in batches, each but the run's very
+			// first on a fresh adapter.
+			runBatches := func(bs [][]*fragmentPlan) error {
+				for i, b := range bs {
+					if current != nil {
+						torn, err := s.Renew(ctx)
+						if torn != nil {
+							notes = append(notes, torn.Error())
+						}
+						if err != nil {
+							return stageErr(err)
+						}
+						e.ad = s.Adapter
+						regs := e.registrations(b, secrets)
+						if err := s.Setup(ctx, fmt.Sprintf("register %d endpoints", len(regs)), regs); err != nil {
+							return stageErr(err)
+						}
+						if err := e.learnSecrets(frags, secrets, s.Learned()); err != nil {
+							return &SetupError{Err: err}
+						}
+					}
+					current = b
+					if len(bs) > 1 && o.Progress != nil {
+						o.Progress("batch %d/%d: %d endpoints", i+1, len(bs), registeredIn(b))
+					}
+					rs, err := e.runBatch(ctx, b)
+					runs = append(runs, rs...)
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			if err := runBatches(batches); err != nil {
+				return err
+			}
+			if !o.Isolate || ctx.Err() != nil {
+				return nil
+			}
+			// Judge the main run once its provider stopped delivering.
+			if terr := s.Teardown(ctx); terr != nil {
+				notes = append(notes, terr.Error())
+			}
+			again, err := e.interfered(buf, frags)
+			if err != nil || len(again) == 0 {
+				return err
+			}
 			for _, fp := range again {
 				rerun = append(rerun, fp.ID)
 			}
 			if o.Progress != nil {
 				o.Progress("isolate: interference seen in %s: running them again, one by one", strings.Join(rerun, ", "))
 			}
+			track.rerun(again)
+			track.rerun(again)
 			e.rerun = true
 			main := runs
 			runs = nil
-			runBatches(again)
+			err = runBatches(planBatches(again, o.MaxEndpoints))
 			runs = mergeRuns(main, runs)
-		}
+			return err
+		},
+		TornDown: func(terr, runErr error) {
+			if runErr == nil {
+				notes = append(notes, terr.Error())
+			}
+		},
+	})
+	runErr = stageErr(runErr)
+	interrupted := ctx.Err() != nil
+	if interrupted && e.track != nil {
+		// Whatever failed after the interrupt failed because of it; the
+		// fragments that finished are graded, the rest SKIP.
+		runErr = nil
+		runs = e.interruptRest(frags, runs)
 	}
-	stopStalls()
-	<-stallDone
-
-	tdErr := teardown()
-	sinkErr := e.sink.Close()
+	var sinkErr error
+	if e.sink != nil {
+		sinkErr = e.sink.Close()
+		e.sink = nil
+	}
 	if err := closeTrace(); err != nil {
 		return nil, fmt.Errorf("close trace: %w", err)
 	}
@@ -283,9 +344,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if sinkErr != nil {
 		return nil, fmt.Errorf("close sink: %w", sinkErr)
-	}
-	if tdErr != nil {
-		notes = append(notes, tdErr.Error())
 	}
 	tr, err := trace.Read(bytes.NewReader(buf.Bytes()))
 	if err != nil {
@@ -300,7 +358,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Results: results, Policy: e.p, Capabilities: e.caps, Fragments: runs, Trace: tr, Wall: time.Since(begin), MaxStall: stall,
-		Interference: inter, Rerun: rerun}
+		Interference: inter, Rerun: rerun, Interrupted: interrupted}
 	if len(notes) > 0 {
 		rep.Fragments = append(rep.Fragments, FragmentRun{ID: "teardown", Notes: notes})
 	}
@@ -366,17 +424,8 @@ func mergeRuns(main, again []FragmentRun) []FragmentRun {
 	return out
 }
 
-// runBatch registers the batch's endpoints with the current adapter, takes
-// the secrets its provider chose, and runs the batch's fragments. all is
-// every fragment of the run (the sink serves them all).
-func (e *env) runBatch(ctx context.Context, batch, all []*fragmentPlan, secrets map[string]string) ([]FragmentRun, error) {
-	regs := e.registrations(batch, secrets)
-	if err := e.config("", fmt.Sprintf("register %d endpoints", len(regs)), func() error { return e.ad.Setup(ctx, regs) }); err != nil {
-		return nil, setupErr("adapter setup: %w", err)
-	}
-	if err := e.learnSecrets(all, secrets); err != nil {
-		return nil, &SetupError{Err: err}
-	}
+// runBatch runs the fragments of a batch whose endpoints the provider has.
+func (e *env) runBatch(ctx context.Context, batch []*fragmentPlan) ([]FragmentRun, error) {
 	pctx, stopPoll := context.WithCancel(ctx)
 	pollDone := make(chan struct{})
 	go func() { defer close(pollDone); e.pollStats(pctx) }()
@@ -386,15 +435,28 @@ func (e *env) runBatch(ctx context.Context, batch, all []*fragmentPlan, secrets 
 	return runs, err
 }
 
+// stageErr turns a failure to build the adapter or to set the provider up
+// into a *SetupError; other errors stay as they are.
+func stageErr(err error) error {
+	var se *lifecycle.StageError
+	if !errors.As(err, &se) {
+		return err
+	}
+	if se.Stage == lifecycle.StageSetup {
+		return setupErr("adapter setup: %w", se.Err)
+	}
+	return &SetupError{Err: se.Err}
+}
+
 // registrations are the endpoint specs the adapter registers for frags.
-func (e *env) registrations(frags []*fragmentPlan, secrets map[string]string) []scenarios.EndpointSpec {
-	var eps []scenarios.EndpointSpec
+func (e *env) registrations(frags []*fragmentPlan, secrets map[string]string) []adapter.EndpointSpec {
+	var eps []adapter.EndpointSpec
 	for _, fp := range frags {
 		for _, ep := range fp.Endpoints {
 			if ep.SinkOnly {
 				continue
 			}
-			spec := scenarios.EndpointSpec{Name: ep.Path, Path: ep.Path, URL: e.sink.URL() + ep.Path, Scheme: e.p.Scheme, EventTypes: []string{e.o.eventType(fp.ID, ep.Sub)}}
+			spec := adapter.EndpointSpec{Name: ep.Path, Path: ep.Path, URL: e.sink.URL() + ep.Path, Scheme: e.p.Scheme, EventTypes: []string{e.o.eventType(fp.ID, ep.Sub)}}
 			if !e.p.Signed() {
 				spec.Scheme = ""
 			}
@@ -418,8 +480,8 @@ func registeredIn(frags []*fragmentPlan) int {
 // newAdapter builds the adapter: the options' own constructor, or the
 // scenarios adapter named by Provider (the reference by default, with the
 // suite's reference policy unless a policy was given).
-func newAdapter(o *Options, tw *trace.Writer, runID string) (scenarios.Adapter, error) {
-	ao := scenarios.AdapterOptions{Policy: o.Policy, PolicySet: o.PolicySet, Seed: o.Seed, Trace: tw, RunID: runID}
+func newAdapter(o *Options, tw *trace.Writer, runID string) (adapter.Adapter, error) {
+	ao := adapter.Options{Policy: o.Policy, PolicySet: o.PolicySet, Seed: o.Seed, Trace: tw, RunID: runID, Redactor: o.Redactor}
 	if o.NewAdapter != nil {
 		ad, err := o.NewAdapter(ao)
 		if err != nil {
@@ -429,9 +491,9 @@ func newAdapter(o *Options, tw *trace.Writer, runID string) (scenarios.Adapter, 
 	}
 	spec := o.Provider
 	if o.IsReference() {
-		spec.Adapter = "reference"
+		spec.Adapter = adapter.Reference
 		if spec.Reference == nil {
-			spec.Reference = &scenarios.ReferenceSpec{TimeScale: DefaultTimeScale}
+			spec.Reference = &adapter.ReferenceSpec{TimeScale: DefaultTimeScale}
 		}
 		if !o.PolicySet {
 			ao.Policy, ao.PolicySet = ReferencePolicy(), true
@@ -440,16 +502,17 @@ func newAdapter(o *Options, tw *trace.Writer, runID string) (scenarios.Adapter, 
 			o.TypeHeader = ReferenceTypeHeader
 		}
 	}
-	var ad scenarios.Adapter
+	var ad adapter.Adapter
 	var err error
-	if spec.Adapter == "reference" {
-		var ra *refAdapter
-		if ra, err = newRefAdapter(*spec.Reference, ao, o.IsolateReference); err == nil {
-			ra.typePrefix = o.typePrefix()
-			ad = ra
+	if spec.Adapter == adapter.Reference {
+		ro := adapter.ReferenceOptions{InProcess: true, DataRoot: dataRoot(), SlowDelay: ReferenceSlowDelay}
+		if o.IsolateReference {
+			ro.Group, ro.Persistent = fragmentGroup(o.typePrefix()), fragmentPersistent
+			ro.Notes = []string{"embedded reference provider: one instance per fragment"}
 		}
+		ad, err = adapter.NewReferenceAdapter(*spec.Reference, ao, ro)
 	} else {
-		ad, err = scenarios.NewAdapter(spec, ao)
+		ad, err = adapter.New(spec, ao)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("adapter %s: %w", spec.Adapter, err)
@@ -460,19 +523,17 @@ func newAdapter(o *Options, tw *trace.Writer, runID string) (scenarios.Adapter, 
 // gradedPolicy is the declared policy the trace is judged against: what the
 // adapter's provider says it runs (the reference: time-scaled), else the
 // options' policy.
-func gradedPolicy(o *Options, ad scenarios.Adapter) (conformance.Policy, error) {
-	if pd, ok := ad.(scenarios.PolicyDeclarer); ok {
-		if p, ok := pd.DeclaredPolicy(); ok {
-			if err := p.Validate(); err != nil {
-				return p, fmt.Errorf("the provider declares an invalid %w", err)
-			}
-			return p, nil
+func gradedPolicy(o *Options, s *lifecycle.Session) (policy.Policy, error) {
+	p, set, declared := s.Policy(o.Policy, o.PolicySet)
+	switch {
+	case declared:
+		if err := p.Validate(); err != nil {
+			return p, fmt.Errorf("the provider declares an invalid %w", err)
 		}
+	case !set:
+		return policy.Policy{}, errors.New("no policy: the provider declares none; give a scenario with a policy or --profile")
 	}
-	if !o.PolicySet {
-		return conformance.Policy{}, errors.New("no policy: the provider declares none; give a scenario with a policy or --profile")
-	}
-	return o.Policy, nil
+	return p, nil
 }
 
 // selectedPlans returns the fragments the selected checks read, in plan order.
@@ -590,15 +651,15 @@ func (e *env) setRules(fp *fragmentPlan) error {
 }
 
 // learnSecrets restarts the sink on the same address with the secrets the
-// provider generated, when the adapter could not set ours but read its own.
-func (e *env) learnSecrets(frags []*fragmentPlan, secrets map[string]string) error {
-	src, ok := e.ad.(scenarios.SecretSource)
-	if e.caps.SetSecret || !ok || !e.p.Signed() {
+// provider generated (learned, by endpoint name), when the adapter could not
+// set ours but read its own.
+func (e *env) learnSecrets(frags []*fragmentPlan, secrets, learned map[string]string) error {
+	if e.caps.SetSecret || learned == nil || !e.p.Signed() {
 		return nil
 	}
 	n := 0
 	for path := range secrets {
-		if s := src.EndpointSecrets()[path]; s != "" {
+		if s := learned[path]; s != "" {
 			secrets[path] = s
 			n++
 		}
@@ -620,21 +681,13 @@ func (e *env) writePolicy() error {
 	if err != nil {
 		return err
 	}
-	return e.tw.WriteMark(&trace.Mark{AtNs: e.tw.Now(), Type: conformance.PolicyMark, Name: e.p.Profile, Detail: string(d)})
+	return e.tw.WriteMark(&trace.Mark{AtNs: e.tw.Now(), Type: trace.PolicyMark, Name: e.p.Profile, Detail: string(d)})
 }
 
 // runFragments runs the side-by-side fragments together (or one by one when
 // the adapter cannot aim events), then the Last ones alone.
 func (e *env) runFragments(ctx context.Context, frags []*fragmentPlan) ([]FragmentRun, error) {
-	seq := e.o.Sequential || e.rerun || (!e.caps.TargetEndpoints && !e.caps.EventTypes)
-	var first, last []*fragmentPlan
-	for _, fp := range frags {
-		if e.alone(fp) {
-			last = append(last, fp)
-		} else {
-			first = append(first, fp)
-		}
-	}
+	first, last, seq := e.split(frags)
 	runs := make([]FragmentRun, len(frags))
 	index := map[*fragmentPlan]int{}
 	for i, fp := range frags {
@@ -643,7 +696,13 @@ func (e *env) runFragments(ctx context.Context, frags []*fragmentPlan) ([]Fragme
 	var mu sync.Mutex
 	var firstErr error
 	do := func(fp *fragmentPlan) {
-		r, err := e.runFragment(ctx, fp)
+		var r FragmentRun
+		var err error
+		if ctx.Err() != nil {
+			r = e.interrupted(fp)
+		} else {
+			r, err = e.runFragment(ctx, fp)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		runs[index[fp]] = r
@@ -664,14 +723,26 @@ func (e *env) runFragments(ctx context.Context, frags []*fragmentPlan) ([]Fragme
 		wg.Wait()
 	}
 	for _, fp := range last {
-		if ctx.Err() == nil {
-			do(fp)
-		}
+		do(fp)
 	}
 	if firstErr == nil {
 		firstErr = ctx.Err()
 	}
 	return runs, firstErr
+}
+
+// split parts a batch into the fragments that run first, side by side
+// unless seq, and those that run last, one by one.
+func (e *env) split(frags []*fragmentPlan) (first, last []*fragmentPlan, seq bool) {
+	seq = e.o.Sequential || e.rerun || (!e.caps.TargetEndpoints && !e.caps.EventTypes)
+	for _, fp := range frags {
+		if e.alone(fp) {
+			last = append(last, fp)
+		} else {
+			first = append(first, fp)
+		}
+	}
+	return first, last, seq
 }
 
 // alone reports whether a fragment must run by itself after the others:
@@ -710,15 +781,21 @@ func (e *env) runFragment(ctx context.Context, fp *fragmentPlan) (FragmentRun, e
 		}
 	}
 	begin := time.Now()
+	e.track.start(fp.ID)
 	var err error
 	if fp.Needs != nil {
 		f.frag.Skip = fp.Needs(e)
 	}
 	if f.frag.Skip == "" {
 		err = fp.Run(ctx, e, f)
-	}
-	if err == nil {
-		f.linger(ctx)
+		if err == nil {
+			f.linger(ctx)
+		}
+		// An interrupt cut a wait short (or made a step fail): what the
+		// fragment saw is not what it waited for.
+		if ctx.Err() != nil && (err != nil || f.unmet != nil || f.frag.Skip != "") {
+			f.frag.Skip, err = conformance.SkipInterrupted, nil
+		}
 	}
 	f.mu.Lock()
 	notes := slices.Clone(f.notes)
@@ -726,7 +803,7 @@ func (e *env) runFragment(ctx context.Context, fp *fragmentPlan) (FragmentRun, e
 	d, merr := json.Marshal(&f.frag)
 	f.mu.Unlock()
 	if merr == nil {
-		merr = e.tw.WriteMark(&trace.Mark{AtNs: f.start, Type: conformance.FragmentMark, Name: fp.ID, Detail: string(d)})
+		merr = e.tw.WriteMark(&trace.Mark{AtNs: f.start, Type: trace.FragmentMark, Name: fp.ID, Detail: string(d)})
 	}
 	if merr == nil {
 		merr = e.tw.WriteMark(&trace.Mark{AtNs: e.tw.Now(), Type: conformance.FragmentEndMark, Name: fp.ID})
@@ -735,15 +812,53 @@ func (e *env) runFragment(ctx context.Context, fp *fragmentPlan) (FragmentRun, e
 		err = fmt.Errorf("write trace: %w", merr)
 	}
 	r := FragmentRun{ID: fp.ID, Skip: f.frag.Skip, Took: time.Since(begin), Notes: notes}
-	if e.o.Progress != nil {
-		switch {
-		case r.Skip != "":
-			e.o.Progress("fragment %-13s skipped: %s", fp.ID, r.Skip)
-		default:
-			e.o.Progress("fragment %-13s done in %s", fp.ID, r.Took.Round(time.Millisecond))
+	e.track.finish(r)
+	return r, err
+}
+
+// interrupted records a fragment an interrupt kept from starting: its
+// checks SKIP (with the reason it could not have run, if any).
+func (e *env) interrupted(fp *fragmentPlan) FragmentRun {
+	frag := conformance.Fragment{EventPrefix: fp.ID + "/", Skip: conformance.SkipInterrupted, Rerun: e.rerun}
+	if e.rerun {
+		frag.EventPrefix = fp.ID + "/rerun/"
+	}
+	if fp.Needs != nil {
+		if why := fp.Needs(e); why != "" {
+			frag.Skip = why
 		}
 	}
-	return r, err
+	for _, ep := range fp.Endpoints {
+		frag.Endpoints = append(frag.Endpoints, ep.Path)
+	}
+	now := e.tw.Now()
+	if d, err := json.Marshal(&frag); err == nil {
+		_ = e.tw.WriteMark(&trace.Mark{AtNs: now, Type: trace.FragmentMark, Name: fp.ID, Detail: string(d)})
+		_ = e.tw.WriteMark(&trace.Mark{AtNs: now, Type: conformance.FragmentEndMark, Name: fp.ID})
+	}
+	r := FragmentRun{ID: fp.ID, Skip: frag.Skip}
+	e.track.finish(r)
+	return r
+}
+
+// interruptRest records every fragment of frags that has no outcome in
+// runs (its batch never started) as interrupted, and returns runs with
+// them, in plan order.
+func (e *env) interruptRest(frags []*fragmentPlan, runs []FragmentRun) []FragmentRun {
+	have := map[string]bool{}
+	var out []FragmentRun
+	for _, r := range runs {
+		if r.ID != "" {
+			have[r.ID] = true
+			out = append(out, r)
+		}
+	}
+	for _, fp := range frags {
+		if !have[fp.ID] {
+			out = append(out, e.interrupted(fp))
+		}
+	}
+	return out
 }
 
 func joinNotes(ns []string) string {

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/policy"
 )
 
 // genericPolicy is the reference policy signing "X-Signature:
 // t=<unix>,v1=<hex>" over "<t>,<body>" with the generic scheme.
-func genericPolicy() conformance.Policy {
+func genericPolicy() policy.Policy {
 	p := ReferencePolicy()
 	p.Scheme = "generic"
 	p.SchemeOptions = map[string]string{"header": "X-Signature", "timestamp_param": "t", "signature_param": "v1", "template": "{timestamp},{body}"}

@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookbench/hookbench/adapter"
 	"github.com/hookbench/hookbench/conformance"
-	"github.com/hookbench/hookbench/scenarios"
+	"github.com/hookbench/hookbench/policy"
 	"github.com/hookbench/hookbench/trace"
 )
 
@@ -31,11 +32,11 @@ type directProvider struct {
 
 	// mu guards eps.
 	mu  sync.Mutex
-	eps []scenarios.EndpointSpec
+	eps []adapter.EndpointSpec
 	wg  sync.WaitGroup
 }
 
-var _ scenarios.Adapter = (*directProvider)(nil)
+var _ adapter.Adapter = (*directProvider)(nil)
 
 // ledger counts the endpoints registered across adapters.
 type ledger struct {
@@ -48,7 +49,7 @@ type ledger struct {
 	names   []string
 }
 
-func (p *directProvider) Setup(_ context.Context, eps []scenarios.EndpointSpec) error {
+func (p *directProvider) Setup(_ context.Context, eps []adapter.EndpointSpec) error {
 	p.mu.Lock()
 	p.eps = append(p.eps, eps...)
 	p.mu.Unlock()
@@ -83,11 +84,11 @@ func (p *directProvider) Teardown(ctx context.Context) error {
 	return nil
 }
 
-func (p *directProvider) Capabilities() scenarios.Capabilities {
-	return scenarios.Capabilities{TargetEndpoints: true, EventTypes: true, EventIDs: true}
+func (p *directProvider) Capabilities() adapter.Capabilities {
+	return adapter.Capabilities{TargetEndpoints: true, EventTypes: true, EventIDs: true}
 }
 
-func (p *directProvider) Trigger(ctx context.Context, ev scenarios.Event) (scenarios.TriggerResult, error) {
+func (p *directProvider) Trigger(ctx context.Context, ev adapter.Event) (adapter.TriggerResult, error) {
 	p.mu.Lock()
 	var urls []string
 	for _, ep := range p.eps {
@@ -103,10 +104,10 @@ func (p *directProvider) Trigger(ctx context.Context, ev scenarios.Event) (scena
 			p.deliver(context.WithoutCancel(ctx), u, ev)
 		}()
 	}
-	return scenarios.TriggerResult{Status: 202}, nil
+	return adapter.TriggerResult{Status: 202}, nil
 }
 
-func (p *directProvider) deliver(ctx context.Context, url string, ev scenarios.Event) {
+func (p *directProvider) deliver(ctx context.Context, url string, ev adapter.Event) {
 	id := "msg_" + ev.ID
 	mac := hmac.New(sha256.New, []byte(p.secret))
 	mac.Write([]byte(id + "."))
@@ -134,19 +135,19 @@ func (p *directProvider) deliver(ctx context.Context, url string, ev scenarios.E
 
 // directPolicy is what directProvider does: one retry after gap, no
 // signature of its own (the subscriber settings name it).
-func directPolicy(gap, timeout time.Duration) conformance.Policy {
-	return conformance.Policy{MaxAttempts: 2, Backoff: conformance.Backoff{Kind: "schedule", Schedule: []time.Duration{gap}, Jitter: "none"}, Timeout: timeout}
+func directPolicy(gap, timeout time.Duration) policy.Policy {
+	return policy.Policy{MaxAttempts: 2, Backoff: policy.Backoff{Kind: "schedule", Schedule: []time.Duration{gap}, Jitter: "none"}, Timeout: timeout}
 }
 
 // genericSubscriber is a scenario's first sink endpoint for directProvider.
-func genericSubscriber(secret string) *scenarios.EndpointSpec {
-	return &scenarios.EndpointSpec{Path: "/orders", Scheme: "generic", Secret: secret,
+func genericSubscriber(secret string) *adapter.EndpointSpec {
+	return &adapter.EndpointSpec{Path: "/orders", Scheme: "generic", Secret: secret,
 		Options: "sig-header=X-Sig,template={id}.{body},id-header=X-Msg-Id,type-header=X-Kind"}
 }
 
 func runDirect(t *testing.T, o Options, p *directProvider) *Report {
 	t.Helper()
-	o.NewAdapter = func(scenarios.AdapterOptions) (scenarios.Adapter, error) {
+	o.NewAdapter = func(adapter.Options) (adapter.Adapter, error) {
 		return &directProvider{secret: p.secret, client: p.client, ledger: p.ledger, retries: p.retries, gap: p.gap}, nil
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)

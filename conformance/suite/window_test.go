@@ -5,14 +5,15 @@ import (
 	"time"
 
 	"github.com/hookbench/hookbench/conformance"
+	"github.com/hookbench/hookbench/policy"
 )
 
 // windowPolicy is an unlimited policy: a repeating 200/400/800 s schedule
 // (±20 %) for as long as a 3000 s retry window lasts, before time scaling
 // (200 ms ... 3 s in the suite).
-func windowPolicy() conformance.Policy {
+func windowPolicy() policy.Policy {
 	p := ReferencePolicy()
-	p.MaxAttempts = conformance.Unlimited
+	p.MaxAttempts = policy.Unlimited
 	p.RetryWindow = 3000 * time.Second
 	p.Backoff.Schedule = []time.Duration{200 * time.Second, 400 * time.Second, 800 * time.Second}
 	p.Backoff.Repeat = true
