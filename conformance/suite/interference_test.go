@@ -239,6 +239,16 @@ func TestSerialProviderInterference(t *testing.T) {
 				// provider's worker reaches it: a run where it held none
 				// the checks could miss is run again.
 				marked := slices.ContainsFunc(rep.Results, func(r conformance.Result) bool { return strings.Contains(r.Summary, "interference") })
+				// As in TestSuiteFaults, a run the machine stalled (timers
+				// firing late hold a serial worker's whole queue) whose
+				// verdicts are wrong is run again.
+				wrong := slices.ContainsFunc(rep.Results, func(r conformance.Result) bool {
+					return (r.Verdict == conformance.Fail || r.Verdict == conformance.Warn) && !(c.beside && conformance.GroupOf(r.ID) == 5)
+				})
+				if attempt < 3 && wrong && rep.MaxStall >= maxStall {
+					t.Logf("run again: the machine stalled the process for %s", rep.MaxStall.Round(time.Millisecond))
+					continue
+				}
 				if attempt == 3 || !c.marked && !c.isolate || c.marked && marked || c.isolate && len(rep.Rerun) > 0 {
 					break
 				}
@@ -267,7 +277,7 @@ func TestSerialProviderInterference(t *testing.T) {
 					// end of the run): only the others are judged.
 					t.Logf("%s %s: %s", r.ID, r.Verdict, r.Summary)
 				case r.Verdict == conformance.Fail || r.Verdict == conformance.Warn:
-					t.Errorf("%s %s: %s %+v", r.ID, r.Verdict, r.Summary, r.Evidence)
+					t.Errorf("%s %s: %s %+v (longest stall of this process: %s)", r.ID, r.Verdict, r.Summary, r.Evidence, rep.MaxStall.Round(time.Millisecond))
 				default:
 					t.Logf("%s %s: %s", r.ID, r.Verdict, r.Summary)
 				}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# bench/overhead.sh: what does the harness itself cost at a steady load?
+#
+# Runs `hookbench gen` at RATE events/s for DUR against one `hookbench sink`
+# (a Standard Webhooks endpoint verifying every signature and recording a
+# trace), both on this machine, ROUNDS times, and prints per round:
+#   - the sink's receive → record time: the trace's handle time of every
+#     attempt (from the moment fasthttp hands the parsed request to the sink
+#     until the attempt is about to be counted and appended to the trace),
+#     as p50 / p99 / p99.9 / max;
+#   - the CPU time the generator and the sink used (user + system, from
+#     /proc), as a share of the whole machine (all cores) over the load;
+#   - the generator's achieved rate and whether its schedule held.
+# The summary line gives the medians over the rounds.
+#
+# Knobs (environment): RATE (20000), DUR (10s), ROUNDS (3), CONNS (64).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RATE=${RATE:-20000}
+DUR=${DUR:-10s}
+ROUNDS=${ROUNDS:-3}
+CONNS=${CONNS:-64}
+SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+MSG_ID=msg_bench_0001
+BODY='{"type":"order.created","data":{"hookbench_id":"ev-bench-1","amount":1250,"currency":"EUR"}}'
+
+need() {
+  command -v "$1" >/dev/null && return
+  echo "== installing $2 (apt)"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "$2" >/dev/null
+}
+need openssl openssl
+TIME=/usr/bin/time
+[ -x "$TIME" ] || need "$TIME" time
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hb-overhead.XXXXXX")
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+echo "== build"
+go build -o "$tmp/hookbench" ./cmd/hookbench
+HB=$tmp/hookbench
+CORES=$(nproc)
+TCK=$(getconf CLK_TCK)
+
+# Standard Webhooks v1 over a fixed body: the generator sends the same signed
+# request every time (its body template has no id), as bench/sink.sh's wrk does.
+TS=$(date +%s)
+KEY_HEX=$(printf '%s' "${SECRET#whsec_}" | base64 -d | od -An -tx1 | tr -d ' \n')
+SIG=$(printf '%s.%s.%s' "$MSG_ID" "$TS" "$BODY" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$KEY_HEX" -binary | base64)
+
+cputicks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo "== gen --rate $RATE for $DUR at a sink, $ROUNDS round(s), $CORES cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+p99s=() shares=() gshares=() sshares=()
+for r in $(seq "$ROUNDS"); do
+  log=$tmp/sink$r.log
+  "$HB" sink --quiet --listen 127.0.0.1:0 --endpoint "path=/hook,scheme=standard,secret=$SECRET" \
+    --trace "$tmp/sink$r.hbt" --grace 1s >"$log" 2>&1 &
+  spid=$!; pids+=("$spid")
+  url=
+  for _ in $(seq 100); do
+    url=$(grep -oE 'listening on https?://[^ ]+' "$log" 2>/dev/null | head -1 | awk '{print $3}') || true
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  [ -n "$url" ] || { echo "sink did not start"; cat "$log"; exit 1; }
+
+  s0=$(cputicks "$spid")
+  "$TIME" -f '%e %U %S' -o "$tmp/gtime$r" "$HB" gen --url "$url/hook" --rate "$RATE" --duration "$DUR" \
+    --connections "$CONNS" --id-field '' --idempotency-header '' --body "$BODY" -H "webhook-id: $MSG_ID" \
+    -H "webhook-timestamp: $TS" -H "webhook-signature: v1,$SIG" --progress never --output json >"$tmp/gen$r.json" ||
+    { echo "gen failed"; cat "$tmp/gen$r.json"; exit 1; }
+  s1=$(cputicks "$spid")
+  read -r gwall gu gsys <"$tmp/gtime$r"
+  kill -INT "$spid"; wait "$spid" || true
+
+  read -r achieved held < <(awk -F'[:,]' '
+    /"achieved_rate"/ { for (i = 1; i <= NF; i++) if ($i ~ /"achieved_rate"/) a = $(i+1) }
+    /"schedule_held"/ { for (i = 1; i <= NF; i++) if ($i ~ /"schedule_held"/) h = $(i+1) }
+    END { gsub(/[ }]/, "", a); gsub(/[ }]/, "", h); print a, h }' "$tmp/gen$r.json")
+  # handle_ms of every attempt → percentiles in µs
+  read -r n p50 p99 p999 mx < <("$HB" trace dump "$tmp/sink$r.hbt" | grep -o '"handle_ms":[0-9.e+-]*' | cut -d: -f2 |
+    sort -g | awk '{v[NR] = $1 * 1000} END {
+      n = NR
+      i50 = int(n * 0.50); i99 = int(n * 0.99); i999 = int(n * 0.999)
+      if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1; if (i999 < 1) i999 = 1
+      printf "%d %.1f %.1f %.1f %.1f\n", n, v[i50], v[i99], v[i999], v[n] }')
+  # both shares over the generator's wall time (its schedule plus start and drain)
+  share=$(awk -v g="$(echo "$gu $gsys" | awk '{print $1+$2}')" -v s="$((s1 - s0))" -v tck="$TCK" -v w="$gwall" -v c="$CORES" \
+    'BEGIN { s /= tck; printf "%.1f %.1f %.1f", (g + s) / w / c * 100, g / w / c * 100, s / w / c * 100 }')
+  read -r tot gs ss <<<"$share"
+  printf 'round %d: %d attempts, receive→record p50 %s µs, p99 %s µs, p99.9 %s µs, max %s µs; CPU gen %s %% + sink %s %% = %s %% of %d cores; achieved %s/s, held %s (load %s)\n' \
+    "$r" "$n" "$p50" "$p99" "$p999" "$mx" "$gs" "$ss" "$tot" "$CORES" "$achieved" "$held" "$(cut -d' ' -f1 /proc/loadavg)"
+  p99s+=("$p99") shares+=("$tot") gshares+=("$gs") sshares+=("$ss")
+done
+printf '== result (medians of %d rounds at %s/s): sink receive→record p99 %s µs; CPU gen %s %% + sink %s %% = %s %% of the machine (%d cores)\n' \
+  "$ROUNDS" "$RATE" "$(median "${p99s[@]}")" "$(median "${gshares[@]}")" "$(median "${sshares[@]}")" "$(median "${shares[@]}")" "$CORES"
