@@ -13,7 +13,8 @@
 #   - the generator's achieved rate and whether its schedule held.
 # The summary line gives the medians over the rounds.
 #
-# Knobs (environment): RATE (20000), DUR (10s), ROUNDS (3), CONNS (64).
+# Knobs (environment): RATE (20000), DUR (10s), ROUNDS (3), CONNS (64),
+# HOOKBENCH (a hookbench binary to measure instead of building one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,9 +41,12 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-echo "== build"
-go build -o "$tmp/hookbench" ./cmd/hookbench
-HB=$tmp/hookbench
+HB=${HOOKBENCH:-}
+if [ -z "$HB" ]; then
+  echo "== build"
+  HB=$tmp/hookbench
+  go build -o "$HB" ./cmd/hookbench
+fi
 CORES=$(nproc)
 TCK=$(getconf CLK_TCK)
 
@@ -94,7 +98,7 @@ for r in $(seq "$ROUNDS"); do
   share=$(awk -v g="$(echo "$gu $gsys" | awk '{print $1+$2}')" -v s="$((s1 - s0))" -v tck="$TCK" -v w="$gwall" -v c="$CORES" \
     'BEGIN { s /= tck; printf "%.1f %.1f %.1f", (g + s) / w / c * 100, g / w / c * 100, s / w / c * 100 }')
   read -r tot gs ss <<<"$share"
-  printf 'round %d: %d attempts, receive→record p50 %s µs, p99 %s µs, p99.9 %s µs, max %s µs; CPU gen %s %% + sink %s %% = %s %% of %d cores; achieved %s/s, held %s (load %s)\n' \
+  printf 'round %d: %d attempts, receive→record p50 %s µs, p99 %s µs, p99.9 %s µs, max %s µs; CPU gen %s %% + sink %s %% = %s %% of %d cores; achieved %.0f/s, held %s (load %s)\n' \
     "$r" "$n" "$p50" "$p99" "$p999" "$mx" "$gs" "$ss" "$tot" "$CORES" "$achieved" "$held" "$(cut -d' ' -f1 /proc/loadavg)"
   p99s+=("$p99") shares+=("$tot") gshares+=("$gs") sshares+=("$ss")
 done

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -500,4 +501,79 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 	})
+}
+
+// blockingWriter blocks every Write after the first until release is
+// closed, and says on entered when one is waiting.
+type blockingWriter struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	n       int
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingWriter) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	b.n++
+	first := b.n == 1
+	b.mu.Unlock()
+	if !first {
+		b.entered <- struct{}{}
+		<-b.release
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// A write to the file that does not return (a slow disk, a stalled
+// process) must not hold up the goroutines that record: they append to
+// the other buffer meanwhile, and nothing is lost or reordered.
+func TestSlowWriteDoesNotBlockRecording(t *testing.T) {
+	bw := &blockingWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	w, err := NewWriter(bw, testHeader()) // the header: the first write, not blocked
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteMark(&Mark{Name: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- w.Flush() }()
+	<-bw.entered // the flush is inside Write, holding "first"
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		for i := range 1000 {
+			_ = w.WriteAttempt(&Attempt{Endpoint: "/orders", EventID: fmt.Sprint("ev-", i), ArrivalNs: int64(i)})
+		}
+	}()
+	select {
+	case <-recorded:
+	case <-time.After(30 * time.Second): // a liveness bound, not a timing claim
+		t.Fatal("WriteAttempt waited for the blocked write to the file")
+	}
+	close(bw.release)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Read(bytes.NewReader(bw.buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Marks) != 1 || tr.Marks[0].Name != "first" || len(tr.Attempts) != 1000 {
+		t.Fatalf("read %d marks, %d attempts: want the mark, then 1000 attempts", len(tr.Marks), len(tr.Attempts))
+	}
+	for i, a := range tr.Attempts {
+		if a.EventID != fmt.Sprint("ev-", i) || a.ArrivalNs != int64(i) {
+			t.Fatalf("attempt %d is %s at %d: out of order", i, a.EventID, a.ArrivalNs)
+		}
+	}
+	if w.Written() != 1001 || w.Lost() != 0 {
+		t.Fatalf("Written %d, Lost %d: want 1001 and 0", w.Written(), w.Lost())
+	}
 }

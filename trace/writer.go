@@ -21,9 +21,13 @@ const FlushInterval = 100 * time.Millisecond
 
 // Writer limits.
 const (
-	// flushSize is how much the buffer holds before it is written out
-	// without waiting for the ticker.
+	// flushSize is how much the buffer holds before the flusher is asked
+	// to write it out without waiting for the ticker.
 	flushSize = 256 << 10
+	// maxBuffered is how much the buffer may hold while a write is slow:
+	// past it, the record's writer writes the buffer out itself, so memory
+	// stays bounded when the disk cannot keep up.
+	maxBuffered = 4 * flushSize
 	// maxInterned bounds the writer's (and every reader's) string table;
 	// when it is full the table starts over, so memory stays bounded on
 	// runs of any length.
@@ -56,11 +60,23 @@ type Writer struct {
 	closer io.Closer // nil when the caller owns the io.Writer
 	stop   chan struct{}
 	done   chan struct{}
+	kick   chan struct{} // asks the flusher to write now (cap 1)
+
+	// wmu serialises writes to w. Records are appended under mu alone, and
+	// the file is written with mu released (the buffers are swapped under
+	// it), so a write to the file never holds up the goroutines recording:
+	// the sink's handlers, the generator's workers. Lock order: wmu, then
+	// mu.
+	wmu sync.Mutex
+	w   io.Writer
 
 	mu sync.Mutex // guards everything below
-	w  io.Writer
 	// buf holds complete records not yet written.
 	buf []byte
+	// spare and spareEnds are the buffers of the last write, reused by the
+	// next swap.
+	spare     []byte
+	spareEnds []int
 	// ends holds the end offset in buf of each record a WriteX call
 	// appended, so a failed or short write knows how many records it lost.
 	ends        []int
@@ -131,9 +147,10 @@ func newWriter(w io.Writer, h Header) (*Writer, error) {
 		strs: make(map[uint64]uint32, 1024),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
+		kick: make(chan struct{}, 1),
 	}
 	tw.buf = appendHeader(tw.buf, &h)
-	if err := tw.flushLocked(); err != nil {
+	if err := tw.writeOut(); err != nil {
 		return nil, err
 	}
 	go tw.flusher()
@@ -149,6 +166,8 @@ func (w *Writer) flusher() {
 		case <-w.stop:
 			return
 		case <-t.C:
+			_ = w.Flush()
+		case <-w.kick:
 			_ = w.Flush()
 		}
 	}
@@ -166,8 +185,8 @@ func (w *Writer) Base() time.Time { return w.base }
 // WriteSent appends a Sent record.
 func (w *Writer) WriteSent(s *Sent) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if err := w.refuseLocked(); err != nil {
+		w.mu.Unlock()
 		return err
 	}
 	w.reserve(5)
@@ -187,7 +206,7 @@ func (w *Writer) WriteSent(s *Sent) error {
 	b = appendUint(b, uint64(dup))
 	w.buf = b
 	w.ends = append(w.ends, len(b))
-	return w.maybeFlushLocked()
+	return w.appended()
 }
 
 // Attempt records have attemptFields fields, then optional trailing ones
@@ -206,8 +225,8 @@ const (
 // strings it names are interned.
 func (w *Writer) WriteAttempt(a *Attempt) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if err := w.refuseLocked(); err != nil {
+		w.mu.Unlock()
 		return err
 	}
 	n := attemptFields
@@ -259,14 +278,14 @@ func (w *Writer) WriteAttempt(a *Attempt) error {
 	}
 	w.buf = b
 	w.ends = append(w.ends, len(b))
-	return w.maybeFlushLocked()
+	return w.appended()
 }
 
 // WriteMark appends a Mark record.
 func (w *Writer) WriteMark(m *Mark) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if err := w.refuseLocked(); err != nil {
+		w.mu.Unlock()
 		return err
 	}
 	w.reserve(2)
@@ -279,7 +298,7 @@ func (w *Writer) WriteMark(m *Mark) error {
 	b = appendStr(b, m.Detail)
 	w.buf = b
 	w.ends = append(w.ends, len(b))
-	return w.maybeFlushLocked()
+	return w.appended()
 }
 
 // intern returns the table index of s, writing a string definition record
@@ -312,11 +331,22 @@ func (w *Writer) reserve(n int) {
 	}
 }
 
-func (w *Writer) maybeFlushLocked() error {
-	if len(w.buf) >= flushSize {
-		return w.flushLocked()
+// appended ends a WriteX call: it releases mu, and asks the flusher for a
+// write when the buffer is full, or writes it out itself when the flusher
+// is too far behind. The caller holds mu.
+func (w *Writer) appended() error {
+	n, err := len(w.buf), w.err
+	w.mu.Unlock()
+	switch {
+	case n >= maxBuffered:
+		return w.Flush()
+	case n >= flushSize:
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
 	}
-	return w.err
+	return err
 }
 
 // refuseLocked counts a record that cannot be written (after Close or a
@@ -333,31 +363,52 @@ func (w *Writer) refuseLocked() error {
 	return nil
 }
 
-func (w *Writer) flushLocked() error {
+// writeOut writes the buffered records to the file. The caller holds wmu
+// and not mu: the buffer is swapped for the spare under mu, and written
+// with mu released.
+func (w *Writer) writeOut() error {
+	w.mu.Lock()
 	if w.err != nil {
+		// Records appended while the failed write was under way.
+		w.lost += uint64(len(w.ends))
+		w.buf, w.ends = w.buf[:0], w.ends[:0]
+		w.mu.Unlock()
 		return w.err
 	}
 	if len(w.buf) == 0 {
+		w.mu.Unlock()
 		return nil
 	}
-	n, err := w.w.Write(w.buf)
-	if err == nil && n < len(w.buf) {
+	buf, ends := w.buf, w.ends
+	w.buf, w.ends = w.spare[:0], w.spareEnds[:0]
+	w.mu.Unlock()
+
+	n, err := w.w.Write(buf)
+	if err == nil && n < len(buf) {
 		err = io.ErrShortWrite
 	}
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if err != nil {
 		// The records wholly inside the first n bytes reached the file; a
 		// reader recovers them and drops the torn one after them.
 		kept := 0
-		for kept < len(w.ends) && w.ends[kept] <= n {
+		for kept < len(ends) && ends[kept] <= n {
 			kept++
 		}
 		w.written += uint64(kept)
-		w.lost += uint64(len(w.ends) - kept)
+		w.lost += uint64(len(ends) - kept)
 		w.err = fmt.Errorf("write trace: %w", err)
+		// What was appended meanwhile cannot follow a torn record.
+		w.lost += uint64(len(w.ends))
+		w.buf, w.ends = w.buf[:0], w.ends[:0]
 	} else {
-		w.written += uint64(len(w.ends))
+		w.written += uint64(len(ends))
 	}
-	w.buf, w.ends = w.buf[:0], w.ends[:0]
+	if cap(buf) <= maxBuffered+flushSize {
+		w.spare, w.spareEnds = buf[:0], ends[:0]
+	}
 	return w.err
 }
 
@@ -380,22 +431,26 @@ func (w *Writer) Written() uint64 {
 
 // Flush writes every buffered record out.
 func (w *Writer) Flush() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.flushLocked()
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	return w.writeOut()
 }
 
 // Close flushes, stops the background flusher and closes the file if the
 // Writer created it. It is safe to call more than once.
 func (w *Writer) Close() error {
+	w.wmu.Lock()
 	w.mu.Lock()
 	if w.closed {
+		err := w.err
 		w.mu.Unlock()
-		return w.err
+		w.wmu.Unlock()
+		return err
 	}
 	w.closed = true
-	err := w.flushLocked()
 	w.mu.Unlock()
+	err := w.writeOut()
+	w.wmu.Unlock()
 	close(w.stop)
 	<-w.done
 	if w.closer != nil {
