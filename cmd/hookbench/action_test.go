@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -394,5 +395,46 @@ func TestProductDockerfile(t *testing.T) {
 		if !strings.Contains(script, want) {
 			t.Errorf("scripts/build-static.sh lacks %s", want)
 		}
+	}
+}
+
+// The Conformance step passes the args input to conform as the user wrote
+// it: split on whitespace on one line, one argument per line (spaces kept)
+// in a block. The step's script runs in bash with a stub hookbench that
+// prints its arguments.
+func TestActionArgsSplitting(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	var a ghAction
+	readYAML(t, "action.yml", &a)
+	var script string
+	for _, s := range a.Runs.Steps {
+		if s.ID == "conform" {
+			script = s.Run
+		}
+	}
+	if script == "" {
+		t.Fatal("action.yml: no step with id conform")
+	}
+	stub := "hookbench() { printf '<%s>' \"$@\"; }\n"
+	for _, tc := range []struct{ name, args, want string }{
+		{"one line", "--only 2,4  --var API_KEY=k", "<--only><2,4><--var><API_KEY=k>"},
+		{"one per line", "--var\nGREETING=hello world\n\n  --only  \n2,4\n", "<--var><GREETING=hello world><--only><2,4>"},
+		{"empty", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(bash, "-c", stub+script)
+			cmd.Env = append(os.Environ(), "HB_SCENARIO=p.yaml", "HB_ARGS="+tc.args, "HB_JUNIT=j.xml", "HB_JSON=r.json", "HB_TRACE=t.hbt")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			want := "<conform><p.yaml><--junit><j.xml><--json><r.json><--trace><t.hbt><--force>" + tc.want
+			if string(out) != want {
+				t.Fatalf("hookbench got\n  %s\nwant\n  %s", out, want)
+			}
+		})
 	}
 }
