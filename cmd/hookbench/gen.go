@@ -375,10 +375,15 @@ func runGen(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "hookbench gen: warning: %s\n", w)
 	}
 
+	if wait := time.Until(opt.StartAt); wait > 0 {
+		// Pods of one Job can sit here for a while: say why, once.
+		fmt.Fprintf(e.stderr, "hookbench gen: waiting for --start-at %s (in %v)\n",
+			opt.StartAt.UTC().Format(time.RFC3339Nano), wait.Round(100*time.Millisecond))
+	}
 	var wg sync.WaitGroup
 	stopProgress := make(chan struct{})
 	if f.progress == "always" || (f.progress == "auto" && isTerminal(e.stderr)) {
-		wg.Go(func() { showProgress(e.stderr, g, stopProgress) })
+		wg.Go(func() { showProgress(e.stderr, g, opt.StartAt, stopProgress) })
 	}
 	sum, runErr := g.Run(ctx)
 	close(stopProgress)
@@ -420,8 +425,9 @@ func genOutcome(s *generator.Summary) error {
 	return nil
 }
 
-// showProgress redraws one status line every 500 ms until stop is closed.
-func showProgress(w io.Writer, g *generator.Generator, stop <-chan struct{}) {
+// showProgress redraws one status line every 500 ms until stop is closed;
+// before a --start-at in the future, a countdown.
+func showProgress(w io.Writer, g *generator.Generator, startAt time.Time, stop <-chan struct{}) {
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	var prev generator.Progress
@@ -431,6 +437,10 @@ func showProgress(w io.Writer, g *generator.Generator, stop <-chan struct{}) {
 			fmt.Fprint(w, "\r\033[K")
 			return
 		case <-t.C:
+		}
+		if wait := time.Until(startAt); wait > 0 {
+			fmt.Fprintf(w, "\r\033[K  starts in %.1fs (--start-at %s)", wait.Seconds(), startAt.UTC().Format(time.RFC3339))
+			continue
 		}
 		p := g.Progress()
 		rate, due := 0.0, 0.0

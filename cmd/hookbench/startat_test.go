@@ -180,6 +180,9 @@ func TestGenStartAt(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "sent 3 of 3") {
 		t.Fatalf("shard auto/3: code %d\n%s\n%s", code, out, errs)
 	}
+	if !strings.Contains(errs, "waiting for --start-at "+soon[:19]) {
+		t.Errorf("a start in the future is not announced on stderr:\n%s", errs)
+	}
 	tr, err := trace.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
