@@ -22,12 +22,7 @@ CAP=${CAP:-50}            # --max-conns in the over-capacity checks
 OUT=bench/out/campaign
 ADDR=127.0.0.1
 
-need() {
-  command -v "$1" >/dev/null && return
-  echo "== installing $2 (apt)"
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "$2" >/dev/null
-}
+. bench/lib.sh
 need curl curl
 
 mkdir -p "$OUT"

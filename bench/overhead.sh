@@ -22,17 +22,7 @@ RATE=${RATE:-20000}
 DUR=${DUR:-10s}
 ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-64}
-SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-MSG_ID=msg_bench_0001
-BODY='{"type":"order.created","data":{"hookbench_id":"ev-bench-1","amount":1250,"currency":"EUR"}}'
-
-need() {
-  command -v "$1" >/dev/null && return
-  echo "== installing $2 (apt)"
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "$2" >/dev/null
-}
-need openssl openssl
+. bench/lib.sh
 TIME=/usr/bin/time
 [ -x "$TIME" ] || need "$TIME" time
 
@@ -50,14 +40,9 @@ fi
 CORES=$(nproc)
 TCK=$(getconf CLK_TCK)
 
-# Standard Webhooks v1 over a fixed body: the generator sends the same signed
-# request every time (its body template has no id), as bench/sink.sh's wrk does.
-TS=$(date +%s)
-KEY_HEX=$(printf '%s' "${SECRET#whsec_}" | base64 -d | od -An -tx1 | tr -d ' \n')
-SIG=$(printf '%s.%s.%s' "$MSG_ID" "$TS" "$BODY" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$KEY_HEX" -binary | base64)
-
-cputicks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# The generator sends the same signed request every time (its body template
+# has no id), as bench/sink.sh's wrk does.
+sign_standard
 
 echo "== gen --rate $RATE for $DUR at a sink, $ROUNDS round(s), $CORES cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 p99s=() shares=() gshares=() sshares=()

@@ -18,18 +18,9 @@ CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}
 OUT=bench/out
-SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-MSG_ID=msg_bench_0001
-BODY='{"type":"order.created","data":{"hookbench_id":"ev-bench-1","amount":1250,"currency":"EUR"}}'
-
-need() {
-  command -v "$1" >/dev/null && return
-  echo "== installing $2 (apt)"
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "$2" >/dev/null
-}
+. bench/lib.sh
 need wrk wrk
-need openssl openssl
+sign_standard
 
 mkdir -p "$OUT"
 echo "== build"
@@ -62,11 +53,6 @@ start "$OUT/sink.log" "$OUT/hookbench" sink --quiet --listen 127.0.0.1:0 \
 SINK=$URL
 SINK_PID=${pids[-1]}
 
-# Standard Webhooks v1: base64(HMAC-SHA256(key, id.timestamp.body)), key =
-# base64-decoded secret without whsec_. Valid for the default 300 s tolerance.
-TS=$(date +%s)
-KEY_HEX=$(printf '%s' "${SECRET#whsec_}" | base64 -d | od -An -tx1 | tr -d ' \n')
-SIG=$(printf '%s.%s.%s' "$MSG_ID" "$TS" "$BODY" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$KEY_HEX" -binary | base64)
 cat >"$OUT/signed.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '$BODY'
@@ -76,9 +62,6 @@ wrk.headers["webhook-timestamp"] = "$TS"
 wrk.headers["webhook-signature"] = "v1,$SIG"
 LUA
 
-cputicks() { # PID → user+system clock ticks so far (Linux /proc)
-  awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0
-}
 TCK=$(getconf CLK_TCK)
 # measure URL PID → "requests/s server-CPU-µs-per-request"
 measure() {
@@ -101,7 +84,6 @@ for r in $(seq "$ROUNDS"); do
   sum_bare=$(echo "$sum_bare $b" | awk '{print $1+$2}'); sum_sink=$(echo "$sum_sink $s" | awk '{print $1+$2}')
   ratios+=("$(echo "$s $b" | awk '{print $1/$2}')"); cpu_ratios+=("$(echo "$bc $sc" | awk '{print ($2 > 0 ? $1/$2 : 0)}')")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 kill -INT "$SINK_PID"; wait "$SINK_PID" || true
 echo "== the sink's verdicts (every request must be valid)"
