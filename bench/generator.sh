@@ -24,7 +24,8 @@
 # fixed rates), PORT (18202), PROCS (0: --procs for hookbench gen),
 # NGINX_WORKERS (1: nginx gets about one core, the client the other), NICE
 # (-10: nginx and every measured tool run at this niceness, the same for all;
-# 0 to disable, ignored when not permitted). Quick check: ROUNDS=1 DUR=3s.
+# 0 to disable, ignored when not permitted), HOOKBENCH (a hookbench binary to
+# measure instead of building one). Quick check: ROUNDS=1 DUR=3s.
 #
 # The machine is shared with whatever else runs; the script prints the load
 # average before each measurement so noisy figures can be recognised.
@@ -77,9 +78,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "building hookbench"
-go build -o "$TMP/hookbench" ./cmd/hookbench
-HB=$TMP/hookbench
+HB=${HOOKBENCH:-}
+if [ -z "$HB" ]; then
+  log "building hookbench"
+  go build -o "$TMP/hookbench" ./cmd/hookbench
+  HB=$TMP/hookbench
+fi
 
 # --- nginx ---------------------------------------------------------------------
 mkdir -p "$TMP/nginx/logs" "$TMP/nginx/tmp"

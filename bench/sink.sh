@@ -9,7 +9,8 @@
 # result is the median of the per-round ratios. It also prints each server's
 # CPU time per request (from /proc), which background load disturbs less.
 #
-# Usage: bench/sink.sh            (env: DURATION=10s CONNS=64 THREADS=2 ROUNDS=3)
+# Usage: bench/sink.sh            (env: DURATION=10s CONNS=64 THREADS=2 ROUNDS=3,
+#                                  HOOKBENCH=BIN measures that binary instead of building one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +25,7 @@ sign_standard
 
 mkdir -p "$OUT"
 echo "== build"
-go build -o "$OUT/hookbench" ./cmd/hookbench
+if [ -n "${HOOKBENCH:-}" ]; then cp "$HOOKBENCH" "$OUT/hookbench"; else go build -o "$OUT/hookbench" ./cmd/hookbench; fi
 go build -o "$OUT/bare" ./bench/bare
 
 pids=()
