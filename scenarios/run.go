@@ -9,7 +9,6 @@ import (
 	"github.com/hookbench/hookbench/adapter"
 	"github.com/hookbench/hookbench/policy"
 	"io"
-	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -498,30 +497,13 @@ func (r *runner) adoptSecrets(got map[string]string) error {
 		return nil
 	}
 	r.sinkMu.Lock()
-	addr := r.srv.URL()
+	addr := r.srv.Addr()
 	r.sinkMu.Unlock()
 	if err := r.closeSink(); err != nil {
 		return err
 	}
-	host, err := hostPort(addr)
-	if err != nil {
-		return err
-	}
 	r.mark(trace.NoteMark, "sink", "restarted with the secrets the provider generated")
-	return r.startSink(host)
-}
-
-func hostPort(u string) (string, error) {
-	for _, p := range []string{"http://", "https://"} {
-		if len(u) > len(p) && u[:len(p)] == p {
-			hp := u[len(p):]
-			if _, _, err := net.SplitHostPort(hp); err != nil {
-				return "", fmt.Errorf("sink url %q: %w", u, err)
-			}
-			return hp, nil
-		}
-	}
-	return "", fmt.Errorf("sink url %q: not http(s)", u)
+	return r.startSink(addr)
 }
 
 // startSink starts the sink (on listen, or the scenario's address).
@@ -578,8 +560,12 @@ func (r *runner) startSink(listen string) error {
 	if r.metrics != nil {
 		r.metrics.setSink(srv)
 	}
+	base := srv.URL()
+	if r.sc.Sink.URL != "" {
+		base = strings.TrimSuffix(r.sc.Sink.URL, "/")
+	}
 	for i := range r.eps {
-		r.eps[i].URL = srv.URL() + r.eps[i].Path
+		r.eps[i].URL = base + r.eps[i].Path
 	}
 	return nil
 }

@@ -71,6 +71,10 @@ type SinkSpec struct {
 	// Public allows a Listen address that is not loopback (the sink's
 	// --public).
 	Public bool `yaml:"public"`
+	// URL is the base URL the provider reaches the sink at, when that is not
+	// the listen address: a provider in a container, or on another machine
+	// (http://host.docker.internal:9301). Endpoints are registered under it.
+	URL string `yaml:"url"`
 }
 
 // ConformSpec shapes the endpoints the conformance suite registers with the

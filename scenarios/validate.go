@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -137,6 +138,41 @@ func (s *SinkSpec) validate(v *validator) {
 	if s.Listen != "" {
 		validateListen(v, "sink", s.Listen, s.Public)
 	}
+	if s.URL != "" {
+		if err := CheckSinkURL(s.URL); err != nil {
+			v.errf("sink.url", "%v", err)
+		}
+	} else if host, _, err := net.SplitHostPort(s.Listen); err == nil && s.Public {
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			v.errf("sink.listen", "%q listens on every address, so it is not one a provider can be given; set sink.url to the URL the provider reaches the sink at (e.g. http://10.0.0.5:%s)",
+				s.Listen, portOf(s.Listen))
+		}
+	}
+}
+
+// CheckSinkURL checks a sink.url: http or https, a host, no path, query or
+// user.
+func CheckSinkURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("want http://HOST[:PORT], got %q: %v", raw, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("want http://HOST[:PORT] or https://, got %q", raw)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("want http://HOST[:PORT], got %q: no host", raw)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/"):
+		return fmt.Errorf("want http://HOST[:PORT] with nothing after it (endpoint paths are added to it), got %q", raw)
+	}
+	return nil
+}
+
+func portOf(hostport string) string {
+	_, p, _ := net.SplitHostPort(hostport)
+	if p == "" || p == "0" {
+		return "PORT"
+	}
+	return p
 }
 
 // validateListen checks a listen address (path.listen): host:port, and

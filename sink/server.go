@@ -63,6 +63,7 @@ type Server struct {
 	ln        *switchListener
 	acc       *accept.Listener // over ln: retries EMFILE, enforces Concurrency
 	url       string
+	addr      string // the listener's address, for a restart
 	certFile  string
 	start     time.Time // Options.Now at Start: origin of rule windows
 	startReal time.Time
@@ -340,6 +341,7 @@ func (s *Server) serve(ln net.Listener) error {
 		scheme = "https"
 	}
 	s.url = scheme + "://" + ln.Addr().String()
+	s.addr = ln.Addr().String()
 	s.startReal = time.Now()
 	s.start = s.now()
 	s.started = true
@@ -364,6 +366,10 @@ func (s *Server) serve(ln net.Listener) error {
 	}()
 	return nil
 }
+
+// Addr returns the address the sink listens on, e.g. "127.0.0.1:40123"
+// ("" before Start): what a restart listens on again.
+func (s *Server) Addr() string { return s.addr }
 
 // URL returns the base URL, e.g. "http://127.0.0.1:40123" ("" before Start).
 func (s *Server) URL() string { return s.url }

@@ -300,6 +300,7 @@ func scenarioSettings(fs *pflag.FlagSet, o *suite.Options, sc *scenarios.Scenari
 	if sc.Sink.Listen != "" {
 		o.SinkListen = sc.Sink.Listen
 	}
+	o.SinkPublic, o.SinkURL = sc.Sink.Public, sc.Sink.URL
 	if !fs.Changed("max-hang") {
 		o.MaxHang = sc.Sink.MaxHang
 	}

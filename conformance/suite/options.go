@@ -73,6 +73,13 @@ type Options struct {
 	Seed int64
 	// SinkListen is the sink's address (default 127.0.0.1:0).
 	SinkListen string
+	// SinkPublic permits a SinkListen that is not loopback.
+	SinkPublic bool
+	// SinkURL, when set, is the base URL the provider reaches the sink at
+	// (a provider in a container or on another machine): endpoints are
+	// registered, and redirects point, under it instead of the listen
+	// address.
+	SinkURL string
 	// MaxHang caps hanging sink endpoints; 0 follows the declared timeout
 	// (HangCap).
 	MaxHang time.Duration

@@ -586,7 +586,7 @@ func redirectEndpoints() []endpointPlan {
 type redirectRule struct{ rule, to string }
 
 func (r redirectRule) rules(e *env) []string {
-	return []string{r.rule + ",redirect=" + e.sink.URL() + r.to}
+	return []string{r.rule + ",redirect=" + e.sinkBase() + r.to}
 }
 
 // settle is how long timing-sensitive fragments (backoff, load) wait for

@@ -456,7 +456,7 @@ func (e *env) registrations(frags []*fragmentPlan, secrets map[string]string) []
 			if ep.SinkOnly {
 				continue
 			}
-			spec := adapter.EndpointSpec{Name: ep.Path, Path: ep.Path, URL: e.sink.URL() + ep.Path, Scheme: e.p.Scheme, EventTypes: []string{e.o.eventType(fp.ID, ep.Sub)}}
+			spec := adapter.EndpointSpec{Name: ep.Path, Path: ep.Path, URL: e.sinkBase() + ep.Path, Scheme: e.p.Scheme, EventTypes: []string{e.o.eventType(fp.ID, ep.Sub)}}
 			if !e.p.Signed() {
 				spec.Scheme = ""
 			}
@@ -601,6 +601,7 @@ func (e *env) newSink(frags []*fragmentPlan, secrets map[string]string, listen s
 	if listen != "" {
 		so.Listen = listen
 	}
+	so.AllowRemote = e.o.SinkPublic
 	so.Trace, so.KeepBodies, so.MaxHang, so.Seed = e.tw, true, e.hangCap(), e.o.Seed
 	for _, fp := range frags {
 		for _, ep := range fp.Endpoints {
@@ -667,12 +668,20 @@ func (e *env) learnSecrets(frags []*fragmentPlan, secrets, learned map[string]st
 	if n == 0 {
 		return nil
 	}
-	addr := e.sink.URL()[len("http://"):]
+	addr := e.sink.Addr()
 	if err := e.sink.Close(); err != nil {
 		return fmt.Errorf("sink restart: %w", err)
 	}
 	e.secretUnknown = false
 	return e.newSink(frags, secrets, addr)
+}
+
+// sinkBase is the base URL the provider is given for the sink.
+func (e *env) sinkBase() string {
+	if e.o.SinkURL != "" {
+		return strings.TrimSuffix(e.o.SinkURL, "/")
+	}
+	return e.sink.URL()
 }
 
 // writePolicy records the graded policy, so `hookbench check` can re-grade.
