@@ -50,8 +50,17 @@ const (
 	NameOther = "(other)"
 )
 
+// maxGroupSet is the most named groups a set holds whatever Options say:
+// group indexes (+1, with "(other)") are 16-bit.
+const maxGroupSet = 1<<16 - 2
+
+// newGroupSet returns an empty set of at most max named groups. Its list
+// is allocated at its largest (max named groups and "(other)") and never
+// moves, so the recording stage can read groups from it by index while
+// new ones are added.
 func newGroupSet(max int, metrics ...int) groupSet {
-	return groupSet{byName: map[string]uint16{}, max: max, metrics: metrics, other: -1}
+	max = min(max, maxGroupSet)
+	return groupSet{byName: map[string]uint16{}, list: make([]*group, 0, max+1), max: max, metrics: metrics, other: -1}
 }
 
 func (gs *groupSet) add(name string) uint16 {

@@ -125,12 +125,25 @@ func (g *gens[V]) get(k uint64) *V {
 	return nil
 }
 
-// touch loads the slots where k would be, to warm the cache; the result
-// means nothing.
-func (g *gens[V]) touch(k uint64) uint64 {
-	x := g.cur.slots[k&uint64(len(g.cur.slots)-1)].key
-	if g.old.mayHave(k) {
-		x += g.old.slots[k&uint64(len(g.old.slots)-1)].key
+// touch loads the slots where the keys ks (0: none) would be, to warm the
+// cache; the result means nothing. The loop is kept short, with the
+// tables' fields in locals, so the processor has many of these loads
+// (cache misses, mostly) in flight at once.
+func (g *gens[V]) touch(ks []uint64) uint64 {
+	cur, old, filter := g.cur.slots, g.old.slots, g.old.filter
+	cm, om := uint64(len(cur)-1), uint64(len(old)-1)
+	var x uint64
+	if g.old.n == 0 {
+		for _, k := range ks {
+			x += cur[k&cm].key
+		}
+		return x
+	}
+	for _, k := range ks {
+		x += cur[k&cm].key
+		if w, b := filterBit(k, len(filter)); filter[w]&b != 0 {
+			x += old[k&om].key
+		}
 	}
 	return x
 }
