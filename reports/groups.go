@@ -12,6 +12,7 @@ type groupSet struct {
 	max     int
 	metrics []int
 	cache   [8]nameCache
+	hit     int // the cache entry that answered last
 	next    int
 	other   int // index of "(other)", -1 until needed
 }
@@ -80,9 +81,15 @@ func (gs *groupSet) add(name string) uint16 {
 // the map.
 func (gs *groupSet) index(name string) uint16 {
 	ptr := unsafe.StringData(name)
+	// The entry that answered last is tried first: records of one name
+	// often come in runs.
+	if c := &gs.cache[gs.hit]; unsafe.StringData(c.s) == ptr && len(c.s) == len(name) && ptr != nil {
+		return c.idx
+	}
 	for i := range gs.cache {
 		c := &gs.cache[i]
 		if unsafe.StringData(c.s) == ptr && len(c.s) == len(name) && ptr != nil {
+			gs.hit = i
 			return c.idx
 		}
 	}

@@ -245,10 +245,7 @@ func (d *Decoder) readHeader(h *Header) error {
 }
 
 func (d *Decoder) readSent(s *Sent) (err error) {
-	if s.EventID, err = d.ref(); err != nil {
-		return err
-	}
-	if s.Type, err = d.ref(); err != nil {
+	if err = d.refs(&s.EventID, &s.Type); err != nil {
 		return err
 	}
 	var v [5]int64
@@ -307,16 +304,7 @@ func (d *Decoder) readAttempt(a *Attempt, extra int) (used int, err error) {
 }
 
 func (d *Decoder) readAttemptBase(a *Attempt) (err error) {
-	if a.Endpoint, err = d.ref(); err != nil {
-		return err
-	}
-	if a.MsgID, err = d.ref(); err != nil {
-		return err
-	}
-	if a.EventID, err = d.ref(); err != nil {
-		return err
-	}
-	if a.EventType, err = d.ref(); err != nil {
+	if err = d.refs(&a.Endpoint, &a.MsgID, &a.EventID, &a.EventType); err != nil {
 		return err
 	}
 	var v [8]int64
@@ -426,6 +414,32 @@ func (d *Decoder) ref() (string, error) {
 		return "", fmt.Errorf("string reference %d undefined (table has %d)", i, len(d.strs)-1)
 	}
 	return d.strs[i], nil
+}
+
+// refs reads a string reference into each of dst, in one loop like ints.
+func (d *Decoder) refs(dst ...*string) error {
+	buf, pos, strs := d.buf, d.pos, d.strs
+	for _, p := range dst {
+		var i uint64
+		if pos < len(buf) && buf[pos] < 0x80 {
+			i = uint64(buf[pos])
+			pos++
+		} else {
+			d.pos = pos
+			var err error
+			if i, err = d.uint(); err != nil {
+				return err
+			}
+			pos = d.pos
+		}
+		if i >= uint64(len(strs)) {
+			d.pos = pos
+			return fmt.Errorf("string reference %d undefined (table has %d)", i, len(strs)-1)
+		}
+		*p = strs[i]
+	}
+	d.pos = pos
+	return nil
 }
 
 // ints reads len(v) integers. One-byte values, the most common, are read
