@@ -39,12 +39,14 @@ type Report struct {
 	sent  gens[sentState]
 	deliv gens[delivState]
 
-	// The matching stage (Add, AddBatch) keeps the clock and the open
-	// interval, and hands histogram updates to the recording stage as ops.
+	// The matching stage (Add, AddBatch) keeps the clock, the open
+	// interval and the series, and hands histogram updates to the
+	// recording stage as ops.
 	clock    int64
 	ivlOpen  bool
 	ivlStart int64
 	ivlEnd   int64
+	series   series
 	ops      *opBatch  // the ops being gathered
 	rec      *recorder // the recording goroutine; nil: ops are applied by the caller
 	// eps.list and types.list up to their capacity, for the recording
@@ -55,7 +57,6 @@ type Report struct {
 	ivl    [nMetric]*hist // scratch: the closing interval's values
 	snap   [nMetric]*hist // metrics as they were when the open interval began
 	ivlMax [nMetric]int64 // exact max of each metric in the open interval
-	series series
 	hlogs  [nMetric]*hlogLog
 	enc    encoder // used by the .hlog goroutines, one at a time
 	// Closed intervals are added to the .hlog logs (zlib compression) on
@@ -156,12 +157,12 @@ func (d dview) setPendSucc(at int64) {
 
 // resolve records a delivery's pending latencies now that its event's
 // intended time is known; ep and ty are group indexes + 1, as record's.
-func (r *Report) resolve(d dview, intended int64, g, ty uint16) {
+func (r *Report) resolve(d dview, intended int64, ep, ty uint16) {
 	if *d.meta&dPendFirst != 0 {
-		r.record(mE2EFirst, *d.first-intended, g, ty)
+		r.record(mE2EFirst, *d.first-intended, ep, ty)
 	}
 	if *d.meta&dPendSucc != 0 {
-		r.record(mE2ESuccess, d.pendSucc()-intended, g, ty)
+		r.record(mE2ESuccess, d.pendSucc()-intended, ep, ty)
 	}
 	*d.meta &= 0xff &^ (dPendFirst | dPendSucc)
 }
@@ -258,9 +259,9 @@ func (r *Report) seriesAt(t int64) *point {
 }
 
 // record adds v to metric m overall, in the open interval and in the
-// groups that keep m: endpoint ep-1 and event type ty-1 (0: none). The histograms are updated by the recording stage
-// (recorder.go); here only the interval is opened, as it would be by a
-// value the histograms accept.
+// groups that keep m: endpoint ep-1 and event type ty-1 (0: none). The
+// histograms are updated by the recording stage (recorder.go); here only
+// the interval is opened, as it is by a value the histograms accept.
 func (r *Report) record(m int, v int64, ep, ty uint16) {
 	if inRange(v) && !r.ivlOpen {
 		r.ivlStart = r.clock / r.series.step * r.series.step
