@@ -56,6 +56,8 @@
 // dimension), timelines, marks, series points and .hlog intervals have
 // their own caps.
 //
-// A Report is not safe for concurrent use; Feed decodes on other goroutines
-// but calls the Report from one.
+// A Report is not safe for concurrent use. Feed decodes on other
+// goroutines, matches records on the calling one and records histograms
+// on one more, so the three run in parallel; Add and AddBatch do all of it
+// on the caller's goroutine.
 package reports

@@ -81,7 +81,9 @@ func Feed(ctx context.Context, r *Report, srcs ...Source) error {
 			f.decode(stop)
 		}()
 	}
+	r.startRecorder()
 	err := feed(ctx, r, fs)
+	r.stopRecorder()
 	close(stop)
 	wg.Wait()
 	return err

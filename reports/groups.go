@@ -12,6 +12,7 @@ type groupSet struct {
 	max     int
 	metrics []int
 	cache   [8]nameCache
+	hit     int // the cache entry that answered last
 	next    int
 	other   int // index of "(other)", -1 until needed
 }
@@ -50,8 +51,17 @@ const (
 	NameOther = "(other)"
 )
 
+// maxGroupSet is the most named groups a set holds whatever Options say:
+// group indexes (+1, with "(other)") are 16-bit.
+const maxGroupSet = 1<<16 - 2
+
+// newGroupSet returns an empty set of at most max named groups. Its list
+// is allocated at its largest (max named groups and "(other)") and never
+// moves, so the recording stage can read groups from it by index while
+// new ones are added.
 func newGroupSet(max int, metrics ...int) groupSet {
-	return groupSet{byName: map[string]uint16{}, max: max, metrics: metrics, other: -1}
+	max = min(max, maxGroupSet)
+	return groupSet{byName: map[string]uint16{}, list: make([]*group, 0, max+1), max: max, metrics: metrics, other: -1}
 }
 
 func (gs *groupSet) add(name string) uint16 {
@@ -71,9 +81,15 @@ func (gs *groupSet) add(name string) uint16 {
 // the map.
 func (gs *groupSet) index(name string) uint16 {
 	ptr := unsafe.StringData(name)
+	// The entry that answered last is tried first: records of one name
+	// often come in runs.
+	if c := &gs.cache[gs.hit]; unsafe.StringData(c.s) == ptr && len(c.s) == len(name) && ptr != nil {
+		return c.idx
+	}
 	for i := range gs.cache {
 		c := &gs.cache[i]
 		if unsafe.StringData(c.s) == ptr && len(c.s) == len(name) && ptr != nil {
+			gs.hit = i
 			return c.idx
 		}
 	}

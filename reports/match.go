@@ -42,7 +42,7 @@ type slot[V any] struct {
 type table[V any] struct {
 	slots  []slot[V]
 	n      int      // slots in use (moved ones included)
-	filter []uint64 // one bit per 8 slots' worth of hash space: may the table hold a key?
+	filter []uint64 // one bit per 8 slots' worth of hash space: may the table hold a key? (built by seal)
 }
 
 // filterBit is the bit of k in a filter of n words; it uses hash bits the
@@ -61,9 +61,17 @@ func (t *table[V]) mayHave(k uint64) bool {
 	return t.filter[w]&b != 0
 }
 
-func (t *table[V]) note(k uint64) {
-	w, b := filterBit(k, len(t.filter))
-	t.filter[w] |= b
+// seal builds the filter of a table that takes no more keys (a retired
+// generation). Building it in one sequential pass costs less than setting
+// a bit, in a cold cache line, for every key added.
+func (t *table[V]) seal() {
+	clear(t.filter)
+	for i := range t.slots {
+		if k := t.slots[i].key; k > keyMoved {
+			w, b := filterBit(k, len(t.filter))
+			t.filter[w] |= b
+		}
+	}
 }
 
 // reset empties t, giving it n slots.
@@ -125,12 +133,25 @@ func (g *gens[V]) get(k uint64) *V {
 	return nil
 }
 
-// touch loads the slots where k would be, to warm the cache; the result
-// means nothing.
-func (g *gens[V]) touch(k uint64) uint64 {
-	x := g.cur.slots[k&uint64(len(g.cur.slots)-1)].key
-	if g.old.mayHave(k) {
-		x += g.old.slots[k&uint64(len(g.old.slots)-1)].key
+// touch loads the slots where the keys ks (0: none) would be, to warm the
+// cache; the result means nothing. The loop is kept short, with the
+// tables' fields in locals, so the processor has many of these loads
+// (cache misses, mostly) in flight at once.
+func (g *gens[V]) touch(ks []uint64) uint64 {
+	cur, old, filter := g.cur.slots, g.old.slots, g.old.filter
+	cm, om := uint64(len(cur)-1), uint64(len(old)-1)
+	var x uint64
+	if g.old.n == 0 {
+		for _, k := range ks {
+			x += cur[k&cm].key
+		}
+		return x
+	}
+	for _, k := range ks {
+		x += cur[k&cm].key
+		if w, b := filterBit(k, len(filter)); filter[w]&b != 0 {
+			x += old[k&om].key
+		}
 	}
 	return x
 }
@@ -170,7 +191,6 @@ func (g *gens[V]) upsert(k uint64) (*V, bool) {
 	s.key = k
 	s.val = carried
 	g.cur.n++
-	g.cur.note(k)
 	return &s.val, found
 }
 
@@ -184,7 +204,6 @@ func (g *gens[V]) makeRoom() {
 				s := g.cur.find(old[i].key)
 				*s = old[i]
 				g.cur.n++
-				g.cur.note(old[i].key)
 			}
 		}
 		return
@@ -192,6 +211,7 @@ func (g *gens[V]) makeRoom() {
 	g.drop(&g.old)
 	g.rotations++
 	g.old, g.cur = g.cur, g.old
+	g.old.seal()
 	g.cur.reset(g.max)
 }
 

@@ -39,16 +39,26 @@ type Report struct {
 	sent  gens[sentState]
 	deliv gens[delivState]
 
+	// The matching stage (Add, AddBatch) keeps the clock, the open
+	// interval and the series, and hands histogram updates to the
+	// recording stage as ops.
 	clock    int64
 	ivlOpen  bool
 	ivlStart int64
 	ivlEnd   int64
-	ivl      [nMetric]*hist // scratch: the closing interval's values
-	snap     [nMetric]*hist // metrics as they were when the open interval began
-	ivlMax   [nMetric]int64 // exact max of each metric in the open interval
 	series   series
-	hlogs    [nMetric]*hlogLog
-	enc      encoder // used by the .hlog goroutines, one at a time
+	ops      *opBatch  // the ops being gathered
+	rec      *recorder // the recording goroutine; nil: ops are applied by the caller
+	// eps.list and types.list up to their capacity, for the recording
+	// stage: their elements are set before any op refers to them.
+	epGroups, typeGroups []*group
+	// The recording stage's state: the histograms above (metrics, oor,
+	// groups' m and oor) and the intervals' histograms below.
+	ivl    [nMetric]*hist // scratch: the closing interval's values
+	snap   [nMetric]*hist // metrics as they were when the open interval began
+	ivlMax [nMetric]int64 // exact max of each metric in the open interval
+	hlogs  [nMetric]*hlogLog
+	enc    encoder // used by the .hlog goroutines, one at a time
 	// Closed intervals are added to the .hlog logs (zlib compression) on
 	// goroutines that run one after the other, so the report goroutine does
 	// not wait for them: hlogPrev is closed when the last handed-over
@@ -59,7 +69,9 @@ type Report struct {
 	hlogErr        error // first .hlog error, read after hlogPrev is closed
 	marks          []Mark
 	scratch        [batchLen]recKeys
-	sink           uint64 // keeps AddBatch's cache-warming loads alive
+	touchSent      [batchLen]uint64 // AddBatch: event keys to touch (0: none)
+	touchDeliv     [batchLen]uint64 // AddBatch: delivery keys to touch
+	sink           uint64           // keeps AddBatch's cache-warming loads alive
 	timelines      map[uint64]*timeline
 	tracked        map[uint64]bool
 	plainTimelines int
@@ -144,13 +156,13 @@ func (d dview) setPendSucc(at int64) {
 }
 
 // resolve records a delivery's pending latencies now that its event's
-// intended time is known.
-func (r *Report) resolve(d dview, intended int64, g, ty *group) {
+// intended time is known; ep and ty are group indexes + 1, as record's.
+func (r *Report) resolve(d dview, intended int64, ep, ty uint16) {
 	if *d.meta&dPendFirst != 0 {
-		r.record(mE2EFirst, *d.first-intended, g, ty)
+		r.record(mE2EFirst, *d.first-intended, ep, ty)
 	}
 	if *d.meta&dPendSucc != 0 {
-		r.record(mE2ESuccess, d.pendSucc()-intended, g, ty)
+		r.record(mE2ESuccess, d.pendSucc()-intended, ep, ty)
 	}
 	*d.meta &= 0xff &^ (dPendFirst | dPendSucc)
 }
@@ -168,6 +180,7 @@ func New(opts Options) (*Report, error) {
 		series:    series{step: int64(opts.Step), max: opts.MaxPoints},
 		timelines: map[uint64]*timeline{},
 		tracked:   map[uint64]bool{},
+		ops:       newOpBatch(),
 	}
 	for m := range nMetric {
 		r.metrics[m] = newHist()
@@ -175,6 +188,7 @@ func New(opts Options) (*Report, error) {
 		r.snap[m] = newHist()
 		r.hlogs[m] = &hlogLog{step: int64(opts.Step), max: opts.MaxHlogIntervals, acc: newHist()}
 	}
+	r.epGroups, r.typeGroups = r.eps.list[:cap(r.eps.list)], r.types.list[:cap(r.types.list)]
 	r.sent = newGens(opts.MatchEntries, r.evictSent)
 	r.deliv = newGens(opts.MatchEntries, r.evictDelivery)
 	for _, id := range opts.Track {
@@ -245,30 +259,16 @@ func (r *Report) seriesAt(t int64) *point {
 }
 
 // record adds v to metric m overall, in the open interval and in the
-// groups that keep m.
-func (r *Report) record(m int, v int64, ep, ty *group) {
-	if !r.metrics[m].record(v) {
-		r.oor[m]++
-		if ep != nil && ep.m[m] != nil {
-			ep.oor[m]++
-		}
-		if ty != nil && ty.m[m] != nil {
-			ty.oor[m]++
-		}
-		return
-	}
-	if !r.ivlOpen {
+// groups that keep m: endpoint ep-1 and event type ty-1 (0: none). The
+// histograms are updated by the recording stage (recorder.go); here only
+// the interval is opened, as it is by a value the histograms accept.
+func (r *Report) record(m int, v int64, ep, ty uint16) {
+	if inRange(v) && !r.ivlOpen {
 		r.ivlStart = r.clock / r.series.step * r.series.step
 		r.ivlEnd = r.ivlStart + r.series.step
 		r.ivlOpen = true
 	}
-	r.ivlMax[m] = max(r.ivlMax[m], v)
-	if ep != nil && ep.m[m] != nil {
-		ep.m[m].record(v)
-	}
-	if ty != nil && ty.m[m] != nil {
-		ty.m[m].record(v)
-	}
+	r.pushOp(histOp{v: v, ep: ep, ty: ty, m: uint8(m)})
 }
 
 func isSuccess(status int) bool { return status >= 200 && status < 300 }
@@ -329,7 +329,7 @@ func (r *Report) addBatch(recs []trace.Record, eks []uint64) {
 		n := min(len(recs), batchLen)
 		win := recs[:n]
 		keys := r.scratch[:n]
-		var sink uint64
+		sks, dks := r.touchSent[:n], r.touchDeliv[:0]
 		for i := range win {
 			var ek uint64
 			if eks != nil {
@@ -339,14 +339,12 @@ func (r *Report) addBatch(recs []trace.Record, eks []uint64) {
 			}
 			k := r.keys(&win[i], ek)
 			keys[i] = k
-			if k.ek != 0 {
-				sink += r.sent.touch(k.ek)
-			}
+			sks[i] = k.ek
 			if k.dk != 0 && win[i].Attempt.EventID == "" {
-				sink += r.deliv.touch(k.dk)
+				dks = append(dks, k.dk)
 			}
 		}
-		r.sink += sink
+		r.sink += r.sent.touch(sks) + r.deliv.touch(dks)
 		for i := range win {
 			rec := &win[i]
 			switch rec.Kind {
@@ -394,8 +392,8 @@ func (r *Report) addSent(s *trace.Sent, k recKeys) {
 	ti := r.types.index(s.Type)
 	ty := r.types.list[ti]
 	ty.c.Sent++
-	r.record(mTrigger, done-intended, nil, ty)
-	r.record(mTriggerRaw, s.LatencyNs, nil, ty)
+	r.record(mTrigger, done-intended, 0, ti+1)
+	r.record(mTriggerRaw, s.LatencyNs, 0, ti+1)
 	if s.EventID == "" {
 		r.counts.SentNoID++
 		return
@@ -425,13 +423,12 @@ func (r *Report) addSent(s *trace.Sent, k recKeys) {
 // resolvePending records the latencies of deliveries that arrived before
 // their Sent record.
 func (r *Report) resolvePending(ek uint64, st *sentState, intended int64) {
-	ty := r.types.list[st.typ-1]
 	if st.ep1 != 0 {
-		r.resolve(st.inline(), intended, r.eps.list[st.ep1-1], ty)
+		r.resolve(st.inline(), intended, st.ep1, st.typ)
 	}
 	try := func(ep uint16) {
 		if d := r.deliv.get(pairKey(ek, ep)); d != nil {
-			r.resolve(d.view(), intended, r.eps.list[ep], ty)
+			r.resolve(d.view(), intended, ep+1, st.typ)
 		}
 	}
 	if st.flags&sPendOverflow != 0 {
@@ -583,7 +580,7 @@ func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 
 	if st == nil { // matched by message id: gaps only
 		if gap >= 0 {
-			r.record(mGap, gap, ep, r.types.list[r.types.index(a.EventType)])
+			r.record(mGap, gap, epi+1, r.types.index(a.EventType)+1)
 		}
 		r.track(dk, ek, a, epi, nil, seen)
 		return
@@ -613,14 +610,14 @@ func (r *Report) addAttempt(a *trace.Attempt, k recKeys) {
 		}
 	}
 	if gap >= 0 {
-		r.record(mGap, gap, ep, ty)
+		r.record(mGap, gap, epi+1, st.typ)
 	}
 	if st.flags&sSent != 0 {
 		if first {
-			r.record(mE2EFirst, a.ArrivalNs-st.t, ep, ty)
+			r.record(mE2EFirst, a.ArrivalNs-st.t, epi+1, st.typ)
 		}
 		if firstSuccess {
-			r.record(mE2ESuccess, a.ArrivalNs-st.t, ep, ty)
+			r.record(mE2ESuccess, a.ArrivalNs-st.t, epi+1, st.typ)
 		}
 	} else {
 		if first {
@@ -685,14 +682,47 @@ func (r *Report) addMark(m *trace.Mark) {
 	}
 }
 
-// closeInterval turns the open interval's histograms into series
-// latencies and .hlog intervals.
+// closeInterval ends the open interval: its series point is made now (so
+// the series grows, and coarsens, exactly when it did when the recording
+// was done here), and the recording stage turns the interval's histograms
+// into series latencies and .hlog intervals.
 func (r *Report) closeInterval() {
 	if !r.ivlOpen {
 		return
 	}
 	r.ivlOpen = false
-	pt := r.series.at(r.ivlStart)
+	r.series.at(r.ivlStart)
+	r.ops.closes = append(r.ops.closes, span{r.ivlStart, r.ivlEnd})
+	r.pushOp(histOp{m: opClose})
+}
+
+// recordOp adds v to metric m overall and in the groups that keep m (the
+// recording stage's half of record).
+func (r *Report) recordOp(m int, v int64, ep, ty *group) {
+	if !r.metrics[m].record(v) {
+		r.oor[m]++
+		if ep != nil && ep.m[m] != nil {
+			ep.oor[m]++
+		}
+		if ty != nil && ty.m[m] != nil {
+			ty.oor[m]++
+		}
+		return
+	}
+	r.ivlMax[m] = max(r.ivlMax[m], v)
+	if ep != nil && ep.m[m] != nil {
+		ep.m[m].record(v)
+	}
+	if ty != nil && ty.m[m] != nil {
+		ty.m[m].record(v)
+	}
+}
+
+// closeOp turns the histograms of the interval [start, end) into series
+// latencies (added to b.lats, for the matching stage to put into the
+// series) and hands them to the .hlog goroutine.
+func (r *Report) closeOp(start, end int64, b *opBatch) {
+	lat := ivlLat{start: start}
 	var vals [4]int64
 	for m := range nMetric {
 		h := r.ivl[m]
@@ -703,12 +733,11 @@ func (r *Report) closeInterval() {
 		h.max = r.ivlMax[m]
 		r.ivlMax[m] = 0
 		h.percentiles(quickPercentiles[:], vals[:])
-		q := quick{n: h.total, p50: vals[0], p90: vals[1], p99: vals[2], max: vals[3]}
-		pt.lat[m] = r.series.mergeQuick(pt.lat[m], q)
+		lat.q[m] = quick{n: h.total, p50: vals[0], p90: vals[1], p99: vals[2], max: vals[3]}
 	}
+	b.lats = append(b.lats, lat)
 	set := new([nMetric]*hist)
 	*set = r.ivl
-	start, end := r.ivlStart, r.ivlEnd
 	prev, done := r.hlogPrev, make(chan struct{})
 	r.hlogPrev = done
 	go func() {
@@ -770,6 +799,7 @@ func (r *Report) Close() (*Summary, error) {
 	}
 	r.closed = true
 	r.closeInterval()
+	r.flushOps()
 	r.waitHlogs()
 	for m := range nMetric {
 		if err := r.hlogs[m].emit(&r.enc); err != nil && r.err == nil {

@@ -245,17 +245,12 @@ func (d *Decoder) readHeader(h *Header) error {
 }
 
 func (d *Decoder) readSent(s *Sent) (err error) {
-	if s.EventID, err = d.ref(); err != nil {
-		return err
-	}
-	if s.Type, err = d.ref(); err != nil {
+	if err = d.refs(&s.EventID, &s.Type); err != nil {
 		return err
 	}
 	var v [5]int64
-	for i := range v {
-		if v[i], err = d.int(); err != nil {
-			return err
-		}
+	if err = d.ints(v[:]); err != nil {
+		return err
 	}
 	s.IntendedNs, s.SentNs, s.LatencyNs, s.Status, s.Err = v[0], v[1], v[2], int(v[3]), ErrKind(v[4])
 	if s.IdemKey, err = d.ref(); err != nil {
@@ -309,23 +304,12 @@ func (d *Decoder) readAttempt(a *Attempt, extra int) (used int, err error) {
 }
 
 func (d *Decoder) readAttemptBase(a *Attempt) (err error) {
-	if a.Endpoint, err = d.ref(); err != nil {
-		return err
-	}
-	if a.MsgID, err = d.ref(); err != nil {
-		return err
-	}
-	if a.EventID, err = d.ref(); err != nil {
-		return err
-	}
-	if a.EventType, err = d.ref(); err != nil {
+	if err = d.refs(&a.Endpoint, &a.MsgID, &a.EventID, &a.EventType); err != nil {
 		return err
 	}
 	var v [8]int64
-	for i := range v {
-		if v[i], err = d.int(); err != nil {
-			return err
-		}
+	if err = d.ints(v[:]); err != nil {
+		return err
 	}
 	d.prevAt += v[2]
 	a.Nth, a.ProviderN, a.ArrivalNs, a.HandleNs = uint32(v[0]), uint32(v[1]), d.prevAt, v[3]
@@ -413,15 +397,71 @@ func (d *Decoder) intern(s []byte) string {
 	return unsafe.String(&d.arena[off], len(s))
 }
 
+// ref reads a string reference; a one-byte index is read here, without
+// a call.
 func (d *Decoder) ref() (string, error) {
-	i, err := d.uint()
-	if err != nil {
-		return "", err
+	var i uint64
+	if d.pos < len(d.buf) && d.buf[d.pos] < 0x80 {
+		i = uint64(d.buf[d.pos])
+		d.pos++
+	} else {
+		var err error
+		if i, err = d.uint(); err != nil {
+			return "", err
+		}
 	}
 	if i >= uint64(len(d.strs)) {
 		return "", fmt.Errorf("string reference %d undefined (table has %d)", i, len(d.strs)-1)
 	}
 	return d.strs[i], nil
+}
+
+// refs reads a string reference into each of dst, in one loop like ints.
+func (d *Decoder) refs(dst ...*string) error {
+	buf, pos, strs := d.buf, d.pos, d.strs
+	for _, p := range dst {
+		var i uint64
+		if pos < len(buf) && buf[pos] < 0x80 {
+			i = uint64(buf[pos])
+			pos++
+		} else {
+			d.pos = pos
+			var err error
+			if i, err = d.uint(); err != nil {
+				return err
+			}
+			pos = d.pos
+		}
+		if i >= uint64(len(strs)) {
+			d.pos = pos
+			return fmt.Errorf("string reference %d undefined (table has %d)", i, len(strs)-1)
+		}
+		*p = strs[i]
+	}
+	d.pos = pos
+	return nil
+}
+
+// ints reads len(v) integers. One-byte values, the most common, are read
+// in this loop without a call.
+func (d *Decoder) ints(v []int64) error {
+	buf, pos := d.buf, d.pos
+	for i := range v {
+		if pos < len(buf) && buf[pos] < 0x80 {
+			v[i] = int64(buf[pos])
+			pos++
+			continue
+		}
+		d.pos = pos
+		x, err := d.int()
+		if err != nil {
+			return err
+		}
+		v[i] = x
+		pos = d.pos
+	}
+	d.pos = pos
+	return nil
 }
 
 // Low-level readers over buf[pos:]. They return errShort when the value
@@ -473,6 +513,11 @@ func (d *Decoder) arrayLen() (int, error) {
 	return 0, fmt.Errorf("expected an array, found byte 0x%02x", c)
 }
 
+// intPayload is the payload size of the integer type bytes 0xcc..0xd3
+// (uint8..uint64, int8..int64).
+var intPayload = [8]uint8{1, 2, 4, 8, 1, 2, 4, 8}
+
+// int reads a msgpack integer of any encoding.
 func (d *Decoder) int() (int64, error) {
 	if d.pos >= len(d.buf) {
 		return 0, errShort
@@ -489,7 +534,22 @@ func (d *Decoder) int() (int64, error) {
 	if c < 0xcc || c > 0xd3 {
 		return 0, fmt.Errorf("expected an integer, found byte 0x%02x", c)
 	}
-	size := intSize(c)
+	size := int(intPayload[c-0xcc])
+	if len(d.buf)-d.pos >= 9 {
+		// Most of a trace is far from the buffer's end: read the payload
+		// as one 8-byte load and shift it down to size bytes.
+		x := binary.BigEndian.Uint64(d.buf[d.pos+1 : d.pos+9])
+		shift := uint(64 - 8*size)
+		d.pos += 1 + size
+		if c >= 0xd0 {
+			return int64(x) >> shift, nil
+		}
+		if x >>= shift; x > math.MaxInt64 {
+			d.pos -= 1 + size
+			return 0, fmt.Errorf("integer %d overflows int64", x)
+		}
+		return int64(x), nil
+	}
 	p, err := d.take(1 + size)
 	if err != nil {
 		return 0, err
@@ -518,6 +578,7 @@ func (d *Decoder) int() (int64, error) {
 	return int64(binary.BigEndian.Uint64(p)), nil
 }
 
+// uint reads a msgpack unsigned integer.
 func (d *Decoder) uint() (uint64, error) {
 	if d.pos >= len(d.buf) {
 		return 0, errShort
@@ -530,7 +591,12 @@ func (d *Decoder) uint() (uint64, error) {
 	if c < 0xcc || c > 0xcf {
 		return 0, fmt.Errorf("expected an unsigned integer, found byte 0x%02x", c)
 	}
-	size := intSize(c)
+	size := int(intPayload[c-0xcc])
+	if len(d.buf)-d.pos >= 9 {
+		x := binary.BigEndian.Uint64(d.buf[d.pos+1 : d.pos+9])
+		d.pos += 1 + size
+		return x >> uint(64-8*size), nil
+	}
 	p, err := d.take(1 + size)
 	if err != nil {
 		return 0, err
