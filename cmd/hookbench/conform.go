@@ -173,6 +173,9 @@ func runConform(ctx context.Context, e *env, args []string) error {
 		o.OnPlan = func(p suite.Plan) { prog.header(what, p) }
 		o.OnProgress = prog.update
 	}
+	if note := o.FloorScaledTimeout(); note != "" {
+		fmt.Fprintf(e.stderr, "hookbench conform: note: %s\n", note)
+	}
 	if err := o.Validate(); err != nil {
 		return err
 	}

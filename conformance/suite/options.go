@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/hookbench/hookbench/adapter"
@@ -220,7 +221,74 @@ func (o *Options) Validate() error {
 	if r := o.Provider.Reference; o.IsReference() && r != nil && r.TimeScale < 0 {
 		return errors.New("suite: reference time scale is negative")
 	}
+	if o.IsReference() {
+		if err := o.checkScaledTimeout(); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// MinScaledTimeout is the shortest timeout, after time scaling, the suite
+// grades the embedded reference provider with. A provider's timeout clock
+// starts before it connects; with tens of fragments delivering at once on
+// a loaded machine, reaching the sink can take tens of milliseconds, so a
+// shorter timeout turns answered attempts into timeouts, and their retries
+// into false FAILs of the retry, Retry-After, idempotency and 410 checks.
+const MinScaledTimeout = time.Second
+
+// referenceTimeout is the embedded reference provider's declared timeout
+// and time scale.
+func (o *Options) referenceTimeout() (policy.Policy, float64) {
+	p := ReferencePolicy()
+	if o.PolicySet {
+		p = o.Policy
+	}
+	scale := DefaultTimeScale
+	if r := o.Provider.Reference; r != nil && r.TimeScale > 0 {
+		scale = r.TimeScale
+	}
+	return p, scale
+}
+
+// FloorScaledTimeout raises the embedded reference provider's timeout, the
+// declared one and the one it runs with, so that it is at least
+// MinScaledTimeout after time scaling, and says so in one line ("" when
+// nothing changed). A scenario written for `run` (a 15 s timeout at time
+// scale 0.001 is 15 ms) can then be graded without false FAILs.
+func (o *Options) FloorScaledTimeout() string {
+	if !o.IsReference() {
+		return ""
+	}
+	p, scale := o.referenceTimeout()
+	if p.Timeout <= 0 || time.Duration(float64(p.Timeout)*scale) >= MinScaledTimeout {
+		return ""
+	}
+	was := p.Timeout
+	p.Timeout = time.Duration(math.Ceil(float64(MinScaledTimeout)/scale/float64(time.Second))) * time.Second
+	o.Policy, o.PolicySet = p, true
+	return fmt.Sprintf("the reference provider's %v timeout would run as %v at time scale %g, too short to grade "+
+		"(a loaded machine turns answered attempts into timeouts): graded with a %v timeout (%v scaled) instead",
+		was, time.Duration(float64(was)*scale).Round(time.Microsecond), scale, p.Timeout, time.Duration(float64(p.Timeout)*scale).Round(time.Millisecond))
+}
+
+// checkScaledTimeout refuses a reference policy whose timeout the time
+// scale makes shorter than MinScaledTimeout, saying what to change.
+func (o *Options) checkScaledTimeout() error {
+	p, scale := o.referenceTimeout()
+	if p.Timeout <= 0 {
+		return nil
+	}
+	scaled := time.Duration(float64(p.Timeout) * scale)
+	if scaled >= MinScaledTimeout {
+		return nil
+	}
+	return fmt.Errorf("suite: the reference provider's %v timeout runs as %v at time scale %g: too short to grade "+
+		"(a loaded machine turns answered attempts into timeouts); declare a timeout of at least %v (policy.timeout) "+
+		"or a time scale of at least %.3g (provider.reference.time_scale, or --time-scale)",
+		p.Timeout, scaled.Round(time.Microsecond), scale,
+		time.Duration(math.Ceil(float64(MinScaledTimeout)/scale/float64(time.Second)))*time.Second,
+		float64(MinScaledTimeout)/float64(p.Timeout))
 }
 
 // HangCap is the sink's cap on hanging endpoints for a declared timeout:

@@ -36,6 +36,14 @@ func TestOptionsValidate(t *testing.T) {
 		{"subscriber with a bad option", func(o *Options) { o.Subscriber = &adapter.EndpointSpec{Options: "colour=red"} }, "subscriber settings"},
 		{"subscriber generic without its header", func(o *Options) { o.Subscriber = &adapter.EndpointSpec{Scheme: "generic", Secret: "s"} }, "subscriber settings"},
 		{"subscriber unknown scheme", func(o *Options) { o.Subscriber = &adapter.EndpointSpec{Scheme: "paypal"} }, "subscriber scheme"},
+		{"reference timeout too short once scaled", func(o *Options) {
+			o.Policy, o.PolicySet = withTimeout(15 * time.Second), true
+		}, "declare a timeout of at least 16m40s (policy.timeout) or a time scale of at least 0.0667"},
+		{"time scale too small for the default timeout", func(o *Options) { o.Provider.Reference.TimeScale = 0.0001 }, "400ms at time scale 0.0001"},
+		{"short timeout of another provider", func(o *Options) {
+			o.Provider = adapter.ProviderSpec{Adapter: "http"}
+			o.Policy, o.PolicySet = withTimeout(15 * time.Millisecond), true
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,4 +139,41 @@ func TestPlanBatches(t *testing.T) {
 			t.Errorf("no limit: %d batches, want 1", len(bs))
 		}
 	}
+}
+
+// A scenario written for run (the reference at time scale 0.001 with a
+// 15 s timeout: 15 ms) is graded with the timeout raised to 1 s scaled,
+// declared and run alike, and the note says so; a long enough timeout and
+// other providers are left alone.
+func TestFloorScaledTimeout(t *testing.T) {
+	t.Parallel()
+	o := NewOptions()
+	o.Policy, o.PolicySet = withTimeout(15 * time.Second), true
+	note := o.FloorScaledTimeout()
+	if o.Policy.Timeout != 1000*time.Second || !strings.Contains(note, "15s timeout would run as 15ms") || !strings.Contains(note, "16m40s") {
+		t.Fatalf("timeout %v, note %q: want 16m40s and a note naming both", o.Policy.Timeout, note)
+	}
+	if err := o.Validate(); err != nil {
+		t.Fatalf("after the floor: %v", err)
+	}
+	if again := o.FloorScaledTimeout(); again != "" {
+		t.Errorf("a second call changed something: %q", again)
+	}
+
+	d := NewOptions() // the suite's own reference policy: 4 s once scaled
+	if note := d.FloorScaledTimeout(); note != "" || d.PolicySet {
+		t.Errorf("default options changed: %q", note)
+	}
+	h := NewOptions()
+	h.Provider = adapter.ProviderSpec{Adapter: "http"}
+	h.Policy, h.PolicySet = withTimeout(15 * time.Millisecond), true
+	if note := h.FloorScaledTimeout(); note != "" || h.Policy.Timeout != 15*time.Millisecond {
+		t.Errorf("another provider's declared timeout changed: %q, %v", note, h.Policy.Timeout)
+	}
+}
+
+func withTimeout(d time.Duration) policy.Policy {
+	p := ReferencePolicy()
+	p.Timeout = d
+	return p
 }
