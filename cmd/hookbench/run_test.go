@@ -92,7 +92,9 @@ func TestRunValidateListen(t *testing.T) {
 	}{
 		{"loopback", "  listen: 127.0.0.1:0\n", exitOK, ": ok: "},
 		{"public refused", "  listen: 0.0.0.0:0\n", exitUsage, "sink.listen"},
-		{"public allowed", "  listen: 0.0.0.0:0\n  public: true\n", exitOK, ": ok: "},
+		{"public on every address needs a url", "  listen: 0.0.0.0:0\n  public: true\n", exitUsage, "set sink.url"},
+		{"public allowed", "  listen: 0.0.0.0:9301\n  public: true\n  url: http://10.0.0.5:9301\n", exitOK, ": ok: "},
+		{"public on one address", "  listen: 10.0.0.5:0\n  public: true\n", exitOK, ": ok: "},
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml")
 		src := "sink:\n" + tc.sink + "  endpoints:\n    - path: /a\nphases:\n  - duration: 1s\n"

@@ -37,12 +37,12 @@ func TestOptionsValidate(t *testing.T) {
 		{"subscriber generic without its header", func(o *Options) { o.Subscriber = &adapter.EndpointSpec{Scheme: "generic", Secret: "s"} }, "subscriber settings"},
 		{"subscriber unknown scheme", func(o *Options) { o.Subscriber = &adapter.EndpointSpec{Scheme: "paypal"} }, "subscriber scheme"},
 		{"reference timeout too short once scaled", func(o *Options) {
-			o.Policy, o.PolicySet = withTimeout(15 * time.Second), true
+			o.Policy, o.PolicySet = withTimeout(15*time.Second), true
 		}, "declare a timeout of at least 16m40s (policy.timeout) or a time scale of at least 0.0667"},
 		{"time scale too small for the default timeout", func(o *Options) { o.Provider.Reference.TimeScale = 0.0001 }, "400ms at time scale 0.0001"},
 		{"short timeout of another provider", func(o *Options) {
 			o.Provider = adapter.ProviderSpec{Adapter: "http"}
-			o.Policy, o.PolicySet = withTimeout(15 * time.Millisecond), true
+			o.Policy, o.PolicySet = withTimeout(15*time.Millisecond), true
 		}, ""},
 	}
 	for _, tt := range tests {
@@ -148,7 +148,7 @@ func TestPlanBatches(t *testing.T) {
 func TestFloorScaledTimeout(t *testing.T) {
 	t.Parallel()
 	o := NewOptions()
-	o.Policy, o.PolicySet = withTimeout(15 * time.Second), true
+	o.Policy, o.PolicySet = withTimeout(15*time.Second), true
 	note := o.FloorScaledTimeout()
 	if o.Policy.Timeout != 1000*time.Second || !strings.Contains(note, "15s timeout would run as 15ms") || !strings.Contains(note, "16m40s") {
 		t.Fatalf("timeout %v, note %q: want 16m40s and a note naming both", o.Policy.Timeout, note)
@@ -166,7 +166,7 @@ func TestFloorScaledTimeout(t *testing.T) {
 	}
 	h := NewOptions()
 	h.Provider = adapter.ProviderSpec{Adapter: "http"}
-	h.Policy, h.PolicySet = withTimeout(15 * time.Millisecond), true
+	h.Policy, h.PolicySet = withTimeout(15*time.Millisecond), true
 	if note := h.FloorScaledTimeout(); note != "" || h.Policy.Timeout != 15*time.Millisecond {
 		t.Errorf("another provider's declared timeout changed: %q, %v", note, h.Policy.Timeout)
 	}
