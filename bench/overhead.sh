@@ -11,9 +11,12 @@
 #   - the CPU time the generator and the sink used (user + system, from
 #     /proc), as a share of the whole machine (all cores) over the load;
 #   - the generator's achieved rate and whether its schedule held.
-# The summary line gives the medians over the rounds.
+# Each round runs once per PROCS value: both processes get --procs P (0 =
+# every core, the default; 1 = one core each, as when they share a small
+# machine). The summary lines give the medians over the rounds.
 #
 # Knobs (environment): RATE (20000), DUR (10s), ROUNDS (3), CONNS (64),
+# PROCS ("0 1"),
 # HOOKBENCH (a hookbench binary to measure instead of building one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +25,7 @@ RATE=${RATE:-20000}
 DUR=${DUR:-10s}
 ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-64}
+PROCS=${PROCS:-"0 1"}
 . bench/lib.sh
 TIME=/usr/bin/time
 [ -x "$TIME" ] || need "$TIME" time
@@ -45,11 +49,12 @@ TCK=$(getconf CLK_TCK)
 sign_standard
 
 echo "== gen --rate $RATE for $DUR at a sink, $ROUNDS round(s), $CORES cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-p99s=() shares=() gshares=() sshares=()
+for P in $PROCS; do : >"$tmp/res$P"; done
 for r in $(seq "$ROUNDS"); do
+for P in $PROCS; do
   log=$tmp/sink$r.log
   "$HB" sink --quiet --listen 127.0.0.1:0 --endpoint "path=/hook,scheme=standard,secret=$SECRET" \
-    --trace "$tmp/sink$r.hbt" --grace 1s >"$log" 2>&1 &
+    --trace "$tmp/sink$r.hbt" --force --grace 1s --procs "$P" >"$log" 2>&1 &
   spid=$!; pids+=("$spid")
   url=
   for _ in $(seq 100); do
@@ -60,7 +65,7 @@ for r in $(seq "$ROUNDS"); do
   [ -n "$url" ] || { echo "sink did not start"; cat "$log"; exit 1; }
 
   s0=$(cputicks "$spid")
-  "$TIME" -f '%e %U %S' -o "$tmp/gtime$r" "$HB" gen --url "$url/hook" --rate "$RATE" --duration "$DUR" \
+  "$TIME" -f '%e %U %S' -o "$tmp/gtime$r" "$HB" gen --url "$url/hook" --rate "$RATE" --duration "$DUR" --procs "$P" \
     --connections "$CONNS" --id-field '' --idempotency-header '' --body "$BODY" -H "webhook-id: $MSG_ID" \
     -H "webhook-timestamp: $TS" -H "webhook-signature: v1,$SIG" --progress never --output json >"$tmp/gen$r.json" ||
     { echo "gen failed"; cat "$tmp/gen$r.json"; exit 1; }
@@ -83,9 +88,13 @@ for r in $(seq "$ROUNDS"); do
   share=$(awk -v g="$(echo "$gu $gsys" | awk '{print $1+$2}')" -v s="$((s1 - s0))" -v tck="$TCK" -v w="$gwall" -v c="$CORES" \
     'BEGIN { s /= tck; printf "%.1f %.1f %.1f", (g + s) / w / c * 100, g / w / c * 100, s / w / c * 100 }')
   read -r tot gs ss <<<"$share"
-  printf 'round %d: %d attempts, receive→record p50 %s µs, p99 %s µs, p99.9 %s µs, max %s µs; CPU gen %s %% + sink %s %% = %s %% of %d cores; achieved %.0f/s, held %s (load %s)\n' \
-    "$r" "$n" "$p50" "$p99" "$p999" "$mx" "$gs" "$ss" "$tot" "$CORES" "$achieved" "$held" "$(cut -d' ' -f1 /proc/loadavg)"
-  p99s+=("$p99") shares+=("$tot") gshares+=("$gs") sshares+=("$ss")
+  printf 'round %d, --procs %s: %d attempts, receive→record p50 %s µs, p99 %s µs, p99.9 %s µs, max %s µs; CPU gen %s %% + sink %s %% = %s %% of %d cores; achieved %.0f/s, held %s (load %s)\n' \
+    "$r" "$P" "$n" "$p50" "$p99" "$p999" "$mx" "$gs" "$ss" "$tot" "$CORES" "$achieved" "$held" "$(cut -d' ' -f1 /proc/loadavg)"
+  echo "$p99 $gs $ss $tot" >>"$tmp/res$P"
 done
-printf '== result (medians of %d rounds at %s/s): sink receive→record p99 %s µs; CPU gen %s %% + sink %s %% = %s %% of the machine (%d cores)\n' \
-  "$ROUNDS" "$RATE" "$(median "${p99s[@]}")" "$(median "${gshares[@]}")" "$(median "${sshares[@]}")" "$(median "${shares[@]}")" "$CORES"
+done
+for P in $PROCS; do
+  col() { awk -v c="$1" '{print $c}' "$tmp/res$P"; }
+  printf '== result, --procs %s (medians of %d rounds at %s/s): sink receive→record p99 %s µs; CPU gen %s %% + sink %s %% = %s %% of the machine (%d cores)\n' \
+    "$P" "$ROUNDS" "$RATE" "$(median $(col 1))" "$(median $(col 2))" "$(median $(col 3))" "$(median $(col 4))" "$CORES"
+done

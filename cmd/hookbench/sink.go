@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -82,6 +83,7 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&opts.Concurrency, "max-conns", opts.Concurrency, "most connections open at once; past it a connection gets 503 (counted as over_capacity, marked in the trace)")
 	fs.IntVar(&opts.DedupWindow, "dedup-window", opts.DedupWindow, "message ids each endpoint remembers at least, to count repeats (~36 bytes per id; at most twice as many held)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: run until interrupted)")
+	procs := fs.Int("procs", 0, "CPU cores (GOMAXPROCS) the sink may use; 0 = all. 1 leaves the rest to a generator or provider on the same machine")
 	quiet := fs.Bool("quiet", false, "no progress line (it is only shown when stderr is a terminal)")
 	listSchemes := fs.Bool("list-schemes", false, "list the signature schemes (headers, signed bytes, tolerance) and exit")
 	listRuleKeys := fs.Bool("list-rule-keys", false, "list the --rule keys and exit")
@@ -99,6 +101,9 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	}
 	if *duration < 0 {
 		return fmt.Errorf("--duration %v: want 0 (until interrupted) or a positive duration", *duration)
+	}
+	if *procs < 0 {
+		return fmt.Errorf("--procs %d: want 0 (all cores) or more", *procs)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
@@ -135,6 +140,9 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	}
 	if err := parseOnly(); err != nil {
 		return err
+	}
+	if *procs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*procs))
 	}
 	var tw *trace.Writer
 	if *tracePath != "" {

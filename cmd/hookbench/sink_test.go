@@ -36,6 +36,7 @@ func TestSinkUsageErrors(t *testing.T) {
 		{[]string{"sink", "--listen", "0.0.0.0:0"}, exitUsage, "not loopback"},
 		{[]string{"sink", "extra"}, exitUsage, `unexpected argument "extra"`},
 		{[]string{"sink", "--duration", "-1s"}, exitUsage, "--duration -1s: want 0"},
+		{[]string{"sink", "--procs", "-1"}, exitUsage, "--procs -1: want 0"},
 		{[]string{"sink", "--bogus"}, exitUsage, "unknown flag: --bogus"},
 	}
 	for _, tt := range tests {
