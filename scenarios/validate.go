@@ -139,7 +139,7 @@ func (s *SinkSpec) validate(v *validator) {
 		validateListen(v, "sink", s.Listen, s.Public)
 	}
 	if s.URL != "" {
-		if err := CheckSinkURL(s.URL); err != nil {
+		if err := checkSinkURL(s.URL); err != nil {
 			v.errf("sink.url", "%v", err)
 		}
 	} else if host, _, err := net.SplitHostPort(s.Listen); err == nil && s.Public {
@@ -150,9 +150,9 @@ func (s *SinkSpec) validate(v *validator) {
 	}
 }
 
-// CheckSinkURL checks a sink.url: http or https, a host, no path, query or
+// checkSinkURL checks a sink.url: http or https, a host, no path, query or
 // user.
-func CheckSinkURL(raw string) error {
+func checkSinkURL(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:

@@ -369,9 +369,7 @@ func (w *Writer) refuseLocked() error {
 func (w *Writer) writeOut() error {
 	w.mu.Lock()
 	if w.err != nil {
-		// Records appended while the failed write was under way.
-		w.lost += uint64(len(w.ends))
-		w.buf, w.ends = w.buf[:0], w.ends[:0]
+		w.dropBufferedLocked() // appended while the failed write was under way
 		w.mu.Unlock()
 		return w.err
 	}
@@ -400,9 +398,7 @@ func (w *Writer) writeOut() error {
 		w.written += uint64(kept)
 		w.lost += uint64(len(ends) - kept)
 		w.err = fmt.Errorf("write trace: %w", err)
-		// What was appended meanwhile cannot follow a torn record.
-		w.lost += uint64(len(w.ends))
-		w.buf, w.ends = w.buf[:0], w.ends[:0]
+		w.dropBufferedLocked() // appended meanwhile: it cannot follow a torn record
 	} else {
 		w.written += uint64(len(ends))
 	}
@@ -410,6 +406,13 @@ func (w *Writer) writeOut() error {
 		w.spare, w.spareEnds = buf[:0], ends[:0]
 	}
 	return w.err
+}
+
+// dropBufferedLocked counts the buffered records as lost and frees the
+// buffer, after a write failed. The caller holds mu.
+func (w *Writer) dropBufferedLocked() {
+	w.lost += uint64(len(w.ends))
+	w.buf, w.ends = w.buf[:0], w.ends[:0]
 }
 
 // Lost returns how many records did not reach the file whole: those in a

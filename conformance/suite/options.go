@@ -237,19 +237,23 @@ func (o *Options) Validate() error {
 // into false FAILs of the retry, Retry-After, idempotency and 410 checks.
 const MinScaledTimeout = time.Second
 
-// referenceTimeout is the embedded reference provider's declared timeout
-// and time scale.
-func (o *Options) referenceTimeout() (policy.Policy, float64) {
-	p := ReferencePolicy()
+// shortTimeout reads the embedded reference provider's declared policy and
+// time scale, and the least declared timeout that runs for
+// MinScaledTimeout; short reports whether the declared one runs shorter.
+func (o *Options) shortTimeout() (p policy.Policy, scale float64, least time.Duration, short bool) {
+	p, scale = ReferencePolicy(), DefaultTimeScale
 	if o.PolicySet {
 		p = o.Policy
 	}
-	scale := DefaultTimeScale
 	if r := o.Provider.Reference; r != nil && r.TimeScale > 0 {
 		scale = r.TimeScale
 	}
-	return p, scale
+	least = time.Duration(math.Ceil(float64(MinScaledTimeout)/scale/float64(time.Second))) * time.Second
+	short = p.Timeout > 0 && scaleBy(p.Timeout, scale) < MinScaledTimeout
+	return p, scale, least, short
 }
+
+func scaleBy(d time.Duration, scale float64) time.Duration { return time.Duration(float64(d) * scale) }
 
 // FloorScaledTimeout raises the embedded reference provider's timeout, the
 // declared one and the one it runs with, so that it is at least
@@ -260,35 +264,29 @@ func (o *Options) FloorScaledTimeout() string {
 	if !o.IsReference() {
 		return ""
 	}
-	p, scale := o.referenceTimeout()
-	if p.Timeout <= 0 || time.Duration(float64(p.Timeout)*scale) >= MinScaledTimeout {
+	p, scale, least, short := o.shortTimeout()
+	if !short {
 		return ""
 	}
 	was := p.Timeout
-	p.Timeout = time.Duration(math.Ceil(float64(MinScaledTimeout)/scale/float64(time.Second))) * time.Second
+	p.Timeout = least
 	o.Policy, o.PolicySet = p, true
 	return fmt.Sprintf("the reference provider's %v timeout would run as %v at time scale %g, too short to grade "+
 		"(a loaded machine turns answered attempts into timeouts): graded with a %v timeout (%v scaled) instead",
-		was, time.Duration(float64(was)*scale).Round(time.Microsecond), scale, p.Timeout, time.Duration(float64(p.Timeout)*scale).Round(time.Millisecond))
+		was, scaleBy(was, scale).Round(time.Microsecond), scale, least, scaleBy(least, scale).Round(time.Millisecond))
 }
 
 // checkScaledTimeout refuses a reference policy whose timeout the time
 // scale makes shorter than MinScaledTimeout, saying what to change.
 func (o *Options) checkScaledTimeout() error {
-	p, scale := o.referenceTimeout()
-	if p.Timeout <= 0 {
-		return nil
-	}
-	scaled := time.Duration(float64(p.Timeout) * scale)
-	if scaled >= MinScaledTimeout {
+	p, scale, least, short := o.shortTimeout()
+	if !short {
 		return nil
 	}
 	return fmt.Errorf("suite: the reference provider's %v timeout runs as %v at time scale %g: too short to grade "+
 		"(a loaded machine turns answered attempts into timeouts); declare a timeout of at least %v (policy.timeout) "+
 		"or a time scale of at least %.3g (provider.reference.time_scale, or --time-scale)",
-		p.Timeout, scaled.Round(time.Microsecond), scale,
-		time.Duration(math.Ceil(float64(MinScaledTimeout)/scale/float64(time.Second)))*time.Second,
-		float64(MinScaledTimeout)/float64(p.Timeout))
+		p.Timeout, scaleBy(p.Timeout, scale).Round(time.Microsecond), scale, least, float64(MinScaledTimeout)/float64(p.Timeout))
 }
 
 // HangCap is the sink's cap on hanging endpoints for a declared timeout:
